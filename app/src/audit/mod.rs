@@ -1,0 +1,26 @@
+//! The audit log: who changed what, when, with the before and after (PRODUCT §2).
+#[cfg(feature = "ssr")]
+pub mod db;
+
+use uuid::Uuid;
+
+/// Who made a change: a signed-in user, or the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The user, when the change came from a page.
+    pub user_id: Option<Uuid>,
+    /// How the actor is shown in the log.
+    pub label: String,
+}
+
+impl Actor {
+    /// Changes made through `stackbill …` commands.
+    pub fn command_line() -> Self {
+        Self { user_id: None, label: "command line".into() }
+    }
+
+    /// Changes made by a signed-in user.
+    pub fn user(user_id: Uuid, label: impl Into<String>) -> Self {
+        Self { user_id: Some(user_id), label: label.into() }
+    }
+}

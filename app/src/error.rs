@@ -1,0 +1,66 @@
+//! The one error type at the client/server boundary (STYLE L6).
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// What a server function can answer instead of its value. Every message is safe to show to the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum AppError {
+    /// The thing does not exist, or belongs to someone the caller may not see (never say which).
+    #[error("Not found.")]
+    NotFound,
+    /// Nobody is signed in.
+    #[error("Please sign in.")]
+    Unauthorized,
+    /// Signed in, but the role does not allow this.
+    #[error("Your role does not allow this.")]
+    Forbidden,
+    /// Input that breaks a rule; the text names the rule and the value.
+    #[error("{0}")]
+    Validation(String),
+    /// The change collides with another one (e.g. a concurrent edit).
+    #[error("{0}")]
+    Conflict(String),
+    /// Anything else; the details are in the server log, never in the page.
+    #[error("Something went wrong on our side. It has been logged; please try again.")]
+    Internal,
+    /// The request did not reach the server function or its answer could not be read.
+    #[error("The request failed: {0}")]
+    Transport(String),
+}
+
+impl AppError {
+    /// The HTTP status that goes with the error.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Self::NotFound => 404,
+            Self::Unauthorized => 401,
+            Self::Forbidden => 403,
+            Self::Validation(_) => 422,
+            Self::Conflict(_) => 409,
+            Self::Internal | Self::Transport(_) => 500,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => Self::NotFound,
+            other => {
+                // The full chain goes to the log; the user gets a generic message (STYLE L6).
+                tracing::error!(error = ?other, "database error");
+                Self::Internal
+            }
+        }
+    }
+}

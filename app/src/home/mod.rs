@@ -1,0 +1,91 @@
+//! The home page, the sign-in prompt and the "no access" page.
+use leptos::prelude::*;
+
+use crate::layout::SignOutButton;
+use crate::stacks::api::{overview, Overview};
+use crate::stacks::components::{PartnerTable, StackTable};
+use crate::AppError;
+
+/// Home: the partner's stacks, or for operators every partner and stack.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| overview());
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(o) => view! { <Home overview=o/> }.into_any(),
+                    Err(AppError::Unauthorized) => view! { <SignInPrompt/> }.into_any(),
+                    Err(AppError::Forbidden) => view! { <NoAccess/> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Home(overview: Overview) -> impl IntoView {
+    let is_operator = !overview.partners.is_empty() || overview.user.partner.is_none();
+    let heading = match &overview.user.partner {
+        Some(p) => format!("{} — stacks", p.name),
+        None => "All partners".to_string(),
+    };
+    view! {
+        <h1>{heading}</h1>
+        {is_operator.then(|| view! {
+            <section>
+                <h2>"Partners"</h2>
+                <PartnerTable partners=overview.partners.clone()/>
+            </section>
+        })}
+        <section>
+            <h2>"Stacks"</h2>
+            <StackTable stacks=overview.stacks show_partner=is_operator/>
+        </section>
+    }
+}
+
+#[component]
+fn SignInPrompt() -> impl IntoView {
+    view! {
+        <section class="hero">
+            <h1>"Usage and billing for Azure Stack Hub"</h1>
+            <p>"Sign in with your organisation's account to see your stacks, customers, usage and bills."</p>
+            <a class="button primary" href="/auth/login">"Sign in"</a>
+        </section>
+    }
+}
+
+#[component]
+fn NoAccess() -> impl IntoView {
+    view! {
+        <section class="hero" data-testid="no-access">
+            <h1>"No access"</h1>
+            <p>
+                "You are signed in, but your account belongs to no partner registered in Stackbill and has no operator role. "
+                "Ask your Stackbill operator to add your organisation's directory tenant as a partner, or to give you a role."
+            </p>
+            <SignOutButton/>
+        </section>
+    }
+}
+
+/// Where sign-in sends users whose claims match no partner and no operator role.
+#[component]
+pub fn NoAccessPage() -> impl IntoView {
+    view! { <NoAccess/> }
+}
+
+/// Unknown paths.
+#[component]
+pub fn NotFoundPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <h1>"Page not found"</h1>
+        <p><a href="/">"Back to the home page"</a></p>
+    }
+}

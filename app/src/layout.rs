@@ -1,0 +1,62 @@
+//! The frame around every page: header, navigation, who is signed in.
+use leptos::prelude::*;
+
+use crate::auth::api::current_user;
+use crate::auth::CurrentUser;
+use crate::AppError;
+
+/// The signed-in user for every component on the page, loaded once per page.
+#[derive(Clone, Copy)]
+pub struct UserResource(pub Resource<Result<Option<CurrentUser>, AppError>>);
+
+/// Header, navigation and main area.
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let user = Resource::new(|| (), |_| current_user());
+    provide_context(UserResource(user));
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"Stackbill"</a>
+            <nav aria-label="Main">
+                <a href="/">"Home"</a>
+            </nav>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    view! { <UserBox user=user.await.ok().flatten()/> }
+                })}
+            </Suspense>
+        </header>
+        <main class="content">{children()}</main>
+        <footer class="footer">"Stackbill · usage and billing for Azure Stack Hub · all times UTC"</footer>
+    }
+}
+
+/// Who is signed in, with the sign-out button; or the sign-in link.
+#[component]
+fn UserBox(user: Option<CurrentUser>) -> impl IntoView {
+    match user {
+        None => view! { <a class="button" href="/auth/login">"Sign in"</a> }.into_any(),
+        Some(u) => {
+            let partner = u.partner.as_ref().map(|p| p.name.clone());
+            view! {
+                <div class="userbox">
+                    <span class="who" data-testid="who">{u.display_name.clone()}</span>
+                    <span class="role" data-testid="role">{u.role.label()}</span>
+                    {partner.map(|p| view! { <span class="partner" data-testid="partner">{p}</span> })}
+                    <SignOutButton/>
+                </div>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// A plain form post, so signing out works without JavaScript.
+#[component]
+pub fn SignOutButton() -> impl IntoView {
+    view! {
+        <form method="post" action="/auth/logout" class="inline">
+            <button type="submit" class="link">"Sign out"</button>
+        </form>
+    }
+}

@@ -1,0 +1,24 @@
+//! Stackbill's pages and server functions: rendered on the server (`ssr`) and hydrated in the browser (`hydrate`).
+#![recursion_limit = "256"]
+
+pub mod audit;
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod home;
+pub mod layout;
+pub mod partners;
+pub mod shell;
+pub mod stacks;
+
+pub use error::AppError;
+
+/// Entry point of the WebAssembly bundle: takes over the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(shell::App);
+}

@@ -1,0 +1,39 @@
+//! Stack queries. Every one takes a [`Scope`]: partner users never see another partner's rows.
+use sqlx::PgExecutor;
+
+use super::{PartnerSummary, StackSummary};
+use crate::auth::Scope;
+use crate::AppError;
+
+/// The stacks in scope, with their current registration, by partner then name.
+#[tracing::instrument(skip(db))]
+pub async fn list_stacks(db: impl PgExecutor<'_>, scope: Scope) -> Result<Vec<StackSummary>, AppError> {
+    Ok(sqlx::query_as(
+        "select s.stack_id, s.partner_id, p.name as partner_name, s.name, s.cloud_id, s.region,
+                r.billing_model,
+                (select d.subscription_id from registration_defaults d
+                  where d.stack_id = s.stack_id and d.valid_to is null) as default_subscription,
+                (select count(*) from tenant_mappings m
+                  where m.stack_id = s.stack_id and m.valid_to is null) as current_mappings
+         from stacks s
+         join partners p on p.partner_id = s.partner_id
+         left join registrations r on r.stack_id = s.stack_id and r.status = 'registered'
+         where $1::uuid is null or s.partner_id = $1
+         order by p.name, s.name",
+    )
+    .bind(scope.partner_filter())
+    .fetch_all(db)
+    .await?)
+}
+
+/// Every partner with its stack count (operators only; the caller checks the role).
+#[tracing::instrument(skip(db))]
+pub async fn list_partners(db: impl PgExecutor<'_>) -> Result<Vec<PartnerSummary>, AppError> {
+    Ok(sqlx::query_as(
+        "select p.partner_id, p.name, p.mpn_id, p.currency::text as currency,
+                (select count(*) from stacks s where s.partner_id = p.partner_id) as stacks
+         from partners p order by p.name",
+    )
+    .fetch_all(db)
+    .await?)
+}

@@ -1,0 +1,17 @@
+import { expect, type Page } from '@playwright/test';
+
+/** Signs in through the real identity provider's login page, starting from the portal's sign-in link. */
+export async function signIn(page: Page, login: string) {
+  await page.goto('/');
+  await page.getByRole('link', { name: 'Sign in' }).first().click();
+  await page.locator('input[name="login"]').fill(login);
+  await page.locator('input[name="password"]').fill('any password');
+  await page.getByRole('button', { name: 'Sign-in' }).click();
+  await expect(page.getByTestId('who')).toBeVisible();
+}
+
+/** The value of the portal's session cookie, if any. */
+export async function sessionCookie(page: Page): Promise<string | undefined> {
+  const cookies = await page.context().cookies();
+  return cookies.find((c) => c.name === 'stackbill_session')?.value;
+}

@@ -1,0 +1,111 @@
+//! The `stackbill` command line (PRODUCT §8). Every command goes through the same domain code and audit log as
+//! the pages, with the command line as the actor.
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use leptos::config::get_configuration;
+
+use app::audit::Actor;
+use app::partners::NewPartner;
+
+use crate::config::Settings;
+use crate::database::Database;
+use crate::startup::Application;
+
+/// Stackbill: usage and billing for Azure Stack Hub CSP partners.
+#[derive(Debug, Parser)]
+#[command(name = "stackbill", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the portal (its own PostgreSQL when DATABASE_URL is unset).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Load the demo data (idempotent).
+    Demo,
+    /// Manage partners.
+    #[command(subcommand)]
+    Partner(PartnerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PartnerCommand {
+    /// Add a CSP partner.
+    Add {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Microsoft Partner ID (GUID).
+        #[arg(long)]
+        partner_id: String,
+        /// MPN ID (digits).
+        #[arg(long)]
+        mpn_id: String,
+        /// The partner organisation's directory tenant ID (GUID), matched against the sign-in claim.
+        #[arg(long)]
+        tenant: String,
+        /// Billing currency (ISO 4217).
+        #[arg(long, default_value = "USD")]
+        currency: String,
+    },
+}
+
+impl Cli {
+    /// Runs the command; errors end the process with a message on stderr and a non-zero exit.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let settings = Settings::load()?;
+        let db = Database::open(&settings.database).await?;
+        let result = match self.command {
+            Command::Serve => serve(settings, &db).await,
+            Command::Migrate => {
+                println!("migrations applied");
+                Ok(())
+            }
+            Command::Demo => crate::demo::load(&db.pool).await.map(|summary| println!("{summary}")),
+            Command::Partner(PartnerCommand::Add { name, partner_id, mpn_id, tenant, currency }) => {
+                let new = NewPartner::parse(&name, &partner_id, &mpn_id, &tenant, &currency)?;
+                let mut tx = db.pool.begin().await?;
+                let p = app::partners::db::add_partner(&mut tx, &Actor::command_line(), &new).await?;
+                tx.commit().await?;
+                println!("added partner {} ({})", p.name, p.partner_id);
+                Ok(())
+            }
+        };
+        // Stop the private cluster (if this process started it) whether or not the command succeeded.
+        db.close().await?;
+        result
+    }
+}
+
+async fn serve(settings: Settings, db: &Database) -> anyhow::Result<()> {
+    let conf = get_configuration(None).context("reading the Leptos configuration (LEPTOS_* variables)")?;
+    let options = conf.leptos_options;
+    let addr: SocketAddr = options.site_addr;
+    let public_url = settings.public_url.clone();
+    let listener = Application::bind(addr).await?;
+    let app = Application::build(listener, settings, options, db.pool.clone())?;
+    println!("Stackbill is running at {public_url} (listening on {addr}); Ctrl-C stops it.");
+    app.run_until(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,59 @@
+//! Connecting to PostgreSQL: `DATABASE_URL`, or the private cluster.
+use std::time::Duration;
+
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+use crate::config::DatabaseSettings;
+use crate::pg::PrivateCluster;
+
+/// An open pool, plus the private cluster when the portal runs its own.
+pub struct Database {
+    /// The pool every request uses.
+    pub pool: PgPool,
+    /// Present when `DATABASE_URL` is unset; stop it on exit.
+    pub cluster: Option<PrivateCluster>,
+}
+
+impl Database {
+    /// Connects (starting the private cluster if needed) and applies the migrations.
+    pub async fn open(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        let (options, cluster) = match &settings.url {
+            Some(url) => {
+                let options: PgConnectOptions = url
+                    .expose_secret()
+                    .parse()
+                    .context("DATABASE_URL is not a valid postgres:// URL")?;
+                (options, None)
+            }
+            None => {
+                let cluster = PrivateCluster::ensure(&settings.data_dir)
+                    .await
+                    .context("cannot start the private PostgreSQL cluster (or set DATABASE_URL)")?;
+                (cluster.connect_options(), Some(cluster))
+            }
+        };
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .with_context(|| match settings.url {
+                Some(_) => "cannot connect to the database named by DATABASE_URL".to_string(),
+                None => "cannot connect to the private PostgreSQL cluster".to_string(),
+            })?;
+        app::db::MIGRATOR.run(&pool).await.context("database migrations failed")?;
+        Ok(Self { pool, cluster })
+    }
+
+    /// Closes the pool and stops the private cluster if this process started it.
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.pool.close().await;
+        if let Some(cluster) = self.cluster {
+            cluster.stop_if_started_here().await?;
+        }
+        Ok(())
+    }
+}

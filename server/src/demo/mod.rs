@@ -1,0 +1,58 @@
+//! `stackbill demo`: a realistic, idempotent demo data set.
+//!
+//! Configuration (partners, directory, stacks, registrations, mappings) is created once; a second run finds the
+//! demo partners and leaves it alone. Usage covers the 60 whole UTC days before today: running it again the same
+//! day changes nothing, and on a later day it only adds the days since, like stacks that keep reporting.
+mod directory;
+mod reference;
+mod usage;
+
+use anyhow::Context;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+pub use directory::{CONTOSO, FABRIKAM};
+
+/// Makes a demo GUID from a family prefix and a number, so every ID in the demo is stable across runs.
+pub(crate) fn guid(prefix: u32, n: u64) -> Uuid {
+    Uuid::from_u128(((prefix as u128) << 96) | (0x4000_8000_u128 << 48) | n as u128)
+}
+
+/// What a run added.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Local meters added to the catalogue.
+    pub meters: u64,
+    /// Price-list rows added.
+    pub prices: u64,
+    /// Whether partners, directory, stacks and registrations were created by this run.
+    pub created_configuration: bool,
+    /// Usage records added.
+    pub usage_records: u64,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let config = if self.created_configuration { "created" } else { "already present" };
+        write!(
+            f,
+            "demo data: {} meters and {} prices added; partners, directory, stacks and registrations {config}; {} usage records added",
+            self.meters, self.prices, self.usage_records
+        )
+    }
+}
+
+/// Loads the demo in one transaction: all of it, or nothing.
+pub async fn load(pool: &PgPool) -> anyhow::Result<Summary> {
+    let mut tx = pool.begin().await?;
+    let mut summary = Summary {
+        meters: reference::load_meters(&mut tx).await.context("meter catalogue")?,
+        prices: reference::load_prices(&mut tx).await.context("price list")?,
+        ..Summary::default()
+    };
+    reference::load_meter_map(&mut tx).await.context("meter map")?;
+    summary.created_configuration = directory::load(&mut tx).await.context("partners, directory and stacks")?;
+    summary.usage_records = usage::load(&mut tx).await.context("usage")?;
+    tx.commit().await?;
+    Ok(summary)
+}

@@ -1,0 +1,12 @@
+//! The Stackbill server: configuration, database, sign-in, routing and the command line.
+pub mod auth_routes;
+pub mod cli;
+pub mod config;
+pub mod database;
+pub mod demo;
+pub mod oidc;
+pub mod pg;
+pub mod security;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,25 @@
+//! What every request handler can reach.
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sqlx::PgPool;
+
+use crate::config::Settings;
+use crate::oidc::Oidc;
+use crate::security::AllowedOrigin;
+
+/// Shared state of the router (STYLE L7).
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Leptos' site settings (paths of the bundle and assets).
+    pub leptos_options: LeptosOptions,
+    /// The database.
+    pub pool: PgPool,
+    /// The OpenID Connect client.
+    pub oidc: Arc<Oidc>,
+    /// Settings read at start-up.
+    pub settings: Arc<Settings>,
+    /// Where state-changing requests must come from.
+    pub origin: AllowedOrigin,
+}

@@ -1,0 +1,155 @@
+//! `spawn_app()`: the real router on port 0 over a test database, with a fake identity provider.
+use std::sync::LazyLock;
+
+use leptos::config::LeptosOptions;
+use reqwest::header::{HeaderMap, LOCATION};
+use secrecy::SecretString;
+use sqlx::PgPool;
+use url::Url;
+use uuid::Uuid;
+
+use app::audit::Actor;
+use app::partners::NewPartner;
+use server::config::{DatabaseSettings, OidcSettings, SessionSettings, Settings};
+use server::startup::Application;
+
+use crate::fake_idp::{FakeIdp, TokenSpec, CLIENT_ID, CLIENT_SECRET};
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var("TEST_LOG").is_ok() {
+        server::telemetry::init("debug,sqlx=warn");
+    }
+});
+
+pub struct TestApp {
+    pub base: String,
+    pub pool: PgPool,
+    pub idp: FakeIdp,
+    /// A browser-like client: keeps cookies, follows no redirects, sends this portal's Origin on POSTs.
+    pub client: reqwest::Client,
+}
+
+pub async fn spawn_app(pool: PgPool) -> TestApp {
+    LazyLock::force(&TRACING);
+    let idp = FakeIdp::start().await;
+    let listener = Application::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let settings = Settings {
+        database: DatabaseSettings { url: None, data_dir: "unused".into() },
+        oidc: Some(OidcSettings {
+            issuer: Url::parse(&idp.issuer).unwrap(),
+            client_id: CLIENT_ID.into(),
+            client_secret: SecretString::from(CLIENT_SECRET),
+            partner_claim: "tid".into(),
+            roles_claim: "roles".into(),
+            scopes: vec!["openid".into(), "profile".into()],
+        }),
+        session: SessionSettings { cookie_secure: false, idle_minutes: 60 },
+        public_url: Url::parse(&base).unwrap(),
+    };
+    let options = LeptosOptions::builder().output_name("stackbill").build();
+    let app = Application::build(listener, settings, options, pool.clone()).unwrap();
+    tokio::spawn(app.run_until(std::future::pending()));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    TestApp { base, pool, idp, client }
+}
+
+/// The authorize request the portal sent the browser to.
+pub struct Authorize {
+    pub state: String,
+    pub nonce: String,
+    pub code_challenge: String,
+    pub params: std::collections::HashMap<String, String>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, origin: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.post(self.url(path));
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn page(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
+
+    /// Follows the portal's sign-in link and reads the provider URL it redirects to.
+    pub async fn start_sign_in(&self) -> Authorize {
+        let res = self.get("/auth/login").await;
+        assert!(res.status().is_redirection(), "sign-in should redirect, got {}", res.status());
+        let location = Url::parse(res.headers()[LOCATION].to_str().unwrap()).unwrap();
+        assert!(location.as_str().starts_with(&self.idp.issuer), "redirects to the provider: {location}");
+        let params: std::collections::HashMap<String, String> = location.query_pairs().into_owned().collect();
+        Authorize {
+            state: params["state"].clone(),
+            nonce: params["nonce"].clone(),
+            code_challenge: params["code_challenge"].clone(),
+            params,
+        }
+    }
+
+    /// Plays the provider's redirect back to the portal.
+    pub async fn callback(&self, state: &str) -> reqwest::Response {
+        self.get(&format!("/auth/callback?code=test-code&state={state}")).await
+    }
+
+    /// A complete sign-in of a user with these claims; returns the callback's response.
+    pub async fn sign_in(&self, subject: &str, tid: Option<Uuid>, roles: &[&str]) -> reqwest::Response {
+        let auth = self.start_sign_in().await;
+        self.idp.will_issue(spec(&auth, subject, tid, roles));
+        self.callback(&auth.state).await
+    }
+
+    pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+        headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("stackbill_session="))
+            .map(|c| c.split(';').next().unwrap_or_default().to_string())
+    }
+}
+
+/// A token spec that answers `auth` correctly; tests then spoil one field.
+pub fn spec(auth: &Authorize, subject: &str, tid: Option<Uuid>, roles: &[&str]) -> TokenSpec {
+    TokenSpec {
+        subject: subject.into(),
+        name: format!("User {subject}"),
+        tid: tid.map(|t| t.to_string()),
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+        nonce: auth.nonce.clone(),
+        audience: CLIENT_ID.into(),
+        code_challenge: auth.code_challenge.clone(),
+    }
+}
+
+/// A partner with one stack, added through the domain code; returns (partner ID, directory tenant).
+pub async fn seed_partner(pool: &PgPool, name: &str, stack: &str) -> (Uuid, Uuid) {
+    let (partner_id, tenant) = (Uuid::new_v4(), Uuid::new_v4());
+    let new = NewPartner::parse(name, &partner_id.to_string(), "1234567", &tenant.to_string(), "USD").unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    app::partners::db::add_partner(&mut tx, &Actor::command_line(), &new).await.unwrap();
+    sqlx::query("insert into stacks (partner_id, name, cloud_id, region) values ($1, $2, $3, 'Test region')")
+        .bind(partner_id)
+        .bind(stack)
+        .bind(Uuid::new_v4())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    (partner_id, tenant)
+}

@@ -1,0 +1,8 @@
+//! Integration tests: one binary (STYLE L12), each test on a fresh database from `#[sqlx::test]`.
+mod auth;
+mod database;
+mod demo;
+mod fake_idp;
+mod helpers;
+mod private_cluster;
+mod security;
