@@ -1,7 +1,7 @@
 //! The frame around every page: header, navigation, who is signed in.
 use leptos::prelude::*;
 
-use crate::auth::api::current_user;
+use crate::auth::api::whoami;
 use crate::auth::CurrentUser;
 use crate::AppError;
 
@@ -12,7 +12,7 @@ pub struct UserResource(pub Resource<Result<Option<CurrentUser>, AppError>>);
 /// Header, navigation and main area.
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
-    let user = Resource::new(|| (), |_| current_user());
+    let user = Resource::new(|| (), |_| whoami());
     provide_context(UserResource(user));
     view! {
         <header class="topbar">

@@ -5,11 +5,14 @@ pub mod audit;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod directory;
 pub mod domain;
 pub mod error;
 pub mod home;
 pub mod layout;
 pub mod partners;
+pub mod registrations;
 pub mod shell;
 pub mod stacks;
 

@@ -6,7 +6,7 @@ use crate::AppError;
 
 /// The signed-in user, or `None` when nobody is signed in.
 #[server]
-pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
+pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     ssr::current_user().await
 }
 

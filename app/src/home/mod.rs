@@ -2,14 +2,14 @@
 use leptos::prelude::*;
 
 use crate::layout::SignOutButton;
-use crate::stacks::api::{overview, Overview};
+use crate::stacks::api::{home_overview, Overview};
 use crate::stacks::components::{PartnerTable, StackTable};
 use crate::AppError;
 
 /// Home: the partner's stacks, or for operators every partner and stack.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| overview());
+    let data = Resource::new(|| (), |_| home_overview());
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -19,7 +19,7 @@ pub struct Overview {
 
 /// The home page's data. Users without access get `Forbidden`, never data.
 #[server]
-pub async fn overview() -> Result<Overview, AppError> {
+pub async fn home_overview() -> Result<Overview, AppError> {
     use crate::auth::{api::ssr::require_user, Scope};
     let user = require_user().await?;
     let scope = user.scope()?;

@@ -12,7 +12,7 @@ fn rows(csv_text: &str) -> impl Iterator<Item = anyhow::Result<csv::StringRecord
     csv::Reader::from_reader(csv_text.as_bytes()).into_records().map(|r| r.map_err(Into::into))
 }
 
-fn field<'a>(r: &'a csv::StringRecord, i: usize) -> anyhow::Result<&'a str> {
+fn field(r: &csv::StringRecord, i: usize) -> anyhow::Result<&str> {
     r.get(i).ok_or_else(|| anyhow!("line {}: column {} missing", r.position().map_or(0, |p| p.line()), i + 1))
 }
 
@@ -21,7 +21,8 @@ pub async fn load_meters(conn: &mut PgConnection) -> anyhow::Result<u64> {
     let mut added = 0;
     for r in rows(METERS) {
         let r = r?;
-        let id = Uuid::parse_str(field(&r, 0)?).with_context(|| format!("meter ID {:?}", field(&r, 0)))?;
+        // The catalogue documents a few meters without a fixed ID (e.g. custom worker tiers): nothing to store.
+        let Ok(id) = Uuid::parse_str(field(&r, 0)?) else { continue };
         added += sqlx::query(
             "insert into local_meters (meter_id, name, unit, description, source) values ($1, $2, $3, $4, $5)
              on conflict (meter_id) do nothing",

@@ -1,0 +1,2 @@
+//! The commerce directory: Azure subscriptions, their offer type, billing partner and customer (PRODUCT §2).
+pub mod import;

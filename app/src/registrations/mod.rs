@@ -1,0 +1,2 @@
+//! Registrations and tenant subscriptions (PRODUCT §3).
+pub mod rules;

@@ -1,0 +1,178 @@
+//! The registration rules R1–R10 of PRODUCT §3 as pure functions over facts read from the database, so every
+//! rule is tested without one and the pages, the command line and the tests share one wording.
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::{BillingModel, OfferType, SubscriptionStatus};
+
+/// A refusal: which rule, Azure's error code where one exists, the form field it belongs to, and plain words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleViolation {
+    /// `R1` … `R10`.
+    pub rule: &'static str,
+    /// Azure's error code, e.g. `BadCustomerSubscriptionId`.
+    pub code: &'static str,
+    /// The form field the refusal is shown beside.
+    pub field: &'static str,
+    /// What is wrong, naming the value, and what to do.
+    pub message: String,
+}
+
+impl std::fmt::Display for RuleViolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.rule, self.code, self.message)
+    }
+}
+
+/// What the commerce directory says about a subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryEntry {
+    /// The subscription.
+    pub subscription_id: Uuid,
+    /// Its offer type.
+    pub offer: OfferType,
+    /// The CSP partner it rolls up to.
+    pub billing_partner: Uuid,
+    /// The customer's directory tenant.
+    pub customer_tenant: Uuid,
+    /// Active, suspended or deleted.
+    pub status: SubscriptionStatus,
+}
+
+fn violation(rule: &'static str, code: &'static str, field: &'static str, message: String) -> RuleViolation {
+    RuleViolation { rule, code, field, message }
+}
+
+/// R9: the subscription exists in the commerce directory and is active.
+fn existing_active<'a>(id: Uuid, entry: Option<&'a DirectoryEntry>, field: &'static str) -> Result<&'a DirectoryEntry, RuleViolation> {
+    let entry = entry.ok_or_else(|| {
+        violation("R9", "InvalidCustomerSubscriptionId", field, format!("subscription {id} is not in the commerce directory"))
+    })?;
+    if entry.status != SubscriptionStatus::Active {
+        return Err(violation(
+            "R9",
+            "InvalidCustomerSubscriptionId",
+            field,
+            format!("subscription {id} is {}, not active", entry.status.as_str()),
+        ));
+    }
+    Ok(entry)
+}
+
+/// R5: the subscription rolls up to the stack's partner.
+fn rolls_up(entry: &DirectoryEntry, partner: Uuid, field: &'static str) -> Result<(), RuleViolation> {
+    if entry.billing_partner != partner {
+        return Err(violation(
+            "R5",
+            "BadCustomerSubscriptionId",
+            field,
+            format!("subscription {} does not roll up to this stack's partner; only your own subscriptions can be registered", entry.subscription_id),
+        ));
+    }
+    Ok(())
+}
+
+/// Setting (or changing, R10) a registration's default subscription and billing model.
+/// `current_mappings` is the number of tenant mappings in force from the change on.
+pub fn check_default(
+    partner: Uuid,
+    model: BillingModel,
+    subscription_id: Uuid,
+    entry: Option<&DirectoryEntry>,
+    current_mappings: usize,
+) -> Result<(), RuleViolation> {
+    let entry = existing_active(subscription_id, entry, "default_subscription")?;
+    rolls_up(entry, partner, "default_subscription")?;
+    match entry.offer {
+        OfferType::Csp | OfferType::Apss => {}
+        OfferType::Ea if current_mappings == 0 => {}
+        OfferType::Ea => {
+            return Err(violation(
+                "R3",
+                "InvalidCSPSubscription",
+                "default_subscription",
+                format!(
+                    "subscription {subscription_id} is EA; a registration with tenant subscriptions ({current_mappings} now) needs a CSP or APSS default. Remove the tenant subscriptions first, or choose a CSP or APSS subscription"
+                ),
+            ))
+        }
+        other => {
+            return Err(violation(
+                "R3",
+                "InvalidCSPSubscription",
+                "default_subscription",
+                format!("subscription {subscription_id} is {}; the default subscription must be CSP or APSS (EA only without tenant subscriptions)", other.as_str()),
+            ))
+        }
+    }
+    if model == BillingModel::Capacity && current_mappings > 0 {
+        return Err(violation(
+            "R8",
+            "CustomerSubscriptionsNotAllowed",
+            "billing_model",
+            format!("Capacity registrations cannot have tenant subscriptions, and this one has {current_mappings}; remove them first"),
+        ));
+    }
+    Ok(())
+}
+
+/// The registration as it stands, for a tenant mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationFacts {
+    /// The billing model.
+    pub model: BillingModel,
+    /// The offer type of the default subscription in force.
+    pub default_offer: OfferType,
+}
+
+/// Adding or replacing a tenant mapping (R2, R3, R4, R5, R6, R8, R9).
+pub fn check_mapping(
+    partner: Uuid,
+    registration: Option<&RegistrationFacts>,
+    tenant: Uuid,
+    subscription_id: Uuid,
+    entry: Option<&DirectoryEntry>,
+) -> Result<(), RuleViolation> {
+    let reg = registration.ok_or_else(|| {
+        violation("R2", "RegistrationNotFound", "tenant", "register the stack's default subscription first; tenant subscriptions come after it".into())
+    })?;
+    if reg.model == BillingModel::Capacity {
+        return Err(violation(
+            "R8",
+            "CustomerSubscriptionsNotAllowed",
+            "tenant",
+            "this stack's registration uses the Capacity billing model, which cannot have tenant subscriptions".into(),
+        ));
+    }
+    if !matches!(reg.default_offer, OfferType::Csp | OfferType::Apss) {
+        return Err(violation(
+            "R3",
+            "UnauthorizedCspRegistration",
+            "tenant",
+            format!("the default subscription is {}; change it to a CSP or APSS subscription before adding tenant subscriptions", reg.default_offer.as_str()),
+        ));
+    }
+    let entry = existing_active(subscription_id, entry, "subscription")?;
+    if entry.offer != OfferType::Csp {
+        return Err(violation(
+            "R4",
+            "InvalidCSPSubscription",
+            "subscription",
+            format!("subscription {subscription_id} is {}; a tenant subscription must be CSP", entry.offer.as_str()),
+        ));
+    }
+    rolls_up(entry, partner, "subscription")?;
+    if entry.customer_tenant != tenant {
+        return Err(violation(
+            "R6",
+            "BadCustomerSubscriptionId",
+            "subscription",
+            format!("subscription {subscription_id} belongs to directory tenant {}, not to {tenant}", entry.customer_tenant),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "rules_tests.rs"]
+mod tests;
