@@ -44,7 +44,10 @@ impl Database {
                 Some(_) => "cannot connect to the database named by DATABASE_URL".to_string(),
                 None => "cannot connect to the private PostgreSQL cluster".to_string(),
             })?;
-        app::db::MIGRATOR.run(&pool).await.context("database migrations failed")?;
+        app::db::MIGRATOR
+            .run(&pool)
+            .await
+            .context("database migrations failed")?;
         Ok(Self { pool, cluster })
     }
 

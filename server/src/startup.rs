@@ -31,11 +31,18 @@ pub struct Application {
 impl Application {
     /// Listens on `addr` (port 0 picks a free port); bind first, so the public URL can name the real port.
     pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
-        TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))
+        TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))
     }
 
     /// Builds the router over `pool`, to be served on `listener`.
-    pub fn build(listener: TcpListener, settings: Settings, leptos_options: LeptosOptions, pool: PgPool) -> anyhow::Result<Self> {
+    pub fn build(
+        listener: TcpListener,
+        settings: Settings,
+        leptos_options: LeptosOptions,
+        pool: PgPool,
+    ) -> anyhow::Result<Self> {
         let oidc = Oidc::new(settings.require_oidc()?.clone(), &settings.public_url)?;
         let state = AppState {
             leptos_options,
@@ -44,7 +51,10 @@ impl Application {
             oidc: Arc::new(oidc),
             settings: Arc::new(settings),
         };
-        Ok(Self { listener, router: router(state) })
+        Ok(Self {
+            listener,
+            router: router(state),
+        })
     }
 
     /// The port actually bound.
@@ -53,8 +63,13 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
         Ok(())
     }
 }
@@ -63,13 +78,19 @@ impl Application {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let store = PostgresStore::new(state.pool.clone());
-    tokio::spawn(store.clone().continuously_delete_expired(tokio::time::Duration::from_secs(300)));
+    tokio::spawn(
+        store
+            .clone()
+            .continuously_delete_expired(tokio::time::Duration::from_secs(300)),
+    );
     let sessions = SessionManagerLayer::new(store)
         .with_name("stackbill_session")
         .with_same_site(SameSite::Lax)
         .with_secure(state.settings.session.cookie_secure)
         .with_http_only(true)
-        .with_expiry(Expiry::OnInactivity(Duration::minutes(state.settings.session.idle_minutes)));
+        .with_expiry(Expiry::OnInactivity(Duration::minutes(
+            state.settings.session.idle_minutes,
+        )));
     let pool = state.pool.clone();
     let options = state.leptos_options.clone();
     Router::new()
@@ -77,9 +98,17 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/callback", get(auth_routes::callback))
         .route("/auth/logout", post(auth_routes::logout))
         .route("/healthz", get(|| async { "ok" }))
-        .leptos_routes_with_context(&state, routes, move || provide_context(pool.clone()), move || shell(options.clone()))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(pool.clone()),
+            move || shell(options.clone()),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn_with_state(state.origin.clone(), security::check_origin))
+        .layer(middleware::from_fn_with_state(
+            state.origin.clone(),
+            security::check_origin,
+        ))
         .layer(sessions)
         .layer(middleware::from_fn(security::headers))
         .with_state(state)

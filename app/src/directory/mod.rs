@@ -1,2 +1,3 @@
 //! The commerce directory: Azure subscriptions, their offer type, billing partner and customer (PRODUCT §2).
+pub mod db;
 pub mod import;

@@ -27,7 +27,9 @@ impl OfferType {
             "EA" => Ok(Self::Ea),
             "PAYG" => Ok(Self::Payg),
             "MSDN" => Ok(Self::Msdn),
-            _ => Err(AppError::Validation(format!("offer type “{s}” is not one of CSP, APSS (or CSPSS), EA, PAYG, MSDN"))),
+            _ => Err(AppError::Validation(format!(
+                "offer type “{s}” is not one of CSP, APSS (or CSPSS), EA, PAYG, MSDN"
+            ))),
         }
     }
 
@@ -61,7 +63,9 @@ impl SubscriptionStatus {
             "active" => Ok(Self::Active),
             "suspended" => Ok(Self::Suspended),
             "deleted" => Ok(Self::Deleted),
-            _ => Err(AppError::Validation(format!("status “{s}” is not one of active, suspended, deleted"))),
+            _ => Err(AppError::Validation(format!(
+                "status “{s}” is not one of active, suspended, deleted"
+            ))),
         }
     }
 
@@ -93,7 +97,9 @@ impl BillingModel {
             "payasyouuse" => Ok(Self::PayAsYouUse),
             "capacity" => Ok(Self::Capacity),
             "development" => Ok(Self::Development),
-            _ => Err(AppError::Validation(format!("billing model “{s}” is not one of PayAsYouUse, Capacity, Development"))),
+            _ => Err(AppError::Validation(format!(
+                "billing model “{s}” is not one of PayAsYouUse, Capacity, Development"
+            ))),
         }
     }
 
@@ -125,13 +131,27 @@ mod tests {
 
     #[test]
     fn spellings_round_trip() {
-        for o in [OfferType::Csp, OfferType::Apss, OfferType::Ea, OfferType::Payg, OfferType::Msdn] {
+        for o in [
+            OfferType::Csp,
+            OfferType::Apss,
+            OfferType::Ea,
+            OfferType::Payg,
+            OfferType::Msdn,
+        ] {
             assert_eq!(OfferType::parse(o.as_str()).unwrap(), o);
         }
-        for m in [BillingModel::PayAsYouUse, BillingModel::Capacity, BillingModel::Development] {
+        for m in [
+            BillingModel::PayAsYouUse,
+            BillingModel::Capacity,
+            BillingModel::Development,
+        ] {
             assert_eq!(BillingModel::parse(m.as_str()).unwrap(), m);
         }
-        for s in [SubscriptionStatus::Active, SubscriptionStatus::Suspended, SubscriptionStatus::Deleted] {
+        for s in [
+            SubscriptionStatus::Active,
+            SubscriptionStatus::Suspended,
+            SubscriptionStatus::Deleted,
+        ] {
             assert_eq!(SubscriptionStatus::parse(s.as_str()).unwrap(), s);
         }
     }

@@ -39,14 +39,33 @@ pub struct DirectoryEntry {
     pub status: SubscriptionStatus,
 }
 
-fn violation(rule: &'static str, code: &'static str, field: &'static str, message: String) -> RuleViolation {
-    RuleViolation { rule, code, field, message }
+fn violation(
+    rule: &'static str,
+    code: &'static str,
+    field: &'static str,
+    message: String,
+) -> RuleViolation {
+    RuleViolation {
+        rule,
+        code,
+        field,
+        message,
+    }
 }
 
 /// R9: the subscription exists in the commerce directory and is active.
-fn existing_active<'a>(id: Uuid, entry: Option<&'a DirectoryEntry>, field: &'static str) -> Result<&'a DirectoryEntry, RuleViolation> {
+fn existing_active<'a>(
+    id: Uuid,
+    entry: Option<&'a DirectoryEntry>,
+    field: &'static str,
+) -> Result<&'a DirectoryEntry, RuleViolation> {
     let entry = entry.ok_or_else(|| {
-        violation("R9", "InvalidCustomerSubscriptionId", field, format!("subscription {id} is not in the commerce directory"))
+        violation(
+            "R9",
+            "InvalidCustomerSubscriptionId",
+            field,
+            format!("subscription {id} is not in the commerce directory"),
+        )
     })?;
     if entry.status != SubscriptionStatus::Active {
         return Err(violation(
@@ -60,7 +79,11 @@ fn existing_active<'a>(id: Uuid, entry: Option<&'a DirectoryEntry>, field: &'sta
 }
 
 /// R5: the subscription rolls up to the stack's partner.
-fn rolls_up(entry: &DirectoryEntry, partner: Uuid, field: &'static str) -> Result<(), RuleViolation> {
+fn rolls_up(
+    entry: &DirectoryEntry,
+    partner: Uuid,
+    field: &'static str,
+) -> Result<(), RuleViolation> {
     if entry.billing_partner != partner {
         return Err(violation(
             "R5",
@@ -134,7 +157,13 @@ pub fn check_mapping(
     entry: Option<&DirectoryEntry>,
 ) -> Result<(), RuleViolation> {
     let reg = registration.ok_or_else(|| {
-        violation("R2", "RegistrationNotFound", "tenant", "register the stack's default subscription first; tenant subscriptions come after it".into())
+        violation(
+            "R2",
+            "RegistrationNotFound",
+            "tenant",
+            "register the stack's default subscription first; tenant subscriptions come after it"
+                .into(),
+        )
     })?;
     if reg.model == BillingModel::Capacity {
         return Err(violation(
@@ -158,7 +187,10 @@ pub fn check_mapping(
             "R4",
             "InvalidCSPSubscription",
             "subscription",
-            format!("subscription {subscription_id} is {}; a tenant subscription must be CSP", entry.offer.as_str()),
+            format!(
+                "subscription {subscription_id} is {}; a tenant subscription must be CSP",
+                entry.offer.as_str()
+            ),
         ));
     }
     rolls_up(entry, partner, "subscription")?;
@@ -167,7 +199,10 @@ pub fn check_mapping(
             "R6",
             "BadCustomerSubscriptionId",
             "subscription",
-            format!("subscription {subscription_id} belongs to directory tenant {}, not to {tenant}", entry.customer_tenant),
+            format!(
+                "subscription {subscription_id} belongs to directory tenant {}, not to {tenant}",
+                entry.customer_tenant
+            ),
         ));
     }
     Ok(())

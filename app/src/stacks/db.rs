@@ -7,7 +7,10 @@ use crate::AppError;
 
 /// The stacks in scope, with their current registration, by partner then name.
 #[tracing::instrument(skip(db))]
-pub async fn list_stacks(db: impl PgExecutor<'_>, scope: Scope) -> Result<Vec<StackSummary>, AppError> {
+pub async fn list_stacks(
+    db: impl PgExecutor<'_>,
+    scope: Scope,
+) -> Result<Vec<StackSummary>, AppError> {
     Ok(sqlx::query_as(
         "select s.stack_id, s.partner_id, p.name as partner_name, s.name, s.cloud_id, s.region,
                 r.billing_model,

@@ -9,11 +9,19 @@ const PRICES: &str = include_str!("../../data/price-list-sample.csv");
 const METER_MAP: &str = include_str!("../../data/meter-map-sample.csv");
 
 fn rows(csv_text: &str) -> impl Iterator<Item = anyhow::Result<csv::StringRecord>> + '_ {
-    csv::Reader::from_reader(csv_text.as_bytes()).into_records().map(|r| r.map_err(Into::into))
+    csv::Reader::from_reader(csv_text.as_bytes())
+        .into_records()
+        .map(|r| r.map_err(Into::into))
 }
 
 fn field(r: &csv::StringRecord, i: usize) -> anyhow::Result<&str> {
-    r.get(i).ok_or_else(|| anyhow!("line {}: column {} missing", r.position().map_or(0, |p| p.line()), i + 1))
+    r.get(i).ok_or_else(|| {
+        anyhow!(
+            "line {}: column {} missing",
+            r.position().map_or(0, |p| p.line()),
+            i + 1
+        )
+    })
 }
 
 /// The local meter catalogue (meter IDs come with and without dashes; `Uuid` reads both).
@@ -22,7 +30,9 @@ pub async fn load_meters(conn: &mut PgConnection) -> anyhow::Result<u64> {
     for r in rows(METERS) {
         let r = r?;
         // The catalogue documents a few meters without a fixed ID (e.g. custom worker tiers): nothing to store.
-        let Ok(id) = Uuid::parse_str(field(&r, 0)?) else { continue };
+        let Ok(id) = Uuid::parse_str(field(&r, 0)?) else {
+            continue;
+        };
         added += sqlx::query(
             "insert into local_meters (meter_id, name, unit, description, source) values ($1, $2, $3, $4, $5)
              on conflict (meter_id) do nothing",

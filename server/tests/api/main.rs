@@ -2,6 +2,7 @@
 mod auth;
 mod database;
 mod demo;
+mod directory;
 mod fake_idp;
 mod helpers;
 mod private_cluster;
