@@ -30,36 +30,20 @@ pub struct CallbackQuery {
 }
 
 /// Starts a sign-in: remembers state, nonce and PKCE verifier in the session and redirects to the provider.
-pub async fn login(
-    State(state): State<AppState>,
-    session: Session,
-    Query(q): Query<LoginQuery>,
-) -> Response {
+pub async fn login(State(state): State<AppState>, session: Session, Query(q): Query<LoginQuery>) -> Response {
     let result = async {
         let (url, flow) = state.oidc.start(safe_next(q.next.as_deref())).await?;
-        AuthSession(session)
-            .put(FLOW_KEY, flow)
-            .await
-            .map_err(|_| SignInError::ProviderUnavailable)?;
+        AuthSession(session).put(FLOW_KEY, flow).await.map_err(|_| SignInError::ProviderUnavailable)?;
         Ok::<_, SignInError>(Redirect::to(url.as_str()).into_response())
     };
     result.await.unwrap_or_else(failure_page)
 }
 
 /// Completes a sign-in. The pending flow is taken out of the session first, so a callback can be used once.
-pub async fn callback(
-    State(state): State<AppState>,
-    session: Session,
-    Query(q): Query<CallbackQuery>,
-) -> Response {
+pub async fn callback(State(state): State<AppState>, session: Session, Query(q): Query<CallbackQuery>) -> Response {
     let auth = AuthSession(session);
     let result = async {
-        let flow: PendingFlow = auth
-            .take(FLOW_KEY)
-            .await
-            .ok()
-            .flatten()
-            .ok_or(SignInError::NoFlow)?;
+        let flow: PendingFlow = auth.take(FLOW_KEY).await.ok().flatten().ok_or(SignInError::NoFlow)?;
         if let Some(error) = q.error {
             return Err(SignInError::Provider(q.error_description.unwrap_or(error)));
         }
@@ -68,18 +52,10 @@ pub async fn callback(
         };
         let identity = state.oidc.finish(&flow, &returned_state, &code).await?;
         let sign_in = to_sign_in(&identity, state.oidc.settings());
-        let (user_id, role) = upsert_user(&state.pool, &sign_in)
-            .await
-            .map_err(|_| SignInError::Verification)?;
-        auth.log_in(user_id)
-            .await
-            .map_err(|_| SignInError::Verification)?;
+        let (user_id, role) = upsert_user(&state.pool, &sign_in).await.map_err(|_| SignInError::Verification)?;
+        auth.log_in(user_id).await.map_err(|_| SignInError::Verification)?;
         tracing::info!(%user_id, role = role.as_db(), "signed in");
-        let target = if role == Role::NoAccess {
-            "/no-access".to_string()
-        } else {
-            flow.next
-        };
+        let target = if role == Role::NoAccess { "/no-access".to_string() } else { flow.next };
         Ok(Redirect::to(&target).into_response())
     };
     result.await.unwrap_or_else(failure_page)
@@ -101,15 +77,10 @@ fn to_sign_in(identity: &VerifiedIdentity, settings: &crate::config::OidcSetting
         .and_then(|s| uuid::Uuid::parse_str(s).ok());
     // Entra ID sends `roles` as an array; some providers send one string.
     let roles = match identity.extra.get(&settings.roles_claim) {
-        Some(serde_json::Value::Array(items)) => items
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect(),
-        Some(serde_json::Value::String(s)) => s
-            .split([' ', ','])
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        Some(serde_json::Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        Some(serde_json::Value::String(s)) => {
+            s.split([' ', ',']).filter(|r| !r.is_empty()).map(str::to_owned).collect()
+        }
         _ => Vec::new(),
     };
     SignIn {
@@ -138,8 +109,5 @@ fn failure_page(e: SignInError) -> Response {
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

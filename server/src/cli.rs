@@ -35,6 +35,15 @@ enum Command {
     /// Manage the commerce directory.
     #[command(subcommand)]
     Directory(DirectoryCommand),
+    /// Manage stacks.
+    #[command(subcommand)]
+    Stack(crate::cli_registry::StackCommand),
+    /// Register a stack or change its registration.
+    #[command(subcommand)]
+    Registration(crate::cli_registry::RegistrationCommand),
+    /// Map customer tenants to their subscriptions.
+    #[command(subcommand)]
+    Tenant(crate::cli_registry::TenantCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,27 +88,19 @@ impl Cli {
                 println!("migrations applied");
                 Ok(())
             }
-            Command::Demo => crate::demo::load(&db.pool)
-                .await
-                .map(|summary| println!("{summary}")),
-            Command::Partner(PartnerCommand::Add {
-                name,
-                partner_id,
-                mpn_id,
-                tenant,
-                currency,
-            }) => {
+            Command::Demo => crate::demo::load(&db.pool).await.map(|summary| println!("{summary}")),
+            Command::Partner(PartnerCommand::Add { name, partner_id, mpn_id, tenant, currency }) => {
                 let new = NewPartner::parse(&name, &partner_id, &mpn_id, &tenant, &currency)?;
                 let mut tx = db.pool.begin().await?;
-                let p =
-                    app::partners::db::add_partner(&mut tx, &Actor::command_line(), &new).await?;
+                let p = app::partners::db::add_partner(&mut tx, &Actor::command_line(), &new).await?;
                 tx.commit().await?;
                 println!("added partner {} ({})", p.name, p.partner_id);
                 Ok(())
             }
-            Command::Directory(DirectoryCommand::Import { file }) => {
-                import_directory(&db, &file).await
-            }
+            Command::Directory(DirectoryCommand::Import { file }) => import_directory(&db, &file).await,
+            Command::Stack(c) => c.run(&db.pool).await,
+            Command::Registration(c) => c.run(&db.pool).await,
+            Command::Tenant(c) => c.run(&db.pool).await,
         };
         // Stop the private cluster (if this process started it) whether or not the command succeeded.
         db.close().await?;
@@ -109,34 +110,21 @@ impl Cli {
 
 async fn import_directory(db: &Database, file: &std::path::Path) -> anyhow::Result<()> {
     use app::directory::{db::import, import::parse};
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let refused = |errors: Vec<app::directory::import::RowError>| {
-        let lines: Vec<String> = errors
-            .iter()
-            .map(|e| format!("  {}: {e}", file.display()))
-            .collect();
-        anyhow::anyhow!(
-            "the directory import was refused; nothing was stored:\n{}",
-            lines.join("\n")
-        )
+        let lines: Vec<String> = errors.iter().map(|e| format!("  {}: {e}", file.display())).collect();
+        anyhow::anyhow!("the directory import was refused; nothing was stored:\n{}", lines.join("\n"))
     };
     let rows = parse(&text).map_err(refused)?;
     let mut tx = db.pool.begin().await?;
-    let summary = import(&mut tx, &Actor::command_line(), &rows)
-        .await
-        .map_err(refused)?;
+    let summary = import(&mut tx, &Actor::command_line(), &rows).await.map_err(refused)?;
     tx.commit().await?;
-    println!(
-        "directory import: {} added, {} updated, {} unchanged",
-        summary.added, summary.updated, summary.unchanged
-    );
+    println!("directory import: {} added, {} updated, {} unchanged", summary.added, summary.updated, summary.unchanged);
     Ok(())
 }
 
 async fn serve(settings: Settings, db: &Database) -> anyhow::Result<()> {
-    let conf =
-        get_configuration(None).context("reading the Leptos configuration (LEPTOS_* variables)")?;
+    let conf = get_configuration(None).context("reading the Leptos configuration (LEPTOS_* variables)")?;
     let options = conf.leptos_options;
     let addr: SocketAddr = options.site_addr;
     let public_url = settings.public_url.clone();

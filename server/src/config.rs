@@ -61,31 +61,23 @@ impl Settings {
     /// Reads the environment (after `.env`, if present). A malformed value fails with its variable's name.
     pub fn load() -> anyhow::Result<Self> {
         let _ = dotenvy::dotenv();
-        let public_url =
-            var("STACKBILL_PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:3000".into());
+        let public_url = var("STACKBILL_PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:3000".into());
         let public_url = Url::parse(&public_url).context("STACKBILL_PUBLIC_URL is not a URL")?;
         let cookie_secure = match var("SESSION_COOKIE_SECURE") {
             Some(v) => parse_bool(&v).context("SESSION_COOKIE_SECURE must be true or false")?,
             None => public_url.scheme() == "https",
         };
         let idle_minutes = match var("SESSION_IDLE_MINUTES") {
-            Some(v) => v
-                .parse()
-                .context("SESSION_IDLE_MINUTES must be a whole number of minutes")?,
+            Some(v) => v.parse().context("SESSION_IDLE_MINUTES must be a whole number of minutes")?,
             None => 480,
         };
         Ok(Self {
             database: DatabaseSettings {
                 url: var("DATABASE_URL").map(SecretString::from),
-                data_dir: var("STACKBILL_DATA_DIR")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| ".stackbill".into()),
+                data_dir: var("STACKBILL_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| ".stackbill".into()),
             },
             oidc: OidcSettings::load()?,
-            session: SessionSettings {
-                cookie_secure,
-                idle_minutes,
-            },
+            session: SessionSettings { cookie_secure, idle_minutes },
             public_url,
         })
     }
@@ -104,10 +96,8 @@ impl OidcSettings {
             return Ok(None);
         };
         let issuer = Url::parse(&issuer).context("OIDC_ISSUER_URL is not a URL")?;
-        let client_id =
-            var("OIDC_CLIENT_ID").ok_or_else(|| anyhow!("OIDC_CLIENT_ID is not set"))?;
-        let client_secret =
-            var("OIDC_CLIENT_SECRET").ok_or_else(|| anyhow!("OIDC_CLIENT_SECRET is not set"))?;
+        let client_id = var("OIDC_CLIENT_ID").ok_or_else(|| anyhow!("OIDC_CLIENT_ID is not set"))?;
+        let client_secret = var("OIDC_CLIENT_SECRET").ok_or_else(|| anyhow!("OIDC_CLIENT_SECRET is not set"))?;
         let scopes = var("OIDC_SCOPES").unwrap_or_else(|| "openid profile email".into());
         Ok(Some(Self {
             issuer,

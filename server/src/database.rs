@@ -22,10 +22,8 @@ impl Database {
     pub async fn open(settings: &DatabaseSettings) -> anyhow::Result<Self> {
         let (options, cluster) = match &settings.url {
             Some(url) => {
-                let options: PgConnectOptions = url
-                    .expose_secret()
-                    .parse()
-                    .context("DATABASE_URL is not a valid postgres:// URL")?;
+                let options: PgConnectOptions =
+                    url.expose_secret().parse().context("DATABASE_URL is not a valid postgres:// URL")?;
                 (options, None)
             }
             None => {
@@ -44,10 +42,7 @@ impl Database {
                 Some(_) => "cannot connect to the database named by DATABASE_URL".to_string(),
                 None => "cannot connect to the private PostgreSQL cluster".to_string(),
             })?;
-        app::db::MIGRATOR
-            .run(&pool)
-            .await
-            .context("database migrations failed")?;
+        app::db::MIGRATOR.run(&pool).await.context("database migrations failed")?;
         Ok(Self { pool, cluster })
     }
 

@@ -1,6 +1,7 @@
 //! The Stackbill server: configuration, database, sign-in, routing and the command line.
 pub mod auth_routes;
 pub mod cli;
+mod cli_registry;
 pub mod config;
 pub mod database;
 pub mod demo;

@@ -4,16 +4,14 @@
 use std::collections::HashMap;
 
 use openidconnect::core::{
-    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType,
-    CoreGenderClaim, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
-    CoreProviderMetadata, CoreRevocableToken, CoreRevocationErrorResponse,
-    CoreTokenIntrospectionResponse, CoreTokenType,
+    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreRevocableToken,
+    CoreRevocationErrorResponse, CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
-    reqwest, AdditionalClaims, AuthorizationCode, Client, ClientId, ClientSecret, CsrfToken,
-    EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenClaims,
-    IdTokenFields, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
-    StandardErrorResponse, StandardTokenResponse, TokenResponse,
+    reqwest, AdditionalClaims, AuthorizationCode, Client, ClientId, ClientSecret, CsrfToken, EmptyExtraTokenFields,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenClaims, IdTokenFields, IssuerUrl, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, StandardErrorResponse, StandardTokenResponse, TokenResponse,
 };
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -67,7 +65,9 @@ pub enum SignInError {
     #[error("The identity provider is not reachable right now. Please try again in a minute.")]
     ProviderUnavailable,
     /// No sign-in was started in this browser session (cookie missing, expired, or a replayed callback).
-    #[error("No sign-in is in progress in this browser (the sign-in cookie is missing or expired). Please start again.")]
+    #[error(
+        "No sign-in is in progress in this browser (the sign-in cookie is missing or expired). Please start again."
+    )]
     NoFlow,
     /// The `state` parameter is not the one this browser was given.
     #[error("The sign-in response does not belong to this browser (state mismatch). Please start again.")]
@@ -121,15 +121,8 @@ impl Oidc {
     pub fn new(settings: OidcSettings, public_url: &Url) -> anyhow::Result<Self> {
         let redirect = RedirectUrl::new(public_url.join("/auth/callback")?.to_string())?;
         // Never follow redirects from the token endpoint (SSRF, STYLE P9).
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        Ok(Self {
-            settings,
-            redirect,
-            http,
-            client: OnceCell::new(),
-        })
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+        Ok(Self { settings, redirect, http, client: OnceCell::new() })
     }
 
     /// The configured settings (claim names).
@@ -141,28 +134,19 @@ impl Oidc {
         self.client
             .get_or_try_init(|| async {
                 // Issuer comparison is exact: keep the configured string as written, without a trailing slash.
-                let issuer = self
-                    .settings
-                    .issuer
-                    .as_str()
-                    .trim_end_matches('/')
-                    .to_string();
+                let issuer = self.settings.issuer.as_str().trim_end_matches('/').to_string();
                 let issuer = IssuerUrl::new(issuer).map_err(|e| {
                     tracing::error!(error = %e, "OIDC_ISSUER_URL is not a valid issuer");
                     SignInError::ProviderUnavailable
                 })?;
-                let metadata = CoreProviderMetadata::discover_async(issuer, &self.http)
-                    .await
-                    .map_err(|e| {
-                        tracing::error!(error = ?e, "OpenID Connect discovery failed");
-                        SignInError::ProviderUnavailable
-                    })?;
+                let metadata = CoreProviderMetadata::discover_async(issuer, &self.http).await.map_err(|e| {
+                    tracing::error!(error = ?e, "OpenID Connect discovery failed");
+                    SignInError::ProviderUnavailable
+                })?;
                 Ok(OidcClient::from_provider_metadata(
                     metadata,
                     ClientId::new(self.settings.client_id.clone()),
-                    Some(ClientSecret::new(
-                        self.settings.client_secret.expose_secret().to_string(),
-                    )),
+                    Some(ClientSecret::new(self.settings.client_secret.expose_secret().to_string())),
                 )
                 .set_redirect_uri(self.redirect.clone()))
             })
@@ -173,17 +157,9 @@ impl Oidc {
     pub async fn start(&self, next: String) -> Result<(Url, PendingFlow), SignInError> {
         let client = self.client().await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let mut request = client.authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        );
-        for scope in self
-            .settings
-            .scopes
-            .iter()
-            .filter(|s| s.as_str() != "openid")
-        {
+        let mut request =
+            client.authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random);
+        for scope in self.settings.scopes.iter().filter(|s| s.as_str() != "openid") {
             request = request.add_scope(Scope::new(scope.clone()));
         }
         let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
@@ -198,12 +174,7 @@ impl Oidc {
 
     /// Completes a sign-in: checks `state`, exchanges the code with the PKCE verifier, verifies the ID token
     /// (signature by JWKS, issuer, audience, expiry, nonce).
-    pub async fn finish(
-        &self,
-        flow: &PendingFlow,
-        state: &str,
-        code: &str,
-    ) -> Result<VerifiedIdentity, SignInError> {
+    pub async fn finish(&self, flow: &PendingFlow, state: &str, code: &str) -> Result<VerifiedIdentity, SignInError> {
         if !constant_time_eq(flow.state.as_bytes(), state.as_bytes()) {
             return Err(SignInError::StateMismatch);
         }
@@ -222,9 +193,8 @@ impl Oidc {
                 SignInError::Verification
             })?;
         let id_token = tokens.id_token().ok_or(SignInError::Verification)?;
-        let claims: &IdTokenClaims<ExtraClaims, CoreGenderClaim> = id_token
-            .claims(&client.id_token_verifier(), &Nonce::new(flow.nonce.clone()))
-            .map_err(|e| {
+        let claims: &IdTokenClaims<ExtraClaims, CoreGenderClaim> =
+            id_token.claims(&client.id_token_verifier(), &Nonce::new(flow.nonce.clone())).map_err(|e| {
                 tracing::warn!(error = ?e, "ID token refused");
                 SignInError::Verification
             })?;

@@ -26,8 +26,7 @@ impl PrivateCluster {
     /// Creates the cluster on first use, starts it if it is not running, and creates the database.
     pub async fn ensure(root: &Path) -> anyhow::Result<Self> {
         let bin = find_bin_dir()?;
-        std::fs::create_dir_all(root)
-            .with_context(|| format!("cannot create {}", root.display()))?;
+        std::fs::create_dir_all(root).with_context(|| format!("cannot create {}", root.display()))?;
         let root = root.canonicalize()?.join("postgres");
         let me = Self {
             bin,
@@ -49,19 +48,14 @@ impl PrivateCluster {
 
     /// How to connect: the private socket as the `postgres` superuser.
     pub fn connect_options(&self) -> PgConnectOptions {
-        PgConnectOptions::new()
-            .socket(&self.socket_dir)
-            .port(PORT)
-            .username("postgres")
-            .database(DATABASE)
+        PgConnectOptions::new().socket(&self.socket_dir).port(PORT).username("postgres").database(DATABASE)
     }
 
     /// Stops the cluster if this process started it.
     pub async fn stop_if_started_here(&self) -> anyhow::Result<()> {
         if self.started_here {
             let data = self.data.display().to_string();
-            self.run("pg_ctl", &["stop", "-D", &data, "-m", "fast", "-w"])
-                .await?;
+            self.run("pg_ctl", &["stop", "-D", &data, "-m", "fast", "-w"]).await?;
             tracing::info!("private PostgreSQL cluster stopped");
         }
         Ok(())
@@ -71,16 +65,9 @@ impl PrivateCluster {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&self.socket_dir, std::fs::Permissions::from_mode(0o700))?;
         if self.as_postgres_user {
-            let status = Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(root)
-                .status()
-                .await?;
+            let status = Command::new("chown").args(["-R", "postgres:postgres"]).arg(root).status().await?;
             if !status.success() {
-                bail!(
-                    "cannot give {} to the postgres user (needed when running as root)",
-                    root.display()
-                );
+                bail!("cannot give {} to the postgres user (needed when running as root)", root.display());
             }
         }
         Ok(())
@@ -89,19 +76,8 @@ impl PrivateCluster {
     async fn initdb(&self) -> anyhow::Result<()> {
         tracing::info!(dir = %self.data.display(), "creating the private PostgreSQL cluster");
         let data = self.data.display().to_string();
-        self.run(
-            "initdb",
-            &[
-                "-D",
-                &data,
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C.UTF-8",
-            ],
-        )
-        .await
+        self.run("initdb", &["-D", &data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"])
+            .await
     }
 
     async fn start_if_stopped(mut self) -> anyhow::Result<Self> {
@@ -110,19 +86,8 @@ impl PrivateCluster {
             return Ok(self);
         }
         let log = self.data.join("server.log").display().to_string();
-        let opts = format!(
-            "-c listen_addresses='' -k '{}' -p {PORT}",
-            self.socket_dir.display()
-        );
-        match self
-            .run(
-                "pg_ctl",
-                &[
-                    "start", "-D", &data, "-w", "-t", "60", "-l", &log, "-o", &opts,
-                ],
-            )
-            .await
-        {
+        let opts = format!("-c listen_addresses='' -k '{}' -p {PORT}", self.socket_dir.display());
+        match self.run("pg_ctl", &["start", "-D", &data, "-w", "-t", "60", "-l", &log, "-o", &opts]).await {
             Ok(()) => {
                 self.started_here = true;
                 tracing::info!("private PostgreSQL cluster started");
@@ -139,20 +104,13 @@ impl PrivateCluster {
 
     async fn create_database(&self) -> anyhow::Result<()> {
         use sqlx::{ConnectOptions, Connection};
-        let mut conn = self
-            .connect_options()
-            .database("postgres")
-            .connect()
+        let mut conn = self.connect_options().database("postgres").connect().await?;
+        let exists: bool = sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
+            .bind(DATABASE)
+            .fetch_one(&mut conn)
             .await?;
-        let exists: bool =
-            sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
-                .bind(DATABASE)
-                .fetch_one(&mut conn)
-                .await?;
         if !exists {
-            sqlx::query(&format!("create database {DATABASE}"))
-                .execute(&mut conn)
-                .await?;
+            sqlx::query(&format!("create database {DATABASE}")).execute(&mut conn).await?;
         }
         conn.close().await?;
         Ok(())
@@ -169,19 +127,11 @@ impl PrivateCluster {
         } else {
             Command::new(&exe)
         };
-        let out = cmd
-            .args(args)
-            .output()
-            .await
-            .with_context(|| format!("cannot run {}", exe.display()))?;
+        let out = cmd.args(args).output().await.with_context(|| format!("cannot run {}", exe.display()))?;
         if out.status.success() {
             Ok(())
         } else {
-            Err(anyhow!(
-                "{tool} {} failed: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
+            Err(anyhow!("{tool} {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()))
         }
     }
 }

@@ -23,11 +23,7 @@ impl AllowedOrigin {
 }
 
 /// Refuses unsafe methods whose `Origin`/`Referer` is not this portal.
-pub async fn check_origin(
-    State(allowed): State<AllowedOrigin>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub async fn check_origin(State(allowed): State<AllowedOrigin>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     // Machine APIs authenticate with bearer keys, never cookies, so forgery does not apply to them.
     let machine_api = req.uri().path().starts_with("/api/v1/");
@@ -35,10 +31,7 @@ pub async fn check_origin(
         return next.run(req).await;
     }
     tracing::warn!(path = %req.uri().path(), "refused a cross-origin state-changing request");
-    (
-        StatusCode::FORBIDDEN,
-        "Refused: this request did not come from a Stackbill page (cross-site request check).",
-    )
+    (StatusCode::FORBIDDEN, "Refused: this request did not come from a Stackbill page (cross-site request check).")
         .into_response()
 }
 
@@ -87,32 +80,20 @@ mod tests {
 
     #[test]
     fn same_origin_post_is_allowed() {
-        assert!(same_origin(
-            &with(header::ORIGIN, "http://127.0.0.1:3000"),
-            "http://127.0.0.1:3000"
-        ));
+        assert!(same_origin(&with(header::ORIGIN, "http://127.0.0.1:3000"), "http://127.0.0.1:3000"));
     }
 
     #[test]
     fn foreign_origin_is_refused_even_with_a_good_referer() {
         let mut h = with(header::ORIGIN, "https://evil.example");
-        h.insert(
-            header::REFERER,
-            HeaderValue::from_static("http://127.0.0.1:3000/"),
-        );
+        h.insert(header::REFERER, HeaderValue::from_static("http://127.0.0.1:3000/"));
         assert!(!same_origin(&h, "http://127.0.0.1:3000"));
     }
 
     #[test]
     fn referer_is_used_when_origin_is_missing() {
-        assert!(same_origin(
-            &with(header::REFERER, "http://127.0.0.1:3000/stacks?x=1"),
-            "http://127.0.0.1:3000"
-        ));
-        assert!(!same_origin(
-            &with(header::REFERER, "http://127.0.0.1:3001/"),
-            "http://127.0.0.1:3000"
-        ));
+        assert!(same_origin(&with(header::REFERER, "http://127.0.0.1:3000/stacks?x=1"), "http://127.0.0.1:3000"));
+        assert!(!same_origin(&with(header::REFERER, "http://127.0.0.1:3001/"), "http://127.0.0.1:3000"));
     }
 
     #[test]

@@ -31,9 +31,7 @@ pub struct Application {
 impl Application {
     /// Listens on `addr` (port 0 picks a free port); bind first, so the public URL can name the real port.
     pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
-        TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}"))
+        TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))
     }
 
     /// Builds the router over `pool`, to be served on `listener`.
@@ -51,10 +49,7 @@ impl Application {
             oidc: Arc::new(oidc),
             settings: Arc::new(settings),
         };
-        Ok(Self {
-            listener,
-            router: router(state),
-        })
+        Ok(Self { listener, router: router(state) })
     }
 
     /// The port actually bound.
@@ -67,9 +62,7 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
         Ok(())
     }
 }
@@ -78,19 +71,13 @@ impl Application {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let store = PostgresStore::new(state.pool.clone());
-    tokio::spawn(
-        store
-            .clone()
-            .continuously_delete_expired(tokio::time::Duration::from_secs(300)),
-    );
+    tokio::spawn(store.clone().continuously_delete_expired(tokio::time::Duration::from_secs(300)));
     let sessions = SessionManagerLayer::new(store)
         .with_name("stackbill_session")
         .with_same_site(SameSite::Lax)
         .with_secure(state.settings.session.cookie_secure)
         .with_http_only(true)
-        .with_expiry(Expiry::OnInactivity(Duration::minutes(
-            state.settings.session.idle_minutes,
-        )));
+        .with_expiry(Expiry::OnInactivity(Duration::minutes(state.settings.session.idle_minutes)));
     let pool = state.pool.clone();
     let options = state.leptos_options.clone();
     Router::new()
@@ -105,10 +92,7 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn_with_state(
-            state.origin.clone(),
-            security::check_origin,
-        ))
+        .layer(middleware::from_fn_with_state(state.origin.clone(), security::check_origin))
         .layer(sessions)
         .layer(middleware::from_fn(security::headers))
         .with_state(state)

@@ -16,17 +16,11 @@ pub struct Actor {
 impl Actor {
     /// Changes made through `stackbill …` commands.
     pub fn command_line() -> Self {
-        Self {
-            user_id: None,
-            label: "command line".into(),
-        }
+        Self { user_id: None, label: "command line".into() }
     }
 
     /// Changes made by a signed-in user.
     pub fn user(user_id: Uuid, label: impl Into<String>) -> Self {
-        Self {
-            user_id: Some(user_id),
-            label: label.into(),
-        }
+        Self { user_id: Some(user_id), label: label.into() }
     }
 }

@@ -26,10 +26,7 @@ pub struct SignIn {
 /// Creates or updates the user of a sign-in and returns their ID and role.
 /// The partner is the one whose directory tenant matches the tenant claim; no match means no partner.
 #[tracing::instrument(skip(db))]
-pub async fn upsert_user(
-    db: impl PgExecutor<'_> + Copy,
-    s: &SignIn,
-) -> Result<(Uuid, Role), AppError> {
+pub async fn upsert_user(db: impl PgExecutor<'_> + Copy, s: &SignIn) -> Result<(Uuid, Role), AppError> {
     let partner: Option<Uuid> = match s.partner_tenant {
         Some(tid) => {
             sqlx::query_scalar("select partner_id from partners where directory_tenant_id = $1")
@@ -41,11 +38,7 @@ pub async fn upsert_user(
     };
     let role = Role::from_claims(s.roles.iter().map(String::as_str), partner.is_some());
     // Operators act across partners, so they carry none; users without access keep none either.
-    let partner = if matches!(role, Role::PartnerAdmin | Role::PartnerReader) {
-        partner
-    } else {
-        None
-    };
+    let partner = if matches!(role, Role::PartnerAdmin | Role::PartnerReader) { partner } else { None };
     let user_id: Uuid = sqlx::query_scalar(
         "insert into users (issuer, subject, email, display_name, partner_id, role)
          values ($1, $2, $3, $4, $5, $6)
@@ -92,10 +85,7 @@ impl From<UserRow> for CurrentUser {
 }
 
 /// Loads a user with their partner; `None` if the user no longer exists.
-pub async fn load_user(
-    db: impl PgExecutor<'_>,
-    user_id: Uuid,
-) -> Result<Option<CurrentUser>, AppError> {
+pub async fn load_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Option<CurrentUser>, AppError> {
     let row: Option<UserRow> = sqlx::query_as(
         "select u.user_id, u.display_name, u.email, u.subject, u.role, u.partner_id, p.name as partner_name
          from users u left join partners p on p.partner_id = u.partner_id

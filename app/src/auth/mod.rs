@@ -77,10 +77,7 @@ mod tests {
             user_id: Uuid::nil(),
             display_name: "t".into(),
             role,
-            partner: partner.map(|partner_id| PartnerRef {
-                partner_id,
-                name: "P".into(),
-            }),
+            partner: partner.map(|partner_id| PartnerRef { partner_id, name: "P".into() }),
         }
     }
 
@@ -92,10 +89,7 @@ mod tests {
     #[test]
     fn partner_user_is_scoped_to_their_partner() {
         let p = Uuid::from_u128(7);
-        assert_eq!(
-            user(Role::PartnerReader, Some(p)).scope(),
-            Ok(Scope::Partner(p))
-        );
+        assert_eq!(user(Role::PartnerReader, Some(p)).scope(), Ok(Scope::Partner(p)));
         assert!(!user(Role::PartnerReader, Some(p)).can_write());
     }
 

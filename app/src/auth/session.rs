@@ -18,13 +18,10 @@ fn internal(e: tower_sessions::session::Error) -> AppError {
 impl AuthSession {
     /// The session of the current server-function request.
     pub async fn from_request() -> Result<Self, AppError> {
-        leptos_axum::extract::<Session>()
-            .await
-            .map(Self)
-            .map_err(|e| {
-                tracing::error!(error = %e, "no session layer in front of the server function");
-                AppError::Internal
-            })
+        leptos_axum::extract::<Session>().await.map(Self).map_err(|e| {
+            tracing::error!(error = %e, "no session layer in front of the server function");
+            AppError::Internal
+        })
     }
 
     /// The signed-in user's ID, if any.
@@ -44,19 +41,12 @@ impl AuthSession {
     }
 
     /// Stores a value under one of the sign-in flow's keys.
-    pub async fn put<T: serde::Serialize + Send + Sync>(
-        &self,
-        key: &str,
-        value: T,
-    ) -> Result<(), AppError> {
+    pub async fn put<T: serde::Serialize + Send + Sync>(&self, key: &str, value: T) -> Result<(), AppError> {
         self.0.insert(key, value).await.map_err(internal)
     }
 
     /// Removes and returns a value of the sign-in flow (single use, as `state` must be).
-    pub async fn take<T: serde::de::DeserializeOwned>(
-        &self,
-        key: &str,
-    ) -> Result<Option<T>, AppError> {
+    pub async fn take<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, AppError> {
         self.0.remove::<T>(key).await.map_err(internal)
     }
 }

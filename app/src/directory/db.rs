@@ -38,23 +38,17 @@ pub async fn import(
     actor: &Actor,
     rows: &[DirectoryRow],
 ) -> Result<ImportSummary, Vec<RowError>> {
-    let internal = |e: sqlx::Error| {
-        vec![RowError {
-            line: 0,
-            column: "file".into(),
-            message: AppError::from(e).to_string(),
-        }]
-    };
+    let internal =
+        |e: sqlx::Error| vec![RowError { line: 0, column: "file".into(), message: AppError::from(e).to_string() }];
     let ids: Vec<Uuid> = rows.iter().map(|r| r.subscription_id).collect();
     let partner_ids: Vec<Uuid> = rows.iter().map(|r| r.billing_partner_id).collect();
-    let partners: HashSet<Uuid> =
-        sqlx::query_scalar("select partner_id from partners where partner_id = any($1)")
-            .bind(&partner_ids)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .collect();
+    let partners: HashSet<Uuid> = sqlx::query_scalar("select partner_id from partners where partner_id = any($1)")
+        .bind(&partner_ids)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .collect();
     let existing: HashMap<Uuid, Existing> = sqlx::query_as::<_, Existing>(
         "select subscription_id, offer_type, billing_partner_id, customer_tenant_id, customer_name, status
          from commerce_subscriptions where subscription_id = any($1)",
@@ -67,13 +61,9 @@ pub async fn import(
     .map(|e| (e.subscription_id, e))
     .collect();
     check_against_database(rows, &partners, &existing)?;
-    store(conn, actor, rows, &existing).await.map_err(|e| {
-        vec![RowError {
-            line: 0,
-            column: "file".into(),
-            message: e.to_string(),
-        }]
-    })
+    store(conn, actor, rows, &existing)
+        .await
+        .map_err(|e| vec![RowError { line: 0, column: "file".into(), message: e.to_string() }])
 }
 
 fn check_against_database(
@@ -87,16 +77,11 @@ fn check_against_database(
             errors.push(RowError {
                 line: r.line,
                 column: COLUMNS[2].into(),
-                message: format!(
-                    "no partner has Partner ID {}; add the partner first",
-                    r.billing_partner_id
-                ),
+                message: format!("no partner has Partner ID {}; add the partner first", r.billing_partner_id),
             });
         }
         if let Some(e) = existing.get(&r.subscription_id) {
-            if e.billing_partner_id != r.billing_partner_id
-                || e.customer_tenant_id != r.customer_tenant_id
-            {
+            if e.billing_partner_id != r.billing_partner_id || e.customer_tenant_id != r.customer_tenant_id {
                 errors.push(RowError {
                     line: r.line,
                     column: COLUMNS[0].into(),
@@ -115,13 +100,7 @@ fn check_against_database(
     }
 }
 
-fn as_json(
-    offer: &str,
-    name: &str,
-    status: &str,
-    partner: Uuid,
-    tenant: Uuid,
-) -> serde_json::Value {
+fn as_json(offer: &str, name: &str, status: &str, partner: Uuid, tenant: Uuid) -> serde_json::Value {
     json!({ "offerType": offer, "customerName": name, "status": status, "billingPartnerId": partner, "customerTenantId": tenant })
 }
 
@@ -133,22 +112,11 @@ async fn store(
 ) -> Result<ImportSummary, AppError> {
     let mut summary = ImportSummary::default();
     for r in rows {
-        let after = as_json(
-            r.offer.as_str(),
-            &r.customer_name,
-            r.status.as_str(),
-            r.billing_partner_id,
-            r.customer_tenant_id,
-        );
-        let before = existing.get(&r.subscription_id).map(|e| {
-            as_json(
-                &e.offer_type,
-                &e.customer_name,
-                &e.status,
-                e.billing_partner_id,
-                e.customer_tenant_id,
-            )
-        });
+        let after =
+            as_json(r.offer.as_str(), &r.customer_name, r.status.as_str(), r.billing_partner_id, r.customer_tenant_id);
+        let before = existing
+            .get(&r.subscription_id)
+            .map(|e| as_json(&e.offer_type, &e.customer_name, &e.status, e.billing_partner_id, e.customer_tenant_id));
         if before.as_ref() == Some(&after) {
             summary.unchanged += 1;
             continue;
@@ -167,11 +135,7 @@ async fn store(
         .bind(r.status.as_str())
         .execute(&mut *conn)
         .await?;
-        let action = if before.is_some() {
-            "directory.update"
-        } else {
-            "directory.add"
-        };
+        let action = if before.is_some() { "directory.update" } else { "directory.add" };
         if before.is_some() {
             summary.updated += 1
         } else {

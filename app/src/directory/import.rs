@@ -6,14 +6,8 @@ use uuid::Uuid;
 use crate::domain::{OfferType, SubscriptionStatus};
 
 /// The CSV header, in order.
-pub const COLUMNS: [&str; 6] = [
-    "SubscriptionId",
-    "OfferType",
-    "BillingPartnerId",
-    "CustomerTenantId",
-    "CustomerName",
-    "Status",
-];
+pub const COLUMNS: [&str; 6] =
+    ["SubscriptionId", "OfferType", "BillingPartnerId", "CustomerTenantId", "CustomerName", "Status"];
 
 /// One valid directory row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,11 +46,7 @@ impl std::fmt::Display for RowError {
 }
 
 fn err(line: usize, column: &str, message: impl Into<String>) -> RowError {
-    RowError {
-        line,
-        column: column.into(),
-        message: message.into(),
-    }
+    RowError { line, column: column.into(), message: message.into() }
 }
 
 /// Parses a file, deciding CSV or JSON by its first non-blank character.
@@ -73,92 +63,55 @@ fn row(line: usize, fields: [&str; 6]) -> Result<DirectoryRow, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut guid = |i: usize| {
         Uuid::parse_str(fields[i].trim())
-            .map_err(|_| {
-                errors.push(err(
-                    line,
-                    COLUMNS[i],
-                    format!("“{}” is not a GUID", fields[i]),
-                ))
-            })
+            .map_err(|_| errors.push(err(line, COLUMNS[i], format!("“{}” is not a GUID", fields[i]))))
             .ok()
     };
     let (sub, partner, tenant) = (guid(0), guid(2), guid(3));
-    let offer = OfferType::parse(fields[1])
-        .map_err(|e| errors.push(err(line, COLUMNS[1], e.to_string())))
-        .ok();
-    let status = SubscriptionStatus::parse(fields[5])
-        .map_err(|e| errors.push(err(line, COLUMNS[5], e.to_string())))
-        .ok();
+    let offer = OfferType::parse(fields[1]).map_err(|e| errors.push(err(line, COLUMNS[1], e.to_string()))).ok();
+    let status =
+        SubscriptionStatus::parse(fields[5]).map_err(|e| errors.push(err(line, COLUMNS[5], e.to_string()))).ok();
     let name = fields[4].trim();
     if name.is_empty() || name.chars().count() > 200 {
-        errors.push(err(
-            line,
-            COLUMNS[4],
-            "give a customer name of 1 to 200 characters",
-        ));
+        errors.push(err(line, COLUMNS[4], "give a customer name of 1 to 200 characters"));
     }
     match (sub, offer, partner, tenant, status) {
-        (
-            Some(subscription_id),
-            Some(offer),
-            Some(billing_partner_id),
-            Some(customer_tenant_id),
-            Some(status),
-        ) if errors.is_empty() => Ok(DirectoryRow {
-            line,
-            subscription_id,
-            offer,
-            billing_partner_id,
-            customer_tenant_id,
-            customer_name: name.into(),
-            status,
-        }),
+        (Some(subscription_id), Some(offer), Some(billing_partner_id), Some(customer_tenant_id), Some(status))
+            if errors.is_empty() =>
+        {
+            Ok(DirectoryRow {
+                line,
+                subscription_id,
+                offer,
+                billing_partner_id,
+                customer_tenant_id,
+                customer_name: name.into(),
+                status,
+            })
+        }
         _ => Err(errors),
     }
 }
 
 fn normalise(h: &str) -> String {
-    h.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect::<String>()
-        .to_ascii_lowercase()
+    h.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase()
 }
 
 /// CSV with the header of [`COLUMNS`] (any order, any case).
 pub fn parse_csv(text: &str) -> Result<Vec<DirectoryRow>, Vec<RowError>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let header = reader
-        .headers()
-        .map_err(|e| vec![err(1, "header", e.to_string())])?
-        .clone();
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let header = reader.headers().map_err(|e| vec![err(1, "header", e.to_string())])?.clone();
     let mut index = [0usize; 6];
     for (i, name) in COLUMNS.iter().enumerate() {
-        index[i] = header
-            .iter()
-            .position(|h| normalise(h) == normalise(name))
-            .ok_or_else(|| {
-                vec![err(
-                    1,
-                    name,
-                    format!(
-                        "the header has no {name} column (expected {})",
-                        COLUMNS.join(",")
-                    ),
-                )]
-            })?;
+        index[i] = header.iter().position(|h| normalise(h) == normalise(name)).ok_or_else(|| {
+            vec![err(1, name, format!("the header has no {name} column (expected {})", COLUMNS.join(",")))]
+        })?;
     }
     let (mut rows, mut errors) = (Vec::new(), Vec::new());
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                errors.push(err(
-                    e.position().map_or(0, |p| p.line() as usize),
-                    "row",
-                    e.to_string(),
-                ));
+                errors.push(err(e.position().map_or(0, |p| p.line() as usize), "row", e.to_string()));
                 continue;
             }
         };
@@ -175,21 +128,12 @@ pub fn parse_csv(text: &str) -> Result<Vec<DirectoryRow>, Vec<RowError>> {
 /// JSON: an array of objects with the CSV's keys in camelCase.
 pub fn parse_json(text: &str) -> Result<Vec<DirectoryRow>, Vec<RowError>> {
     let items: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(text)
-        .map_err(|e| {
-            vec![err(
-                e.line(),
-                "file",
-                format!("not a JSON array of objects: {e}"),
-            )]
-        })?;
+        .map_err(|e| vec![err(e.line(), "file", format!("not a JSON array of objects: {e}"))])?;
     let (mut rows, mut errors) = (Vec::new(), Vec::new());
     for (i, item) in items.iter().enumerate() {
         let line = i + 1;
         let get = |name: &str| {
-            item.iter()
-                .find(|(k, _)| normalise(k) == normalise(name))
-                .and_then(|(_, v)| v.as_str())
-                .unwrap_or("")
+            item.iter().find(|(k, _)| normalise(k) == normalise(name)).and_then(|(_, v)| v.as_str()).unwrap_or("")
         };
         match row(line, COLUMNS.map(get)) {
             Ok(r) => rows.push(r),
@@ -199,26 +143,15 @@ pub fn parse_json(text: &str) -> Result<Vec<DirectoryRow>, Vec<RowError>> {
     finish(rows, errors)
 }
 
-fn finish(
-    rows: Vec<DirectoryRow>,
-    mut errors: Vec<RowError>,
-) -> Result<Vec<DirectoryRow>, Vec<RowError>> {
+fn finish(rows: Vec<DirectoryRow>, mut errors: Vec<RowError>) -> Result<Vec<DirectoryRow>, Vec<RowError>> {
     // The same subscription twice in one file must agree on its owner.
     for (i, a) in rows.iter().enumerate() {
-        if let Some(b) = rows[..i]
-            .iter()
-            .find(|b| b.subscription_id == a.subscription_id)
-        {
-            if b.billing_partner_id != a.billing_partner_id
-                || b.customer_tenant_id != a.customer_tenant_id
-            {
+        if let Some(b) = rows[..i].iter().find(|b| b.subscription_id == a.subscription_id) {
+            if b.billing_partner_id != a.billing_partner_id || b.customer_tenant_id != a.customer_tenant_id {
                 errors.push(err(
                     a.line,
                     COLUMNS[0],
-                    format!(
-                        "{} also appears on line {} with a different owner",
-                        a.subscription_id, b.line
-                    ),
+                    format!("{} also appears on line {} with a different owner", a.subscription_id, b.line),
                 ));
             }
         }
@@ -237,35 +170,27 @@ fn finish(
 mod tests {
     use super::*;
 
-    const HEADER: &str =
-        "SubscriptionId,OfferType,BillingPartnerId,CustomerTenantId,CustomerName,Status\n";
+    const HEADER: &str = "SubscriptionId,OfferType,BillingPartnerId,CustomerTenantId,CustomerName,Status\n";
     const P: &str = "3f2a6b1e-7c4d-4e8a-9b2f-1a2b3c4d5e01";
     const T: &str = "7e4a0000-0000-4000-8000-000000000001";
 
     #[test]
     fn a_good_csv_parses_with_cspss_read_as_apss() {
-        let text = format!(
-            "{HEADER}5B5C0000-0000-4000-8000-000000000001,CSPSS,{P},{T},Northwind,Active\n"
-        );
+        let text = format!("{HEADER}5B5C0000-0000-4000-8000-000000000001,CSPSS,{P},{T},Northwind,Active\n");
         let rows = parse(&text).unwrap();
         assert_eq!(rows[0].offer, OfferType::Apss);
-        assert_eq!(
-            rows[0].subscription_id.to_string(),
-            "5b5c0000-0000-4000-8000-000000000001"
-        );
+        assert_eq!(rows[0].subscription_id.to_string(), "5b5c0000-0000-4000-8000-000000000001");
         assert_eq!(rows[0].line, 2);
     }
 
     #[test]
     fn every_bad_cell_is_reported_by_line_and_column() {
-        let text = format!("{HEADER}not-a-guid,CSP,{P},{T},A,active\n5b5c0000-0000-4000-8000-000000000002,Sponsor,{P},{T},B,gone\n");
-        let errors = parse(&text).unwrap_err();
-        let places: Vec<(usize, &str)> =
-            errors.iter().map(|e| (e.line, e.column.as_str())).collect();
-        assert_eq!(
-            places,
-            [(2, "SubscriptionId"), (3, "OfferType"), (3, "Status")]
+        let text = format!(
+            "{HEADER}not-a-guid,CSP,{P},{T},A,active\n5b5c0000-0000-4000-8000-000000000002,Sponsor,{P},{T},B,gone\n"
         );
+        let errors = parse(&text).unwrap_err();
+        let places: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+        assert_eq!(places, [(2, "SubscriptionId"), (3, "OfferType"), (3, "Status")]);
         assert!(errors[0].message.contains("not-a-guid"));
     }
 
@@ -281,10 +206,7 @@ mod tests {
         let s = "5b5c0000-0000-4000-8000-000000000003";
         let text = format!("{HEADER}{s},CSP,{P},{T},A,active\n{s},CSP,{other},{T},A,active\n");
         let errors = parse(&text).unwrap_err();
-        assert_eq!(
-            (errors[0].line, errors[0].column.as_str()),
-            (3, "SubscriptionId")
-        );
+        assert_eq!((errors[0].line, errors[0].column.as_str()), (3, "SubscriptionId"));
     }
 
     #[test]
@@ -294,23 +216,12 @@ mod tests {
                {{"subscriptionId":"x","offerType":"CSP","billingPartnerId":"{P}","customerTenantId":"{T}","customerName":"D","status":"active"}}]"#
         );
         let errors = parse(&text).unwrap_err();
-        assert_eq!(
-            (errors[0].line, errors[0].column.as_str()),
-            (2, "SubscriptionId")
-        );
+        assert_eq!((errors[0].line, errors[0].column.as_str()), (2, "SubscriptionId"));
     }
 
     #[test]
     fn arbitrary_text_never_panics() {
-        for text in [
-            "",
-            "\u{feff}",
-            "[",
-            "[1,2]",
-            "a,b\n\"",
-            "SubscriptionId\n\n\n",
-            "[{}]",
-        ] {
+        for text in ["", "\u{feff}", "[", "[1,2]", "a,b\n\"", "SubscriptionId\n\n\n", "[{}]"] {
             assert!(parse(text).is_err(), "{text:?}");
         }
     }

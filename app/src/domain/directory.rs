@@ -63,9 +63,7 @@ impl SubscriptionStatus {
             "active" => Ok(Self::Active),
             "suspended" => Ok(Self::Suspended),
             "deleted" => Ok(Self::Deleted),
-            _ => Err(AppError::Validation(format!(
-                "status “{s}” is not one of active, suspended, deleted"
-            ))),
+            _ => Err(AppError::Validation(format!("status “{s}” is not one of active, suspended, deleted"))),
         }
     }
 
@@ -131,27 +129,13 @@ mod tests {
 
     #[test]
     fn spellings_round_trip() {
-        for o in [
-            OfferType::Csp,
-            OfferType::Apss,
-            OfferType::Ea,
-            OfferType::Payg,
-            OfferType::Msdn,
-        ] {
+        for o in [OfferType::Csp, OfferType::Apss, OfferType::Ea, OfferType::Payg, OfferType::Msdn] {
             assert_eq!(OfferType::parse(o.as_str()).unwrap(), o);
         }
-        for m in [
-            BillingModel::PayAsYouUse,
-            BillingModel::Capacity,
-            BillingModel::Development,
-        ] {
+        for m in [BillingModel::PayAsYouUse, BillingModel::Capacity, BillingModel::Development] {
             assert_eq!(BillingModel::parse(m.as_str()).unwrap(), m);
         }
-        for s in [
-            SubscriptionStatus::Active,
-            SubscriptionStatus::Suspended,
-            SubscriptionStatus::Deleted,
-        ] {
+        for s in [SubscriptionStatus::Active, SubscriptionStatus::Suspended, SubscriptionStatus::Deleted] {
             assert_eq!(SubscriptionStatus::parse(s.as_str()).unwrap(), s);
         }
     }

@@ -68,18 +68,12 @@ mod tests {
 
     #[test]
     fn operator_wins_over_partner_roles() {
-        assert_eq!(
-            Role::from_claims(["Partner.Reader", "Operator"], true),
-            Role::Operator
-        );
+        assert_eq!(Role::from_claims(["Partner.Reader", "Operator"], true), Role::Operator);
     }
 
     #[test]
     fn admin_wins_over_reader() {
-        assert_eq!(
-            Role::from_claims(["Partner.Reader", "Partner.Admin"], true),
-            Role::PartnerAdmin
-        );
+        assert_eq!(Role::from_claims(["Partner.Reader", "Partner.Admin"], true), Role::PartnerAdmin);
     }
 
     #[test]
@@ -94,12 +88,7 @@ mod tests {
 
     #[test]
     fn db_spelling_round_trips() {
-        for role in [
-            Role::Operator,
-            Role::PartnerAdmin,
-            Role::PartnerReader,
-            Role::NoAccess,
-        ] {
+        for role in [Role::Operator, Role::PartnerAdmin, Role::PartnerReader, Role::NoAccess] {
             assert_eq!(Role::from_db(role.as_db()), role);
         }
     }

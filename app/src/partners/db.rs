@@ -8,11 +8,7 @@ use crate::AppError;
 
 /// Adds a partner, audited in the same transaction. A second partner with the same Partner ID or directory
 /// tenant is a `Conflict` naming the clash.
-pub async fn add_partner(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    p: &NewPartner,
-) -> Result<Partner, AppError> {
+pub async fn add_partner(conn: &mut PgConnection, actor: &Actor, p: &NewPartner) -> Result<Partner, AppError> {
     let clash: Option<(String, bool)> = sqlx::query_as(
         "select name, partner_id = $1 from partners where partner_id = $1 or directory_tenant_id = $2 limit 1",
     )
@@ -21,14 +17,8 @@ pub async fn add_partner(
     .fetch_optional(&mut *conn)
     .await?;
     if let Some((name, same_id)) = clash {
-        let what = if same_id {
-            "Partner ID"
-        } else {
-            "directory tenant"
-        };
-        return Err(AppError::Conflict(format!(
-            "{what} is already used by partner “{name}”"
-        )));
+        let what = if same_id { "Partner ID" } else { "directory tenant" };
+        return Err(AppError::Conflict(format!("{what} is already used by partner “{name}”")));
     }
     let partner: Partner = sqlx::query_as(
         "insert into partners (partner_id, name, mpn_id, directory_tenant_id, currency) values ($1, $2, $3, $4, $5)

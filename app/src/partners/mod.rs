@@ -19,38 +19,24 @@ pub struct NewPartner {
 
 fn guid(field: &str, value: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(value.trim()).map_err(|_| {
-        AppError::Validation(format!(
-            "{field}: “{value}” is not a GUID (like 0f8fad5b-d9cb-469f-a165-70867728950e)"
-        ))
+        AppError::Validation(format!("{field}: “{value}” is not a GUID (like 0f8fad5b-d9cb-469f-a165-70867728950e)"))
     })
 }
 
 impl NewPartner {
     /// Checks every field; the error names the field and the value.
-    pub fn parse(
-        name: &str,
-        partner_id: &str,
-        mpn_id: &str,
-        tenant: &str,
-        currency: &str,
-    ) -> Result<Self, AppError> {
+    pub fn parse(name: &str, partner_id: &str, mpn_id: &str, tenant: &str, currency: &str) -> Result<Self, AppError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 200 {
-            return Err(AppError::Validation(
-                "name: give a name of 1 to 200 characters".into(),
-            ));
+            return Err(AppError::Validation("name: give a name of 1 to 200 characters".into()));
         }
         let mpn = mpn_id.trim();
         if mpn.is_empty() || mpn.len() > 12 || !mpn.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::Validation(format!(
-                "MPN ID: “{mpn_id}” must be digits only (like 4390934)"
-            )));
+            return Err(AppError::Validation(format!("MPN ID: “{mpn_id}” must be digits only (like 4390934)")));
         }
         let currency = currency.trim().to_ascii_uppercase();
         if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(AppError::Validation(format!(
-                "currency: “{currency}” is not a 3-letter ISO code (like USD)"
-            )));
+            return Err(AppError::Validation(format!("currency: “{currency}” is not a 3-letter ISO code (like USD)")));
         }
         Ok(Self {
             name: name.to_string(),
@@ -101,15 +87,9 @@ mod tests {
     #[test]
     fn errors_name_the_field_and_value() {
         let e = NewPartner::parse("C", "not-a-guid", "1", T, "USD").unwrap_err();
-        assert!(
-            e.to_string().contains("Partner ID") && e.to_string().contains("not-a-guid"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("Partner ID") && e.to_string().contains("not-a-guid"), "{e}");
         let e = NewPartner::parse("C", P, "43a", T, "USD").unwrap_err();
-        assert!(
-            e.to_string().contains("MPN ID") && e.to_string().contains("43a"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("MPN ID") && e.to_string().contains("43a"), "{e}");
         let e = NewPartner::parse("C", P, "1", T, "US").unwrap_err();
         assert!(e.to_string().contains("currency"), "{e}");
         assert!(NewPartner::parse("  ", P, "1", T, "USD").is_err());

@@ -39,18 +39,8 @@ pub struct DirectoryEntry {
     pub status: SubscriptionStatus,
 }
 
-fn violation(
-    rule: &'static str,
-    code: &'static str,
-    field: &'static str,
-    message: String,
-) -> RuleViolation {
-    RuleViolation {
-        rule,
-        code,
-        field,
-        message,
-    }
+fn violation(rule: &'static str, code: &'static str, field: &'static str, message: String) -> RuleViolation {
+    RuleViolation { rule, code, field, message }
 }
 
 /// R9: the subscription exists in the commerce directory and is active.
@@ -79,11 +69,7 @@ fn existing_active<'a>(
 }
 
 /// R5: the subscription rolls up to the stack's partner.
-fn rolls_up(
-    entry: &DirectoryEntry,
-    partner: Uuid,
-    field: &'static str,
-) -> Result<(), RuleViolation> {
+fn rolls_up(entry: &DirectoryEntry, partner: Uuid, field: &'static str) -> Result<(), RuleViolation> {
     if entry.billing_partner != partner {
         return Err(violation(
             "R5",
@@ -161,8 +147,7 @@ pub fn check_mapping(
             "R2",
             "RegistrationNotFound",
             "tenant",
-            "register the stack's default subscription first; tenant subscriptions come after it"
-                .into(),
+            "register the stack's default subscription first; tenant subscriptions come after it".into(),
         )
     })?;
     if reg.model == BillingModel::Capacity {
@@ -187,10 +172,7 @@ pub fn check_mapping(
             "R4",
             "InvalidCSPSubscription",
             "subscription",
-            format!(
-                "subscription {subscription_id} is {}; a tenant subscription must be CSP",
-                entry.offer.as_str()
-            ),
+            format!("subscription {subscription_id} is {}; a tenant subscription must be CSP", entry.offer.as_str()),
         ));
     }
     rolls_up(entry, partner, "subscription")?;

@@ -19,10 +19,7 @@ fn entry(offer: OfferType) -> DirectoryEntry {
 }
 
 fn reg(model: BillingModel, default_offer: OfferType) -> RegistrationFacts {
-    RegistrationFacts {
-        model,
-        default_offer,
-    }
+    RegistrationFacts { model, default_offer }
 }
 
 fn rule_of<T>(r: Result<T, RuleViolation>) -> &'static str {
@@ -31,79 +28,25 @@ fn rule_of<T>(r: Result<T, RuleViolation>) -> &'static str {
 
 #[test]
 fn r2_mapping_needs_a_registration_first() {
-    assert_eq!(
-        rule_of(check_mapping(
-            PARTNER,
-            None,
-            TENANT,
-            SUB,
-            Some(&entry(OfferType::Csp))
-        )),
-        "R2"
-    );
+    assert_eq!(rule_of(check_mapping(PARTNER, None, TENANT, SUB, Some(&entry(OfferType::Csp)))), "R2");
     let r = reg(BillingModel::PayAsYouUse, OfferType::Apss);
-    assert_eq!(
-        rule_of(check_mapping(
-            PARTNER,
-            Some(&r),
-            TENANT,
-            SUB,
-            Some(&entry(OfferType::Csp))
-        )),
-        "allowed"
-    );
+    assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), TENANT, SUB, Some(&entry(OfferType::Csp)))), "allowed");
 }
 
 #[test]
 fn r3_default_must_be_csp_or_apss_or_ea_without_mappings() {
+    assert_eq!(rule_of(check_default(PARTNER, BillingModel::PayAsYouUse, SUB, Some(&entry(OfferType::Ea)), 1)), "R3");
+    assert_eq!(rule_of(check_default(PARTNER, BillingModel::PayAsYouUse, SUB, Some(&entry(OfferType::Payg)), 0)), "R3");
     assert_eq!(
-        rule_of(check_default(
-            PARTNER,
-            BillingModel::PayAsYouUse,
-            SUB,
-            Some(&entry(OfferType::Ea)),
-            1
-        )),
-        "R3"
-    );
-    assert_eq!(
-        rule_of(check_default(
-            PARTNER,
-            BillingModel::PayAsYouUse,
-            SUB,
-            Some(&entry(OfferType::Payg)),
-            0
-        )),
-        "R3"
-    );
-    assert_eq!(
-        rule_of(check_default(
-            PARTNER,
-            BillingModel::PayAsYouUse,
-            SUB,
-            Some(&entry(OfferType::Ea)),
-            0
-        )),
+        rule_of(check_default(PARTNER, BillingModel::PayAsYouUse, SUB, Some(&entry(OfferType::Ea)), 0)),
         "allowed"
     );
     assert_eq!(
-        rule_of(check_default(
-            PARTNER,
-            BillingModel::PayAsYouUse,
-            SUB,
-            Some(&entry(OfferType::Apss)),
-            3
-        )),
+        rule_of(check_default(PARTNER, BillingModel::PayAsYouUse, SUB, Some(&entry(OfferType::Apss)), 3)),
         "allowed"
     );
     assert_eq!(
-        rule_of(check_default(
-            PARTNER,
-            BillingModel::PayAsYouUse,
-            SUB,
-            Some(&entry(OfferType::Csp)),
-            3
-        )),
+        rule_of(check_default(PARTNER, BillingModel::PayAsYouUse, SUB, Some(&entry(OfferType::Csp)), 3)),
         "allowed"
     );
 }
@@ -111,173 +54,61 @@ fn r3_default_must_be_csp_or_apss_or_ea_without_mappings() {
 #[test]
 fn r3_an_ea_default_refuses_tenant_mappings() {
     let r = reg(BillingModel::PayAsYouUse, OfferType::Ea);
-    assert_eq!(
-        rule_of(check_mapping(
-            PARTNER,
-            Some(&r),
-            TENANT,
-            SUB,
-            Some(&entry(OfferType::Csp))
-        )),
-        "R3"
-    );
+    assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), TENANT, SUB, Some(&entry(OfferType::Csp)))), "R3");
 }
 
 #[test]
 fn r4_tenant_subscription_must_be_csp() {
     let r = reg(BillingModel::PayAsYouUse, OfferType::Apss);
-    for offer in [
-        OfferType::Ea,
-        OfferType::Apss,
-        OfferType::Payg,
-        OfferType::Msdn,
-    ] {
-        assert_eq!(
-            rule_of(check_mapping(
-                PARTNER,
-                Some(&r),
-                TENANT,
-                SUB,
-                Some(&entry(offer))
-            )),
-            "R4"
-        );
+    for offer in [OfferType::Ea, OfferType::Apss, OfferType::Payg, OfferType::Msdn] {
+        assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), TENANT, SUB, Some(&entry(offer)))), "R4");
     }
-    assert_eq!(
-        rule_of(check_mapping(
-            PARTNER,
-            Some(&r),
-            TENANT,
-            SUB,
-            Some(&entry(OfferType::Csp))
-        )),
-        "allowed"
-    );
+    assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), TENANT, SUB, Some(&entry(OfferType::Csp)))), "allowed");
 }
 
 #[test]
 fn r5_subscriptions_must_roll_up_to_the_stacks_partner() {
     let r = reg(BillingModel::PayAsYouUse, OfferType::Apss);
-    let theirs = DirectoryEntry {
-        billing_partner: OTHER_PARTNER,
-        ..entry(OfferType::Csp)
-    };
+    let theirs = DirectoryEntry { billing_partner: OTHER_PARTNER, ..entry(OfferType::Csp) };
     let err = check_mapping(PARTNER, Some(&r), TENANT, SUB, Some(&theirs)).unwrap_err();
     assert_eq!((err.rule, err.code), ("R5", "BadCustomerSubscriptionId"));
     assert!(err.message.contains(&SUB.to_string()));
-    let theirs_apss = DirectoryEntry {
-        billing_partner: OTHER_PARTNER,
-        ..entry(OfferType::Apss)
-    };
-    assert_eq!(
-        rule_of(check_default(
-            PARTNER,
-            BillingModel::PayAsYouUse,
-            SUB,
-            Some(&theirs_apss),
-            0
-        )),
-        "R5"
-    );
+    let theirs_apss = DirectoryEntry { billing_partner: OTHER_PARTNER, ..entry(OfferType::Apss) };
+    assert_eq!(rule_of(check_default(PARTNER, BillingModel::PayAsYouUse, SUB, Some(&theirs_apss), 0)), "R5");
 }
 
 #[test]
 fn r6_tenant_subscription_must_belong_to_the_tenant() {
     let r = reg(BillingModel::PayAsYouUse, OfferType::Apss);
-    let err = check_mapping(
-        PARTNER,
-        Some(&r),
-        Uuid::from_u128(11),
-        SUB,
-        Some(&entry(OfferType::Csp)),
-    )
-    .unwrap_err();
+    let err = check_mapping(PARTNER, Some(&r), Uuid::from_u128(11), SUB, Some(&entry(OfferType::Csp))).unwrap_err();
     assert_eq!((err.rule, err.field), ("R6", "subscription"));
 }
 
 #[test]
 fn r8_capacity_registrations_have_no_tenant_mappings() {
     let r = reg(BillingModel::Capacity, OfferType::Apss);
-    assert_eq!(
-        rule_of(check_mapping(
-            PARTNER,
-            Some(&r),
-            TENANT,
-            SUB,
-            Some(&entry(OfferType::Csp))
-        )),
-        "R8"
-    );
-    assert_eq!(
-        rule_of(check_default(
-            PARTNER,
-            BillingModel::Capacity,
-            SUB,
-            Some(&entry(OfferType::Apss)),
-            2
-        )),
-        "R8"
-    );
-    assert_eq!(
-        rule_of(check_default(
-            PARTNER,
-            BillingModel::Capacity,
-            SUB,
-            Some(&entry(OfferType::Ea)),
-            0
-        )),
-        "allowed"
-    );
+    assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), TENANT, SUB, Some(&entry(OfferType::Csp)))), "R8");
+    assert_eq!(rule_of(check_default(PARTNER, BillingModel::Capacity, SUB, Some(&entry(OfferType::Apss)), 2)), "R8");
+    assert_eq!(rule_of(check_default(PARTNER, BillingModel::Capacity, SUB, Some(&entry(OfferType::Ea)), 0)), "allowed");
 }
 
 #[test]
 fn r9_subscriptions_must_exist_and_be_active() {
-    assert_eq!(
-        rule_of(check_default(
-            PARTNER,
-            BillingModel::PayAsYouUse,
-            SUB,
-            None,
-            0
-        )),
-        "R9"
-    );
-    let suspended = DirectoryEntry {
-        status: SubscriptionStatus::Suspended,
-        ..entry(OfferType::Apss)
-    };
-    let err =
-        check_default(PARTNER, BillingModel::PayAsYouUse, SUB, Some(&suspended), 0).unwrap_err();
+    assert_eq!(rule_of(check_default(PARTNER, BillingModel::PayAsYouUse, SUB, None, 0)), "R9");
+    let suspended = DirectoryEntry { status: SubscriptionStatus::Suspended, ..entry(OfferType::Apss) };
+    let err = check_default(PARTNER, BillingModel::PayAsYouUse, SUB, Some(&suspended), 0).unwrap_err();
     assert_eq!(err.rule, "R9");
     assert!(err.message.contains("suspended"));
     let r = reg(BillingModel::PayAsYouUse, OfferType::Apss);
-    assert_eq!(
-        rule_of(check_mapping(PARTNER, Some(&r), TENANT, SUB, None)),
-        "R9"
-    );
+    assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), TENANT, SUB, None)), "R9");
 }
 
 #[test]
 fn r10_changing_the_default_is_checked_against_the_mappings_in_force() {
     // An EA default is fine for a stack without tenants, refused once it has any (R10 via R3).
     assert_eq!(
-        rule_of(check_default(
-            PARTNER,
-            BillingModel::PayAsYouUse,
-            SUB,
-            Some(&entry(OfferType::Ea)),
-            0
-        )),
+        rule_of(check_default(PARTNER, BillingModel::PayAsYouUse, SUB, Some(&entry(OfferType::Ea)), 0)),
         "allowed"
     );
-    assert_eq!(
-        rule_of(check_default(
-            PARTNER,
-            BillingModel::PayAsYouUse,
-            SUB,
-            Some(&entry(OfferType::Ea)),
-            2
-        )),
-        "R3"
-    );
+    assert_eq!(rule_of(check_default(PARTNER, BillingModel::PayAsYouUse, SUB, Some(&entry(OfferType::Ea)), 2)), "R3");
 }

@@ -29,9 +29,5 @@ pub async fn home_overview() -> Result<Overview, AppError> {
         Scope::All => super::db::list_partners(&pool).await?,
         Scope::Partner(_) => Vec::new(),
     };
-    Ok(Overview {
-        user,
-        stacks,
-        partners,
-    })
+    Ok(Overview { user, stacks, partners })
 }

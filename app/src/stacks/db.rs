@@ -7,10 +7,7 @@ use crate::AppError;
 
 /// The stacks in scope, with their current registration, by partner then name.
 #[tracing::instrument(skip(db))]
-pub async fn list_stacks(
-    db: impl PgExecutor<'_>,
-    scope: Scope,
-) -> Result<Vec<StackSummary>, AppError> {
+pub async fn list_stacks(db: impl PgExecutor<'_>, scope: Scope) -> Result<Vec<StackSummary>, AppError> {
     Ok(sqlx::query_as(
         "select s.stack_id, s.partner_id, p.name as partner_name, s.name, s.cloud_id, s.region,
                 r.billing_model,
@@ -39,4 +36,45 @@ pub async fn list_partners(db: impl PgExecutor<'_>) -> Result<Vec<PartnerSummary
     )
     .fetch_all(db)
     .await?)
+}
+
+/// Adds a stack for a partner (R1: a cloud ID is registered once; the refusal does not say by whom).
+pub async fn add_stack(
+    conn: &mut sqlx::PgConnection,
+    actor: &crate::audit::Actor,
+    partner_id: uuid::Uuid,
+    s: &super::NewStack,
+) -> Result<uuid::Uuid, AppError> {
+    let inserted: Result<uuid::Uuid, sqlx::Error> = sqlx::query_scalar(
+        "insert into stacks (partner_id, name, cloud_id, region, admin_endpoint) values ($1, $2, $3, $4, $5) returning stack_id",
+    )
+    .bind(partner_id)
+    .bind(&s.name)
+    .bind(s.cloud_id)
+    .bind(&s.region)
+    .bind(&s.admin_endpoint)
+    .fetch_one(&mut *conn)
+    .await;
+    let stack_id = match inserted {
+        Err(sqlx::Error::Database(e)) if e.constraint() == Some("stacks_cloud_id_key") => {
+            return Err(AppError::Conflict(format!(
+                "R1: cloud ID {} is already registered; a stack is registered once",
+                s.cloud_id
+            )))
+        }
+        Err(sqlx::Error::Database(e)) if e.constraint() == Some("stacks_partner_id_name_key") => {
+            return Err(AppError::Conflict(format!("name: you already have a stack named “{}”", s.name)))
+        }
+        other => other?,
+    };
+    let event = crate::audit::db::Event {
+        partner_id: Some(partner_id),
+        action: "stack.add",
+        entity_type: "stack",
+        entity_id: s.cloud_id.to_string(),
+        before: None,
+        after: serde_json::to_value(s).ok(),
+    };
+    crate::audit::db::record(conn, actor, event).await?;
+    Ok(stack_id)
 }

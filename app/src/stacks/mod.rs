@@ -46,3 +46,41 @@ pub struct PartnerSummary {
     /// Number of stacks.
     pub stacks: i64,
 }
+
+/// A stack to add, valid by construction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewStack {
+    name: String,
+    cloud_id: Uuid,
+    region: String,
+    admin_endpoint: Option<String>,
+}
+
+impl NewStack {
+    /// Checks every field; the error names the field and the value.
+    pub fn parse(name: &str, cloud_id: &str, region: &str, admin_endpoint: &str) -> Result<Self, crate::AppError> {
+        use crate::AppError::Validation;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(Validation("name: give a stack name of 1 to 100 characters".into()));
+        }
+        let cloud_id = Uuid::parse_str(cloud_id.trim())
+            .map_err(|_| Validation(format!("cloud ID: “{cloud_id}” is not a GUID (the stack's CloudDeploymentID)")))?;
+        let region = region.trim();
+        if region.chars().count() > 100 {
+            return Err(Validation("region: at most 100 characters".into()));
+        }
+        let endpoint = admin_endpoint.trim();
+        if !(endpoint.is_empty() || endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
+            return Err(Validation(format!(
+                "admin ARM endpoint: “{endpoint}” must be a URL such as https://adminmanagement.local.azurestack.external"
+            )));
+        }
+        Ok(Self {
+            name: name.into(),
+            cloud_id,
+            region: region.into(),
+            admin_endpoint: (!endpoint.is_empty()).then(|| endpoint.trim_end_matches('/').to_string()),
+        })
+    }
+}

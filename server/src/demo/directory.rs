@@ -110,19 +110,8 @@ const MAPPINGS: &[(u64, u64, u64, i32, Option<i32>)] = &[
 ];
 
 /// Local subscriptions per stack: (stack, customer). Local subscription `guid(LOCAL_SUB, stack * 100 + customer)`.
-pub(super) const LOCAL_SUBSCRIPTIONS: &[(u64, u64)] = &[
-    (1, 1),
-    (1, 2),
-    (1, 3),
-    (1, 4),
-    (1, 5),
-    (2, 6),
-    (2, 7),
-    (3, 11),
-    (3, 12),
-    (3, 13),
-    (3, 14),
-];
+pub(super) const LOCAL_SUBSCRIPTIONS: &[(u64, u64)] =
+    &[(1, 1), (1, 2), (1, 3), (1, 4), (1, 5), (2, 6), (2, 7), (3, 11), (3, 12), (3, 13), (3, 14)];
 
 fn partner(i: usize) -> Uuid {
     Uuid::parse_str([CONTOSO.partner_id, FABRIKAM.partner_id][i]).unwrap_or_default()
@@ -139,11 +128,7 @@ pub(super) fn stack_id(n: u64) -> Uuid {
 
 /// The partner index of demo stack `n`.
 pub(super) fn stack_partner(n: u64) -> Uuid {
-    STACKS
-        .iter()
-        .find(|s| s.0 == n)
-        .map(|s| partner(s.1))
-        .unwrap_or_default()
+    STACKS.iter().find(|s| s.0 == n).map(|s| partner(s.1)).unwrap_or_default()
 }
 
 /// Local subscription ID of a customer on a stack.
@@ -152,23 +137,18 @@ pub(super) fn local_sub(stack: u64, customer: u64) -> Uuid {
 }
 
 /// The first day of demo time: 60 days before today, UTC.
-pub(super) const START: &str =
-    "date_trunc('day', now() at time zone 'utc') at time zone 'utc' - interval '60 days'";
+pub(super) const START: &str = "date_trunc('day', now() at time zone 'utc') at time zone 'utc' - interval '60 days'";
 
 /// Creates the configuration unless the demo partners exist. Returns whether it created it.
 pub async fn load(conn: &mut PgConnection) -> anyhow::Result<bool> {
-    let exists: bool =
-        sqlx::query_scalar("select exists(select 1 from partners where partner_id = $1)")
-            .bind(partner(0))
-            .fetch_one(&mut *conn)
-            .await?;
+    let exists: bool = sqlx::query_scalar("select exists(select 1 from partners where partner_id = $1)")
+        .bind(partner(0))
+        .fetch_one(&mut *conn)
+        .await?;
     if exists {
         return Ok(false);
     }
-    let actor = Actor {
-        user_id: None,
-        label: "demo data".into(),
-    };
+    let actor = Actor { user_id: None, label: "demo data".into() };
     for p in [&CONTOSO, &FABRIKAM] {
         let new = NewPartner::parse(p.name, p.partner_id, p.mpn_id, p.tenant, "USD")?;
         app::partners::db::add_partner(conn, &actor, &new).await?;
@@ -182,10 +162,7 @@ async fn load_directory(conn: &mut PgConnection) -> anyhow::Result<()> {
     for &(n, customer, p, offer, status) in SUBSCRIPTIONS {
         let (tenant, name) = match CUSTOMERS.iter().find(|c| c.0 == customer) {
             Some(c) => (guid(TENANT, c.0), c.1.to_string()),
-            None => (
-                partner_tenant(p),
-                format!("{} ({})", [CONTOSO.name, FABRIKAM.name][p], offer),
-            ),
+            None => (partner_tenant(p), format!("{} ({})", [CONTOSO.name, FABRIKAM.name][p], offer)),
         };
         sqlx::query(
             "insert into commerce_subscriptions (subscription_id, offer_type, billing_partner_id, customer_tenant_id, customer_name, status)
@@ -235,10 +212,7 @@ async fn load_stacks(conn: &mut PgConnection) -> anyhow::Result<()> {
         .await?;
     }
     for &(stack, customer) in LOCAL_SUBSCRIPTIONS {
-        let name = CUSTOMERS
-            .iter()
-            .find(|c| c.0 == customer)
-            .map_or("", |c| c.1);
+        let name = CUSTOMERS.iter().find(|c| c.0 == customer).map_or("", |c| c.1);
         sqlx::query(
             "insert into local_subscriptions (stack_id, partner_id, subscription_id, owner_tenant_id, display_name, offer_name)
              values ($1, $2, $3, $4, $5, 'Standard offer')",

@@ -33,11 +33,7 @@ pub struct Summary {
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let config = if self.created_configuration {
-            "created"
-        } else {
-            "already present"
-        };
+        let config = if self.created_configuration { "created" } else { "already present" };
         write!(
             f,
             "demo data: {} meters and {} prices added; partners, directory, stacks and registrations {config}; {} usage records added",
@@ -50,20 +46,12 @@ impl std::fmt::Display for Summary {
 pub async fn load(pool: &PgPool) -> anyhow::Result<Summary> {
     let mut tx = pool.begin().await?;
     let mut summary = Summary {
-        meters: reference::load_meters(&mut tx)
-            .await
-            .context("meter catalogue")?,
-        prices: reference::load_prices(&mut tx)
-            .await
-            .context("price list")?,
+        meters: reference::load_meters(&mut tx).await.context("meter catalogue")?,
+        prices: reference::load_prices(&mut tx).await.context("price list")?,
         ..Summary::default()
     };
-    reference::load_meter_map(&mut tx)
-        .await
-        .context("meter map")?;
-    summary.created_configuration = directory::load(&mut tx)
-        .await
-        .context("partners, directory and stacks")?;
+    reference::load_meter_map(&mut tx).await.context("meter map")?;
+    summary.created_configuration = directory::load(&mut tx).await.context("partners, directory and stacks")?;
     summary.usage_records = usage::load(&mut tx).await.context("usage")?;
     tx.commit().await?;
     Ok(summary)

@@ -9,19 +9,11 @@ const PRICES: &str = include_str!("../../data/price-list-sample.csv");
 const METER_MAP: &str = include_str!("../../data/meter-map-sample.csv");
 
 fn rows(csv_text: &str) -> impl Iterator<Item = anyhow::Result<csv::StringRecord>> + '_ {
-    csv::Reader::from_reader(csv_text.as_bytes())
-        .into_records()
-        .map(|r| r.map_err(Into::into))
+    csv::Reader::from_reader(csv_text.as_bytes()).into_records().map(|r| r.map_err(Into::into))
 }
 
 fn field(r: &csv::StringRecord, i: usize) -> anyhow::Result<&str> {
-    r.get(i).ok_or_else(|| {
-        anyhow!(
-            "line {}: column {} missing",
-            r.position().map_or(0, |p| p.line()),
-            i + 1
-        )
-    })
+    r.get(i).ok_or_else(|| anyhow!("line {}: column {} missing", r.position().map_or(0, |p| p.line()), i + 1))
 }
 
 /// The local meter catalogue (meter IDs come with and without dashes; `Uuid` reads both).

@@ -28,9 +28,7 @@ struct Series {
 fn series_for(stack: u64, customer: u64) -> Vec<Series> {
     let sub = local_sub(stack, customer);
     let scale = Decimal::from(1 + customer % 4);
-    let uri = |kind: &str, name: &str| {
-        format!("/subscriptions/{sub}/resourceGroups/rg-app/providers/{kind}/{name}")
-    };
+    let uri = |kind: &str, name: &str| format!("/subscriptions/{sub}/resourceGroups/rg-app/providers/{kind}/{name}");
     let vm = uri("Microsoft.Compute/virtualMachines", "vm-app-01");
     let win = uri("Microsoft.Compute/virtualMachines", "vm-win-01");
     let s = |meter, uri: &String, kind, base: Decimal, slope: Decimal| Series {
@@ -42,13 +40,7 @@ fn series_for(stack: u64, customer: u64) -> Vec<Series> {
         slope,
     };
     vec![
-        s(
-            BASE_VM,
-            &vm,
-            "always",
-            Decimal::from(4) * scale,
-            Decimal::ZERO,
-        ),
+        s(BASE_VM, &vm, "always", Decimal::from(4) * scale, Decimal::ZERO),
         s(VM_HOURS, &vm, "always", Decimal::ONE, Decimal::ZERO),
         s(BASE_VM, &win, "office", Decimal::from(2), Decimal::ZERO),
         s(WINDOWS_VM, &win, "office", Decimal::from(2), Decimal::ZERO),
@@ -60,20 +52,8 @@ fn series_for(stack: u64, customer: u64) -> Vec<Series> {
             Decimal::from(150) * scale,
             Decimal::new(25, 1),
         ),
-        s(
-            PAGE_BLOB,
-            &uri("Microsoft.Compute/disks", "vm-app-01-osdisk"),
-            "always",
-            Decimal::from(128),
-            Decimal::ZERO,
-        ),
-        s(
-            STATIC_IP,
-            &uri("Microsoft.Network/publicIPAddresses", "pip-app-01"),
-            "always",
-            Decimal::ONE,
-            Decimal::ZERO,
-        ),
+        s(PAGE_BLOB, &uri("Microsoft.Compute/disks", "vm-app-01-osdisk"), "always", Decimal::from(128), Decimal::ZERO),
+        s(STATIC_IP, &uri("Microsoft.Network/publicIPAddresses", "pip-app-01"), "always", Decimal::ONE, Decimal::ZERO),
     ]
 }
 
@@ -81,11 +61,8 @@ fn series_for(stack: u64, customer: u64) -> Vec<Series> {
 pub async fn load(conn: &mut PgConnection) -> anyhow::Result<u64> {
     let mut added = 0;
     for stack in 1..=3u64 {
-        let mut series: Vec<Series> = LOCAL_SUBSCRIPTIONS
-            .iter()
-            .filter(|l| l.0 == stack)
-            .flat_map(|l| series_for(stack, l.1))
-            .collect();
+        let mut series: Vec<Series> =
+            LOCAL_SUBSCRIPTIONS.iter().filter(|l| l.0 == stack).flat_map(|l| series_for(stack, l.1)).collect();
         if stack == 1 {
             // A local subscription the stack never listed: its usage falls to the default subscription, flagged.
             series.extend(series_for(1, 99).into_iter().take(2));
@@ -95,16 +72,9 @@ pub async fn load(conn: &mut PgConnection) -> anyhow::Result<u64> {
     Ok(added)
 }
 
-async fn insert_series(
-    conn: &mut PgConnection,
-    stack: u64,
-    series: &[Series],
-) -> anyhow::Result<u64> {
+async fn insert_series(conn: &mut PgConnection, stack: u64, series: &[Series]) -> anyhow::Result<u64> {
     let subs: Vec<Uuid> = series.iter().map(|s| s.sub).collect();
-    let meters: Vec<Uuid> = series
-        .iter()
-        .map(|s| Uuid::parse_str(s.meter).unwrap_or_default())
-        .collect();
+    let meters: Vec<Uuid> = series.iter().map(|s| Uuid::parse_str(s.meter).unwrap_or_default()).collect();
     let uris: Vec<&str> = series.iter().map(|s| s.uri.as_str()).collect();
     let kinds: Vec<&str> = series.iter().map(|s| s.kind).collect();
     let bases: Vec<Decimal> = series.iter().map(|s| s.base).collect();

@@ -32,21 +32,16 @@ async fn a_partner_admin_signs_in_and_sees_their_partner_and_stacks(pool: PgPool
     assert!(home.contains("User adele"), "{home}");
     assert!(home.contains("Partner admin"));
     assert!(home.contains("ams-01"));
-    assert!(
-        !home.contains("sea-01"),
-        "another partner's stack leaked into the page"
-    );
+    assert!(!home.contains("sea-01"), "another partner's stack leaked into the page");
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn signing_in_replaces_the_session_cookie(pool: PgPool) {
     let (_, tenant) = seed_partner(&pool, "Contoso", "ams-01").await;
     let app = spawn_app(pool).await;
-    let before = TestApp::session_cookie(app.get("/auth/login").await.headers())
-        .expect("a session before sign-in");
+    let before = TestApp::session_cookie(app.get("/auth/login").await.headers()).expect("a session before sign-in");
     let auth = app.start_sign_in().await;
-    app.idp
-        .will_issue(spec(&auth, "adele", Some(tenant), &["Partner.Admin"]));
+    app.idp.will_issue(spec(&auth, "adele", Some(tenant), &["Partner.Admin"]));
 
     let res = app.callback(&auth.state).await;
 
@@ -59,8 +54,7 @@ async fn a_forged_state_is_refused(pool: PgPool) {
     let (_, tenant) = seed_partner(&pool, "Contoso", "ams-01").await;
     let app = spawn_app(pool).await;
     let auth = app.start_sign_in().await;
-    app.idp
-        .will_issue(spec(&auth, "adele", Some(tenant), &["Partner.Admin"]));
+    app.idp.will_issue(spec(&auth, "adele", Some(tenant), &["Partner.Admin"]));
 
     let res = app.callback("forged-state").await;
 
@@ -93,10 +87,7 @@ async fn a_token_for_another_client_is_refused(pool: PgPool) {
     forged.audience = "some-other-app".into();
     app.idp.will_issue(forged);
 
-    assert_eq!(
-        app.callback(&auth.state).await.status(),
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!(app.callback(&auth.state).await.status(), StatusCode::BAD_REQUEST);
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
@@ -104,21 +95,13 @@ async fn a_callback_cannot_be_replayed(pool: PgPool) {
     let (_, tenant) = seed_partner(&pool, "Contoso", "ams-01").await;
     let app = spawn_app(pool).await;
     let auth = app.start_sign_in().await;
-    app.idp
-        .will_issue(spec(&auth, "adele", Some(tenant), &["Partner.Admin"]));
-    assert_eq!(
-        app.callback(&auth.state).await.status(),
-        StatusCode::SEE_OTHER
-    );
+    app.idp.will_issue(spec(&auth, "adele", Some(tenant), &["Partner.Admin"]));
+    assert_eq!(app.callback(&auth.state).await.status(), StatusCode::SEE_OTHER);
 
     let replay = app.callback(&auth.state).await;
 
     assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
-    assert!(replay
-        .text()
-        .await
-        .unwrap()
-        .contains("No sign-in is in progress"));
+    assert!(replay.text().await.unwrap().contains("No sign-in is in progress"));
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
@@ -126,37 +109,26 @@ async fn a_user_matching_no_partner_gets_no_access_and_no_data(pool: PgPool) {
     seed_partner(&pool, "Contoso", "ams-01").await;
     let app = spawn_app(pool).await;
 
-    let res = app
-        .sign_in("nora", Some(Uuid::new_v4()), &["Partner.Admin"])
-        .await;
+    let res = app.sign_in("nora", Some(Uuid::new_v4()), &["Partner.Admin"]).await;
 
     assert_eq!(res.headers()[LOCATION], "/no-access");
     let home = app.page("/").await;
     assert!(home.contains("No access"));
-    assert!(
-        !home.contains("ams-01") && !home.contains("Contoso"),
-        "{home}"
-    );
+    assert!(!home.contains("ams-01") && !home.contains("Contoso"), "{home}");
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn signing_out_ends_the_session(pool: PgPool) {
     let (_, tenant) = seed_partner(&pool, "Contoso", "ams-01").await;
     let app = spawn_app(pool).await;
-    app.sign_in("adele", Some(tenant), &["Partner.Reader"])
-        .await;
+    app.sign_in("adele", Some(tenant), &["Partner.Reader"]).await;
     assert!(app.page("/").await.contains("User adele"));
 
     let res = app.post("/auth/logout", Some(&app.base.clone())).await;
 
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(!app.page("/").await.contains("User adele"));
-    let sessions: i64 = sqlx::query_scalar("select count(*) from tower_sessions.session")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(
-        sessions, 0,
-        "the session row is deleted, not just forgotten by the browser"
-    );
+    let sessions: i64 =
+        sqlx::query_scalar("select count(*) from tower_sessions.session").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(sessions, 0, "the session row is deleted, not just forgotten by the browser");
 }

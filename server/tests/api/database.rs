@@ -25,27 +25,17 @@ fn sign_in(subject: &str, tenant: Option<Uuid>, roles: &[&str]) -> SignIn {
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn the_partner_comes_from_the_tenant_claim(pool: PgPool) {
     let (partner, tenant) = seed_partner(&pool, "Contoso", "ams-01").await;
-    let (id, role) = upsert_user(&pool, &sign_in("a", Some(tenant), &["Partner.Reader"]))
-        .await
-        .unwrap();
+    let (id, role) = upsert_user(&pool, &sign_in("a", Some(tenant), &["Partner.Reader"])).await.unwrap();
     assert_eq!(role, Role::PartnerReader);
     let user = load_user(&pool, id).await.unwrap().unwrap();
     assert_eq!(user.partner.unwrap().partner_id, partner);
-    assert_eq!(
-        user.display_name, "a",
-        "falls back to the subject when no name is given"
-    );
+    assert_eq!(user.display_name, "a", "falls back to the subject when no name is given");
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn an_unknown_tenant_gets_no_access_whatever_its_roles(pool: PgPool) {
     seed_partner(&pool, "Contoso", "ams-01").await;
-    let (id, role) = upsert_user(
-        &pool,
-        &sign_in("b", Some(Uuid::new_v4()), &["Partner.Admin"]),
-    )
-    .await
-    .unwrap();
+    let (id, role) = upsert_user(&pool, &sign_in("b", Some(Uuid::new_v4()), &["Partner.Admin"])).await.unwrap();
     assert_eq!(role, Role::NoAccess);
     let user = load_user(&pool, id).await.unwrap().unwrap();
     assert_eq!(user.scope(), Err(AppError::Forbidden));
@@ -54,12 +44,8 @@ async fn an_unknown_tenant_gets_no_access_whatever_its_roles(pool: PgPool) {
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn roles_follow_the_latest_sign_in(pool: PgPool) {
     let (_, tenant) = seed_partner(&pool, "Contoso", "ams-01").await;
-    let (first, _) = upsert_user(&pool, &sign_in("c", Some(tenant), &["Partner.Admin"]))
-        .await
-        .unwrap();
-    let (second, role) = upsert_user(&pool, &sign_in("c", Some(tenant), &["Partner.Reader"]))
-        .await
-        .unwrap();
+    let (first, _) = upsert_user(&pool, &sign_in("c", Some(tenant), &["Partner.Admin"])).await.unwrap();
+    let (second, role) = upsert_user(&pool, &sign_in("c", Some(tenant), &["Partner.Reader"])).await.unwrap();
     assert_eq!(first, second, "same issuer and subject: same user");
     assert_eq!(role, Role::PartnerReader);
 }
@@ -68,106 +54,52 @@ async fn roles_follow_the_latest_sign_in(pool: PgPool) {
 async fn stacks_are_scoped_to_the_partner(pool: PgPool) {
     let (contoso, _) = seed_partner(&pool, "Contoso", "ams-01").await;
     seed_partner(&pool, "Fabrikam", "sea-01").await;
-    let mine = app::stacks::db::list_stacks(&pool, Scope::Partner(contoso))
-        .await
-        .unwrap();
-    let all = app::stacks::db::list_stacks(&pool, Scope::All)
-        .await
-        .unwrap();
-    assert_eq!(
-        mine.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
-        ["ams-01"]
-    );
+    let mine = app::stacks::db::list_stacks(&pool, Scope::Partner(contoso)).await.unwrap();
+    let all = app::stacks::db::list_stacks(&pool, Scope::All).await.unwrap();
+    assert_eq!(mine.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["ams-01"]);
     assert_eq!(all.len(), 2);
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn a_partner_id_or_tenant_cannot_be_added_twice_and_additions_are_audited(pool: PgPool) {
     let (partner, tenant) = seed_partner(&pool, "Contoso", "ams-01").await;
-    let again = NewPartner::parse(
-        "Other",
-        &partner.to_string(),
-        "1",
-        &Uuid::new_v4().to_string(),
-        "USD",
-    )
-    .unwrap();
-    let same_tenant = NewPartner::parse(
-        "Other",
-        &Uuid::new_v4().to_string(),
-        "1",
-        &tenant.to_string(),
-        "USD",
-    )
-    .unwrap();
+    let again = NewPartner::parse("Other", &partner.to_string(), "1", &Uuid::new_v4().to_string(), "USD").unwrap();
+    let same_tenant = NewPartner::parse("Other", &Uuid::new_v4().to_string(), "1", &tenant.to_string(), "USD").unwrap();
     let mut conn = pool.acquire().await.unwrap();
 
-    let e1 = app::partners::db::add_partner(&mut conn, &Actor::command_line(), &again)
-        .await
-        .unwrap_err();
-    let e2 = app::partners::db::add_partner(&mut conn, &Actor::command_line(), &same_tenant)
-        .await
-        .unwrap_err();
+    let e1 = app::partners::db::add_partner(&mut conn, &Actor::command_line(), &again).await.unwrap_err();
+    let e2 = app::partners::db::add_partner(&mut conn, &Actor::command_line(), &same_tenant).await.unwrap_err();
 
-    assert!(
-        matches!(&e1, AppError::Conflict(m) if m.contains("Partner ID") && m.contains("Contoso")),
-        "{e1:?}"
-    );
-    assert!(
-        matches!(&e2, AppError::Conflict(m) if m.contains("directory tenant")),
-        "{e2:?}"
-    );
+    assert!(matches!(&e1, AppError::Conflict(m) if m.contains("Partner ID") && m.contains("Contoso")), "{e1:?}");
+    assert!(matches!(&e2, AppError::Conflict(m) if m.contains("directory tenant")), "{e2:?}");
     let events: Vec<(String, String)> =
-        sqlx::query_as("select action, actor_label from audit_events")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    assert_eq!(
-        events,
-        [("partner.add".to_string(), "command line".to_string())]
-    );
+        sqlx::query_as("select action, actor_label from audit_events").fetch_all(&pool).await.unwrap();
+    assert_eq!(events, [("partner.add".to_string(), "command line".to_string())]);
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn guids_are_stored_lowercase_whatever_the_input(pool: PgPool) {
     let upper = "DA41BC5F-0000-4000-8000-00000000ABCD";
-    let new = NewPartner::parse(
-        "Upper",
-        upper,
-        "1",
-        "B5F0A1C2-1111-4222-8333-444455556666",
-        "usd",
-    )
-    .unwrap();
+    let new = NewPartner::parse("Upper", upper, "1", "B5F0A1C2-1111-4222-8333-444455556666", "usd").unwrap();
     let mut conn = pool.acquire().await.unwrap();
-    app::partners::db::add_partner(&mut conn, &Actor::command_line(), &new)
-        .await
-        .unwrap();
-    let stored: String = sqlx::query_scalar("select partner_id::text from partners")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    app::partners::db::add_partner(&mut conn, &Actor::command_line(), &new).await.unwrap();
+    let stored: String = sqlx::query_scalar("select partner_id::text from partners").fetch_one(&pool).await.unwrap();
     assert_eq!(stored, upper.to_lowercase());
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn the_database_refuses_two_mappings_of_one_tenant_at_the_same_time(pool: PgPool) {
     let (partner, _) = seed_partner(&pool, "Contoso", "ams-01").await;
-    let stack: Uuid = sqlx::query_scalar("select stack_id from stacks")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let stack: Uuid = sqlx::query_scalar("select stack_id from stacks").fetch_one(&pool).await.unwrap();
     let (sub_a, sub_b, customer) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
     for sub in [sub_a, sub_b] {
-        sqlx::query(
-            "insert into commerce_subscriptions values ($1, 'CSP', $2, $3, 'Customer', 'active')",
-        )
-        .bind(sub)
-        .bind(partner)
-        .bind(customer)
-        .execute(&pool)
-        .await
-        .unwrap();
+        sqlx::query("insert into commerce_subscriptions values ($1, 'CSP', $2, $3, 'Customer', 'active')")
+            .bind(sub)
+            .bind(partner)
+            .bind(customer)
+            .execute(&pool)
+            .await
+            .unwrap();
     }
     sqlx::query("insert into registrations (stack_id, partner_id, billing_model) values ($1, $2, 'PayAsYouUse')")
         .bind(stack)
@@ -184,20 +116,11 @@ async fn the_database_refuses_two_mappings_of_one_tenant_at_the_same_time(pool: 
             .bind(from)
             .bind(to)
     };
-    map(sub_a, "2026-01-01Z", Some("2026-02-01Z"))
-        .execute(&pool)
-        .await
-        .unwrap();
+    map(sub_a, "2026-01-01Z", Some("2026-02-01Z")).execute(&pool).await.unwrap();
 
     let overlapping = map(sub_b, "2026-01-15Z", None).execute(&pool).await;
     let after = map(sub_b, "2026-02-01Z", None).execute(&pool).await;
 
-    assert!(
-        overlapping.is_err(),
-        "an overlapping mapping must be refused by the database"
-    );
-    assert!(
-        after.is_ok(),
-        "a mapping that starts where the previous one ends is fine"
-    );
+    assert!(overlapping.is_err(), "an overlapping mapping must be refused by the database");
+    assert!(after.is_ok(), "a mapping that starts where the previous one ends is fine");
 }

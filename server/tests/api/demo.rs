@@ -18,12 +18,7 @@ async fn counts(pool: &PgPool) -> Vec<i64> {
         "usage_records",
         "audit_events",
     ] {
-        out.push(
-            sqlx::query_scalar(&format!("select count(*) from {table}"))
-                .fetch_one(pool)
-                .await
-                .unwrap(),
-        );
+        out.push(sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(pool).await.unwrap());
     }
     out
 }
@@ -35,10 +30,7 @@ async fn loading_the_demo_twice_changes_nothing(pool: PgPool) {
 
     let second = server::demo::load(&pool).await.unwrap();
 
-    assert!(
-        first.created_configuration && first.usage_records > 50_000,
-        "{first}"
-    );
+    assert!(first.created_configuration && first.usage_records > 50_000, "{first}");
     assert!(!second.created_configuration);
     assert_eq!(second.usage_records, 0);
     assert_eq!(counts(&pool).await, after_first);
@@ -47,38 +39,27 @@ async fn loading_the_demo_twice_changes_nothing(pool: PgPool) {
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn the_demo_covers_what_the_product_shows(pool: PgPool) {
     server::demo::load(&pool).await.unwrap();
-    let offers: Vec<String> =
-        sqlx::query_scalar("select distinct offer_type from commerce_subscriptions order by 1")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    let closed: i64 =
-        sqlx::query_scalar("select count(*) from tenant_mappings where valid_to is not null")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    let days: i64 = sqlx::query_scalar(
-        "select count(distinct date_trunc('day', usage_start)) from usage_records",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let offers: Vec<String> = sqlx::query_scalar("select distinct offer_type from commerce_subscriptions order by 1")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let closed: i64 = sqlx::query_scalar("select count(*) from tenant_mappings where valid_to is not null")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let days: i64 = sqlx::query_scalar("select count(distinct date_trunc('day', usage_start)) from usage_records")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     let only_azure_stack: bool =
         sqlx::query_scalar("select bool_and(region like 'Azure Stack%') from price_list_entries")
             .fetch_one(&pool)
             .await
             .unwrap();
-    assert!(
-        offers.contains(&"APSS".into())
-            && offers.contains(&"CSP".into())
-            && offers.contains(&"EA".into())
-    );
+    assert!(offers.contains(&"APSS".into()) && offers.contains(&"CSP".into()) && offers.contains(&"EA".into()));
     assert!(closed >= 2, "a replaced and a removed mapping");
     assert_eq!(days, 60);
-    assert!(
-        only_azure_stack,
-        "the EU West row of the sample price list is skipped"
-    );
+    assert!(only_azure_stack, "the EU West row of the sample price list is skipped");
 }
 
 #[test]

@@ -14,8 +14,8 @@ use openidconnect::core::{
     CoreRsaPrivateSigningKey,
 };
 use openidconnect::{
-    Audience, EndUserName, IdToken, IdTokenClaims, IssuerUrl, JsonWebKeyId, Nonce,
-    PrivateSigningKey, StandardClaims, SubjectIdentifier,
+    Audience, EndUserName, IdToken, IdTokenClaims, IssuerUrl, JsonWebKeyId, Nonce, PrivateSigningKey, StandardClaims,
+    SubjectIdentifier,
 };
 use server::oidc::ExtraClaims;
 use sha2::{Digest, Sha256};
@@ -55,10 +55,7 @@ impl FakeIdp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let issuer = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let spec = Arc::new(Mutex::new(None));
-        let state = IdpState {
-            issuer: issuer.clone(),
-            spec: spec.clone(),
-        };
+        let state = IdpState { issuer: issuer.clone(), spec: spec.clone() };
         let app = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
             .route("/jwks", get(jwks))
@@ -95,20 +92,12 @@ async fn jwks() -> Json<serde_json::Value> {
     Json(serde_json::to_value(set).unwrap())
 }
 
-async fn token(
-    State(s): State<IdpState>,
-    Form(form): Form<HashMap<String, String>>,
-) -> impl IntoResponse {
+async fn token(State(s): State<IdpState>, Form(form): Form<HashMap<String, String>>) -> impl IntoResponse {
     let Some(spec) = s.spec.lock().unwrap().clone() else {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(serde_json::json!({"error": "invalid_grant"})),
-        )
-            .into_response();
+        return (StatusCode::BAD_REQUEST, Json(serde_json::json!({"error": "invalid_grant"}))).into_response();
     };
     let verifier = form.get("code_verifier").cloned().unwrap_or_default();
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(Sha256::digest(verifier.as_bytes()));
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     if challenge != spec.code_challenge {
         return (
             StatusCode::BAD_REQUEST,
@@ -132,19 +121,15 @@ async fn token(
         ExtraClaims { extra },
     )
     .set_nonce(Some(Nonce::new(spec.nonce.clone())));
-    let id_token = IdToken::<
-        ExtraClaims,
-        CoreGenderClaim,
-        CoreJweContentEncryptionAlgorithm,
-        CoreJwsSigningAlgorithm,
-    >::new(
-        claims,
-        &key(),
-        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-        None,
-        None,
-    )
-    .unwrap();
+    let id_token =
+        IdToken::<ExtraClaims, CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm>::new(
+            claims,
+            &key(),
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            None,
+            None,
+        )
+        .unwrap();
     Json(serde_json::json!({
         "access_token": "test-access-token",
         "token_type": "Bearer",

@@ -32,15 +32,10 @@ pub struct TestApp {
 pub async fn spawn_app(pool: PgPool) -> TestApp {
     LazyLock::force(&TRACING);
     let idp = FakeIdp::start().await;
-    let listener = Application::bind("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let listener = Application::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let settings = Settings {
-        database: DatabaseSettings {
-            url: None,
-            data_dir: "unused".into(),
-        },
+        database: DatabaseSettings { url: None, data_dir: "unused".into() },
         oidc: Some(OidcSettings {
             issuer: Url::parse(&idp.issuer).unwrap(),
             client_id: CLIENT_ID.into(),
@@ -49,26 +44,15 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
             roles_claim: "roles".into(),
             scopes: vec!["openid".into(), "profile".into()],
         }),
-        session: SessionSettings {
-            cookie_secure: false,
-            idle_minutes: 60,
-        },
+        session: SessionSettings { cookie_secure: false, idle_minutes: 60 },
         public_url: Url::parse(&base).unwrap(),
     };
     let options = LeptosOptions::builder().output_name("stackbill").build();
     let app = Application::build(listener, settings, options, pool.clone()).unwrap();
     tokio::spawn(app.run_until(std::future::pending()));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    TestApp {
-        base,
-        pool,
-        idp,
-        client,
-    }
+    let client =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
+    TestApp { base, pool, idp, client }
 }
 
 /// The authorize request the portal sent the browser to.
@@ -103,18 +87,10 @@ impl TestApp {
     /// Follows the portal's sign-in link and reads the provider URL it redirects to.
     pub async fn start_sign_in(&self) -> Authorize {
         let res = self.get("/auth/login").await;
-        assert!(
-            res.status().is_redirection(),
-            "sign-in should redirect, got {}",
-            res.status()
-        );
+        assert!(res.status().is_redirection(), "sign-in should redirect, got {}", res.status());
         let location = Url::parse(res.headers()[LOCATION].to_str().unwrap()).unwrap();
-        assert!(
-            location.as_str().starts_with(&self.idp.issuer),
-            "redirects to the provider: {location}"
-        );
-        let params: std::collections::HashMap<String, String> =
-            location.query_pairs().into_owned().collect();
+        assert!(location.as_str().starts_with(&self.idp.issuer), "redirects to the provider: {location}");
+        let params: std::collections::HashMap<String, String> = location.query_pairs().into_owned().collect();
         Authorize {
             state: params["state"].clone(),
             nonce: params["nonce"].clone(),
@@ -125,17 +101,11 @@ impl TestApp {
 
     /// Plays the provider's redirect back to the portal.
     pub async fn callback(&self, state: &str) -> reqwest::Response {
-        self.get(&format!("/auth/callback?code=test-code&state={state}"))
-            .await
+        self.get(&format!("/auth/callback?code=test-code&state={state}")).await
     }
 
     /// A complete sign-in of a user with these claims; returns the callback's response.
-    pub async fn sign_in(
-        &self,
-        subject: &str,
-        tid: Option<Uuid>,
-        roles: &[&str],
-    ) -> reqwest::Response {
+    pub async fn sign_in(&self, subject: &str, tid: Option<Uuid>, roles: &[&str]) -> reqwest::Response {
         let auth = self.start_sign_in().await;
         self.idp.will_issue(spec(&auth, subject, tid, roles));
         self.callback(&auth.state).await
@@ -167,18 +137,9 @@ pub fn spec(auth: &Authorize, subject: &str, tid: Option<Uuid>, roles: &[&str]) 
 /// A partner with one stack, added through the domain code; returns (partner ID, directory tenant).
 pub async fn seed_partner(pool: &PgPool, name: &str, stack: &str) -> (Uuid, Uuid) {
     let (partner_id, tenant) = (Uuid::new_v4(), Uuid::new_v4());
-    let new = NewPartner::parse(
-        name,
-        &partner_id.to_string(),
-        "1234567",
-        &tenant.to_string(),
-        "USD",
-    )
-    .unwrap();
+    let new = NewPartner::parse(name, &partner_id.to_string(), "1234567", &tenant.to_string(), "USD").unwrap();
     let mut tx = pool.begin().await.unwrap();
-    app::partners::db::add_partner(&mut tx, &Actor::command_line(), &new)
-        .await
-        .unwrap();
+    app::partners::db::add_partner(&mut tx, &Actor::command_line(), &new).await.unwrap();
     sqlx::query("insert into stacks (partner_id, name, cloud_id, region) values ($1, $2, $3, 'Test region')")
         .bind(partner_id)
         .bind(stack)

@@ -15,37 +15,22 @@ async fn a_cross_site_post_is_refused_and_changes_nothing(pool: PgPool) {
 
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert_eq!(no_origin.status(), StatusCode::FORBIDDEN);
-    assert!(
-        app.page("/").await.contains("User adele"),
-        "still signed in"
-    );
+    assert!(app.page("/").await.contains("User adele"), "still signed in");
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn pages_carry_security_headers_and_a_lax_http_only_cookie(pool: PgPool) {
     let app = spawn_app(pool).await;
     let res = app.get("/auth/login").await;
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_ascii_lowercase();
-    assert!(
-        cookie.contains("httponly") && cookie.contains("samesite=lax"),
-        "{cookie}"
-    );
+    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_ascii_lowercase();
+    assert!(cookie.contains("httponly") && cookie.contains("samesite=lax"), "{cookie}");
 
     let page = app.get("/").await;
 
     let h = page.headers();
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["x-frame-options"], "DENY");
-    assert!(h["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .contains("frame-ancestors 'none'"));
+    assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]

@@ -1,0 +1,305 @@
+//! Stacks, registrations and tenant mappings in the database. Every change locks its stack row first, so changes
+//! to one stack are serialised, checks the rules on what is committed, and writes its audit event in the same
+//! transaction.
+use serde_json::json;
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::rules::{check_default, check_mapping, DirectoryEntry, RegistrationFacts, RuleViolation};
+use crate::audit::db::{record, Event};
+use crate::audit::Actor;
+use crate::auth::Scope;
+use crate::domain::{BillingModel, OfferType, SubscriptionStatus};
+use crate::AppError;
+
+/// A stack the caller may see.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StackRef {
+    /// Stackbill's stack ID.
+    pub stack_id: Uuid,
+    /// Owner.
+    pub partner_id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Cloud ID.
+    pub cloud_id: Uuid,
+}
+
+impl From<RuleViolation> for AppError {
+    fn from(v: RuleViolation) -> Self {
+        AppError::Validation(v.to_string())
+    }
+}
+
+/// The stack with this cloud ID, if the scope allows; otherwise `NotFound`, never a hint that it exists.
+pub async fn stack_by_cloud_id(conn: &mut PgConnection, scope: Scope, cloud_id: Uuid) -> Result<StackRef, AppError> {
+    sqlx::query_as("select stack_id, partner_id, name, cloud_id from stacks where cloud_id = $1 and ($2::uuid is null or partner_id = $2)")
+        .bind(cloud_id)
+        .bind(scope.partner_filter())
+        .fetch_optional(conn)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Locks the stack row for the rest of the transaction.
+async fn lock(conn: &mut PgConnection, stack: &StackRef) -> Result<(), AppError> {
+    sqlx::query("select 1 from stacks where stack_id = $1 for update").bind(stack.stack_id).execute(conn).await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    subscription_id: Uuid,
+    offer_type: String,
+    billing_partner_id: Uuid,
+    customer_tenant_id: Uuid,
+    status: String,
+}
+
+async fn directory_entry(conn: &mut PgConnection, id: Uuid) -> Result<Option<DirectoryEntry>, AppError> {
+    let row: Option<EntryRow> = sqlx::query_as(
+        "select subscription_id, offer_type, billing_partner_id, customer_tenant_id, status from commerce_subscriptions where subscription_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        Ok(DirectoryEntry {
+            subscription_id: r.subscription_id,
+            offer: OfferType::parse(&r.offer_type)?,
+            billing_partner: r.billing_partner_id,
+            customer_tenant: r.customer_tenant_id,
+            status: SubscriptionStatus::parse(&r.status)?,
+        })
+    })
+    .transpose()
+}
+
+async fn current_mappings(conn: &mut PgConnection, stack: &StackRef) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar("select count(*) from tenant_mappings where stack_id = $1 and valid_to is null")
+        .bind(stack.stack_id)
+        .fetch_one(conn)
+        .await?)
+}
+
+/// Registers a stack or changes its registration (R1, R3, R5, R8, R9, R10). A new default subscription takes
+/// effect now; the old one keeps the past.
+pub async fn set_registration(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    stack: &StackRef,
+    model: BillingModel,
+    default_subscription: Uuid,
+) -> Result<(), AppError> {
+    lock(conn, stack).await?;
+    let entry = directory_entry(conn, default_subscription).await?;
+    let mappings = current_mappings(conn, stack).await?;
+    check_default(stack.partner_id, model, default_subscription, entry.as_ref(), mappings as usize)?;
+    let before: Option<(String, Uuid)> = sqlx::query_as(
+        "select r.billing_model, d.subscription_id from registrations r
+         join registration_defaults d on d.stack_id = r.stack_id and d.valid_to is null where r.stack_id = $1",
+    )
+    .bind(stack.stack_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    sqlx::query(
+        "insert into registrations (stack_id, partner_id, billing_model) values ($1, $2, $3)
+         on conflict (stack_id) do update set billing_model = excluded.billing_model, status = 'registered', updated_at = now()",
+    )
+    .bind(stack.stack_id)
+    .bind(stack.partner_id)
+    .bind(model.as_str())
+    .execute(&mut *conn)
+    .await?;
+    if before.as_ref().map(|b| b.1) != Some(default_subscription) {
+        sqlx::query(
+            "with closed as (update registration_defaults set valid_to = now() where stack_id = $1 and valid_to is null)
+             insert into registration_defaults (stack_id, partner_id, subscription_id, valid_from) values ($1, $2, $3, now())",
+        )
+        .bind(stack.stack_id)
+        .bind(stack.partner_id)
+        .bind(default_subscription)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let event = Event {
+        partner_id: Some(stack.partner_id),
+        action: "registration.set",
+        entity_type: "stack",
+        entity_id: stack.cloud_id.to_string(),
+        before: before.map(|(m, s)| json!({"billingModel": m, "defaultSubscription": s})),
+        after: Some(json!({"billingModel": model.as_str(), "defaultSubscription": default_subscription})),
+    };
+    record(conn, actor, event).await
+}
+
+async fn registration_facts(conn: &mut PgConnection, stack: &StackRef) -> Result<Option<RegistrationFacts>, AppError> {
+    let row: Option<(String, String)> = sqlx::query_as(
+        "select r.billing_model, c.offer_type from registrations r
+         join registration_defaults d on d.stack_id = r.stack_id and d.valid_to is null
+         join commerce_subscriptions c on c.subscription_id = d.subscription_id
+         where r.stack_id = $1 and r.status = 'registered'",
+    )
+    .bind(stack.stack_id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|(m, o)| Ok(RegistrationFacts { model: BillingModel::parse(&m)?, default_offer: OfferType::parse(&o)? }))
+        .transpose()
+}
+
+/// A tenant's mapping in force now, if any: (ID, subscription, valid from).
+async fn current_mapping(
+    conn: &mut PgConnection,
+    stack: &StackRef,
+    tenant: Uuid,
+) -> Result<Option<(i64, Uuid, OffsetDateTime)>, AppError> {
+    Ok(sqlx::query_as("select id, subscription_id, valid_from from tenant_mappings where stack_id = $1 and tenant_id = $2 and valid_to is null")
+        .bind(stack.stack_id)
+        .bind(tenant)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// R7: an effective time may be earlier than now, but not in the future and not inside a finalised bill period.
+async fn check_effective(conn: &mut PgConnection, stack: &StackRef, at: OffsetDateTime) -> Result<(), AppError> {
+    if at > OffsetDateTime::now_utc() {
+        return Err(AppError::Validation(format!(
+            "R7: the effective time {at} is in the future; give a time up to now"
+        )));
+    }
+    let finalised: Option<time::Date> = sqlx::query_scalar(
+        "select period from bills where partner_id = $1 and status = 'final'
+         and $2 >= period::timestamp at time zone 'utc' and $2 < (period + interval '1 month')::timestamp at time zone 'utc' limit 1",
+    )
+    .bind(stack.partner_id)
+    .bind(at)
+    .fetch_optional(conn)
+    .await?;
+    match finalised {
+        Some(p) => Err(AppError::Validation(format!(
+            "R7: {at} falls in the billing period {}-{:02}, whose bills are final; choose a time in an open period",
+            p.year(),
+            p.month() as u8
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// What a mapping change expects to find, so two admins editing at once do not silently overwrite each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Replace whatever is there (the command line).
+    Anything,
+    /// The tenant's current subscription as the form showed it (`None`: not mapped).
+    Current(Option<Uuid>),
+}
+
+async fn check_expected(
+    conn: &mut PgConnection,
+    stack: &StackRef,
+    tenant: Uuid,
+    expect: Expect,
+) -> Result<Option<(i64, Uuid, OffsetDateTime)>, AppError> {
+    let current = current_mapping(conn, stack, tenant).await?;
+    if let Expect::Current(seen) = expect {
+        if seen != current.map(|c| c.1) {
+            let now = current.map_or("no subscription".to_string(), |c| format!("subscription {}", c.1));
+            return Err(AppError::Conflict(format!(
+                "someone changed tenant {tenant}'s mapping a moment ago; it now has {now}. Review the list and try again"
+            )));
+        }
+    }
+    Ok(current)
+}
+
+/// Closes a mapping at `at`; it must have begun before.
+async fn close(conn: &mut PgConnection, id: i64, began: OffsetDateTime, at: OffsetDateTime) -> Result<(), AppError> {
+    if at <= began {
+        return Err(AppError::Validation(format!(
+            "R7: the effective time {at} must be after the current mapping began ({began})"
+        )));
+    }
+    sqlx::query("update tenant_mappings set valid_to = $2 where id = $1").bind(id).bind(at).execute(conn).await?;
+    Ok(())
+}
+
+/// Maps a directory tenant to a CSP subscription from `at` (default now), replacing its current mapping
+/// (R2–R9). Usage before `at` keeps its previous owner.
+pub async fn map_tenant(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    stack: &StackRef,
+    tenant: Uuid,
+    subscription: Uuid,
+    at: Option<OffsetDateTime>,
+    expect: Expect,
+) -> Result<(), AppError> {
+    lock(conn, stack).await?;
+    let at = at.unwrap_or_else(OffsetDateTime::now_utc);
+    let registration = registration_facts(conn, stack).await?;
+    let entry = directory_entry(conn, subscription).await?;
+    check_mapping(stack.partner_id, registration.as_ref(), tenant, subscription, entry.as_ref())?;
+    check_effective(conn, stack, at).await?;
+    let current = check_expected(conn, stack, tenant, expect).await?;
+    if let Some((_, sub, _)) = current.filter(|c| c.1 == subscription) {
+        return Err(AppError::Conflict(format!("tenant {tenant} is already mapped to subscription {sub}")));
+    }
+    if let Some((id, _, began)) = current {
+        close(conn, id, began, at).await?;
+    }
+    let inserted = sqlx::query(
+        "insert into tenant_mappings (stack_id, partner_id, tenant_id, subscription_id, valid_from) values ($1, $2, $3, $4, $5)",
+    )
+    .bind(stack.stack_id)
+    .bind(stack.partner_id)
+    .bind(tenant)
+    .bind(subscription)
+    .bind(at)
+    .execute(&mut *conn)
+    .await;
+    if let Err(sqlx::Error::Database(e)) = &inserted {
+        if e.code().as_deref() == Some("23P01") {
+            return Err(AppError::Validation(format!(
+                "R7: from {at}, tenant {tenant} would have two subscriptions at once (it was mapped during that time); choose a later time"
+            )));
+        }
+    }
+    inserted?;
+    let event = Event {
+        partner_id: Some(stack.partner_id),
+        action: if current.is_some() { "mapping.replace" } else { "mapping.add" },
+        entity_type: "stack",
+        entity_id: stack.cloud_id.to_string(),
+        before: current.map(|c| json!({"tenant": tenant, "subscription": c.1, "validFrom": c.2.unix_timestamp()})),
+        after: Some(json!({"tenant": tenant, "subscription": subscription, "validFrom": at.unix_timestamp()})),
+    };
+    record(conn, actor, event).await
+}
+
+/// Removes a tenant's mapping from `at` (default now): its later usage goes to the default subscription.
+pub async fn unmap_tenant(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    stack: &StackRef,
+    tenant: Uuid,
+    at: Option<OffsetDateTime>,
+    expect: Expect,
+) -> Result<(), AppError> {
+    lock(conn, stack).await?;
+    let at = at.unwrap_or_else(OffsetDateTime::now_utc);
+    check_effective(conn, stack, at).await?;
+    let Some((id, sub, began)) = check_expected(conn, stack, tenant, expect).await? else {
+        return Err(AppError::Validation(format!("tenant {tenant} has no subscription on this stack to remove")));
+    };
+    close(conn, id, began, at).await?;
+    let event = Event {
+        partner_id: Some(stack.partner_id),
+        action: "mapping.remove",
+        entity_type: "stack",
+        entity_id: stack.cloud_id.to_string(),
+        before: Some(json!({"tenant": tenant, "subscription": sub, "validFrom": began.unix_timestamp()})),
+        after: Some(json!({"tenant": tenant, "subscription": null, "validFrom": at.unix_timestamp()})),
+    };
+    record(conn, actor, event).await
+}
