@@ -113,9 +113,13 @@ pub async fn set_registration(
     .execute(&mut *conn)
     .await?;
     if before.as_ref().map(|b| b.1) != Some(default_subscription) {
+        // Two statements: a data-modifying CTE would not order the close before the insert's exclusion check.
+        sqlx::query("update registration_defaults set valid_to = now() where stack_id = $1 and valid_to is null")
+            .bind(stack.stack_id)
+            .execute(&mut *conn)
+            .await?;
         sqlx::query(
-            "with closed as (update registration_defaults set valid_to = now() where stack_id = $1 and valid_to is null)
-             insert into registration_defaults (stack_id, partner_id, subscription_id, valid_from) values ($1, $2, $3, now())",
+            "insert into registration_defaults (stack_id, partner_id, subscription_id, valid_from) values ($1, $2, $3, now())",
         )
         .bind(stack.stack_id)
         .bind(stack.partner_id)

@@ -6,4 +6,5 @@ mod directory;
 mod fake_idp;
 mod helpers;
 mod private_cluster;
+mod registrations;
 mod security;

@@ -1,0 +1,193 @@
+//! Registrations and tenant mappings against the database: the rules, history, concurrency and the audit trail.
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use app::audit::Actor;
+use app::auth::Scope;
+use app::domain::BillingModel;
+use app::registrations::db::{map_tenant, set_registration, stack_by_cloud_id, unmap_tenant, Expect, StackRef};
+use app::stacks::NewStack;
+use app::AppError;
+
+use crate::helpers::seed_partner;
+
+struct World {
+    pool: PgPool,
+    partner: Uuid,
+    other_partner: Uuid,
+    stack: StackRef,
+    tenant: Uuid,
+}
+
+async fn directory(pool: &PgPool, partner: Uuid, tenant: Uuid, offer: &str) -> Uuid {
+    let id = Uuid::new_v4();
+    sqlx::query("insert into commerce_subscriptions values ($1, $2, $3, $4, 'Customer', 'active')")
+        .bind(id)
+        .bind(offer)
+        .bind(partner)
+        .bind(tenant)
+        .execute(pool)
+        .await
+        .unwrap();
+    id
+}
+
+async fn world(pool: PgPool) -> World {
+    let (partner, _) = seed_partner(&pool, "Contoso", "seed").await;
+    let (other_partner, _) = seed_partner(&pool, "Fabrikam", "seed2").await;
+    let stack = NewStack::parse("ams-01", &Uuid::new_v4().to_string(), "Amsterdam", "").unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    app::stacks::db::add_stack(&mut conn, &Actor::command_line(), partner, &stack).await.unwrap();
+    let cloud: Uuid =
+        sqlx::query_scalar("select cloud_id from stacks where name = 'ams-01'").fetch_one(&pool).await.unwrap();
+    let stack = stack_by_cloud_id(&mut conn, Scope::Partner(partner), cloud).await.unwrap();
+    World { pool, partner, other_partner, stack, tenant: Uuid::new_v4() }
+}
+
+impl World {
+    async fn register(&self, offer: &str, model: BillingModel) -> Result<(), AppError> {
+        let sub = directory(&self.pool, self.partner, Uuid::new_v4(), offer).await;
+        let mut tx = self.pool.begin().await.unwrap();
+        set_registration(&mut tx, &Actor::command_line(), &self.stack, model, sub).await?;
+        tx.commit().await.unwrap();
+        Ok(())
+    }
+
+    async fn map(&self, sub: Uuid, at: Option<OffsetDateTime>, expect: Expect) -> Result<(), AppError> {
+        let mut tx = self.pool.begin().await.unwrap();
+        map_tenant(&mut tx, &Actor::command_line(), &self.stack, self.tenant, sub, at, expect).await?;
+        tx.commit().await.unwrap();
+        Ok(())
+    }
+
+    async fn mappings(&self) -> Vec<(Uuid, bool)> {
+        sqlx::query_as("select subscription_id, valid_to is null from tenant_mappings order by valid_from")
+            .fetch_all(&self.pool)
+            .await
+            .unwrap()
+    }
+}
+
+fn rule(e: AppError) -> String {
+    e.to_string().split(' ').next().unwrap_or_default().to_string()
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn r1_a_cloud_id_is_registered_once_without_saying_by_whom(pool: PgPool) {
+    let w = world(pool).await;
+    let again = NewStack::parse("copy", &w.stack.cloud_id.to_string(), "", "").unwrap();
+    let mut conn = w.pool.acquire().await.unwrap();
+
+    let e = app::stacks::db::add_stack(&mut conn, &Actor::command_line(), w.other_partner, &again).await.unwrap_err();
+
+    assert!(matches!(&e, AppError::Conflict(m) if m.starts_with("R1") && !m.contains("Contoso")), "{e:?}");
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn r2_no_tenant_mapping_before_the_default_subscription(pool: PgPool) {
+    let w = world(pool).await;
+    let sub = directory(&w.pool, w.partner, w.tenant, "CSP").await;
+    assert_eq!(rule(w.map(sub, None, Expect::Anything).await.unwrap_err()), "R2");
+    w.register("APSS", BillingModel::PayAsYouUse).await.unwrap();
+    w.map(sub, None, Expect::Anything).await.unwrap();
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn r3_ea_default_is_refused_once_tenants_are_mapped(pool: PgPool) {
+    let w = world(pool).await;
+    w.register("EA", BillingModel::PayAsYouUse).await.unwrap();
+    let sub = directory(&w.pool, w.partner, w.tenant, "CSP").await;
+    assert_eq!(rule(w.map(sub, None, Expect::Anything).await.unwrap_err()), "R3");
+    w.register("APSS", BillingModel::PayAsYouUse).await.unwrap();
+    w.map(sub, None, Expect::Anything).await.unwrap();
+    assert_eq!(rule(w.register("EA", BillingModel::PayAsYouUse).await.unwrap_err()), "R3");
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn r5_another_partners_subscription_is_refused_and_nothing_changes(pool: PgPool) {
+    let w = world(pool).await;
+    w.register("APSS", BillingModel::PayAsYouUse).await.unwrap();
+    let theirs = directory(&w.pool, w.other_partner, w.tenant, "CSP").await;
+    let events_before: i64 = sqlx::query_scalar("select count(*) from audit_events").fetch_one(&w.pool).await.unwrap();
+
+    let e = w.map(theirs, None, Expect::Anything).await.unwrap_err();
+
+    assert!(e.to_string().starts_with("R5") && e.to_string().contains(&theirs.to_string()), "{e}");
+    assert!(w.mappings().await.is_empty());
+    let events_after: i64 = sqlx::query_scalar("select count(*) from audit_events").fetch_one(&w.pool).await.unwrap();
+    assert_eq!(events_before, events_after);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn r7_replacing_closes_the_old_mapping_and_removing_keeps_history(pool: PgPool) {
+    let w = world(pool).await;
+    w.register("APSS", BillingModel::PayAsYouUse).await.unwrap();
+    let (a, b) =
+        (directory(&w.pool, w.partner, w.tenant, "CSP").await, directory(&w.pool, w.partner, w.tenant, "CSP").await);
+    let hour = time::Duration::hours(1);
+    let now = OffsetDateTime::now_utc();
+    w.map(a, Some(now - hour * 3), Expect::Anything).await.unwrap();
+
+    w.map(b, Some(now - hour * 2), Expect::Current(Some(a))).await.unwrap();
+    let mut tx = w.pool.begin().await.unwrap();
+    unmap_tenant(&mut tx, &Actor::command_line(), &w.stack, w.tenant, Some(now - hour), Expect::Current(Some(b)))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    assert_eq!(w.mappings().await, [(a, false), (b, false)], "both closed, neither deleted");
+    let actions: Vec<String> =
+        sqlx::query_scalar("select action from audit_events where action like 'mapping.%' order by id")
+            .fetch_all(&w.pool)
+            .await
+            .unwrap();
+    assert_eq!(actions, ["mapping.add", "mapping.replace", "mapping.remove"]);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn r7_no_effective_time_inside_a_finalised_period_or_in_the_future(pool: PgPool) {
+    let w = world(pool).await;
+    w.register("APSS", BillingModel::PayAsYouUse).await.unwrap();
+    let sub = directory(&w.pool, w.partner, w.tenant, "CSP").await;
+    sqlx::query("insert into bills (partner_id, period, subscription_id, status, finalized_at, currency) values ($1, '2026-01-01', $2, 'final', now(), 'USD')")
+        .bind(w.partner)
+        .bind(sub)
+        .execute(&w.pool)
+        .await
+        .unwrap();
+    let in_final =
+        OffsetDateTime::parse("2026-01-15T00:00:00Z", &time::format_description::well_known::Rfc3339).unwrap();
+
+    assert_eq!(rule(w.map(sub, Some(in_final), Expect::Anything).await.unwrap_err()), "R7:");
+    let future = OffsetDateTime::now_utc() + time::Duration::days(1);
+    assert_eq!(rule(w.map(sub, Some(future), Expect::Anything).await.unwrap_err()), "R7:");
+    assert!(w.mappings().await.is_empty());
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn two_admins_mapping_one_tenant_at_once_leave_one_mapping_and_tell_the_loser(pool: PgPool) {
+    let w = world(pool).await;
+    w.register("APSS", BillingModel::PayAsYouUse).await.unwrap();
+    let (a, b) =
+        (directory(&w.pool, w.partner, w.tenant, "CSP").await, directory(&w.pool, w.partner, w.tenant, "CSP").await);
+
+    let (r1, r2) = tokio::join!(w.map(a, None, Expect::Current(None)), w.map(b, None, Expect::Current(None)));
+
+    assert!(r1.is_ok() != r2.is_ok(), "exactly one wins: {r1:?} {r2:?}");
+    let loser = r1.err().or(r2.err()).unwrap();
+    assert!(matches!(&loser, AppError::Conflict(m) if m.contains("someone changed")), "{loser:?}");
+    let current: i64 = sqlx::query_scalar("select count(*) from tenant_mappings where valid_to is null")
+        .fetch_one(&w.pool)
+        .await
+        .unwrap();
+    assert_eq!(current, 1);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn another_partners_stack_is_not_found(pool: PgPool) {
+    let w = world(pool).await;
+    let mut conn = w.pool.acquire().await.unwrap();
+    let e = stack_by_cloud_id(&mut conn, Scope::Partner(w.other_partner), w.stack.cloud_id).await.unwrap_err();
+    assert_eq!(e, AppError::NotFound);
+}
