@@ -35,7 +35,7 @@ pub fn Layout(children: Children) -> impl IntoView {
 #[component]
 fn UserBox(user: Option<CurrentUser>) -> impl IntoView {
     match user {
-        None => view! { <a class="button" href="/auth/login">"Sign in"</a> }.into_any(),
+        None => view! { <a class="button" href="/auth/login" rel="external">"Sign in"</a> }.into_any(),
         Some(u) => {
             let partner = u.partner.as_ref().map(|p| p.name.clone());
             view! {

@@ -39,6 +39,8 @@ const provider = new Provider(issuer, {
     await grant.save();
     return grant;
   },
+  // Entra ID puts name and email in the ID token too; so does this provider.
+  conformIdTokenClaims: false,
   features: { devInteractions: { enabled: true } },
   cookies: { keys: ['stackbill-dev-idp-cookie-key'] },
   ttl: { Session: 600, Interaction: 600, Grant: 600, IdToken: 600, AccessToken: 600, AuthorizationCode: 60 },

@@ -52,7 +52,7 @@ fn SignInPrompt() -> impl IntoView {
         <section class="hero">
             <h1>"Usage and billing for Azure Stack Hub"</h1>
             <p>"Sign in with your organisation's account to see your stacks, customers, usage and bills."</p>
-            <a class="button primary" href="/auth/login">"Sign in"</a>
+            <a class="button primary" href="/auth/login" rel="external">"Sign in"</a>
         </section>
     }
 }
