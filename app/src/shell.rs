@@ -6,6 +6,7 @@ use leptos_router::{path, SsrMode};
 
 use crate::home::{HomePage, NoAccessPage, NotFoundPage};
 use crate::layout::Layout;
+use crate::stacks::page::StackPage;
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -38,6 +39,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/no-access") view=NoAccessPage ssr=SsrMode::Async/>
+                    <Route path=path!("/stacks/:cloud_id") view=StackPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -5,6 +5,7 @@ mod cli_registry;
 pub mod config;
 pub mod database;
 pub mod demo;
+pub mod forms;
 pub mod oidc;
 pub mod pg;
 pub mod security;

@@ -18,6 +18,7 @@ use app::shell::{shell, App};
 
 use crate::auth_routes;
 use crate::config::Settings;
+use crate::forms;
 use crate::oidc::Oidc;
 use crate::security::{self, AllowedOrigin};
 use crate::state::AppState;
@@ -85,6 +86,9 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/callback", get(auth_routes::callback))
         .route("/auth/logout", post(auth_routes::logout))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/stacks/{cloud_id}/registration", post(forms::registration))
+        .route("/stacks/{cloud_id}/mappings", post(forms::add_mapping))
+        .route("/stacks/{cloud_id}/mappings/remove", post(forms::remove_mapping))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -78,3 +78,33 @@ pub async fn add_stack(
     crate::audit::db::record(conn, actor, event).await?;
     Ok(stack_id)
 }
+
+/// One stack with its mappings and its owner's directory subscriptions; `NotFound` outside the scope.
+pub async fn detail(
+    db: &sqlx::PgPool,
+    scope: Scope,
+    cloud_id: uuid::Uuid,
+    history: bool,
+) -> Result<(StackSummary, Vec<super::detail::MappingRow>, Vec<super::detail::SubscriptionOption>), AppError> {
+    let stack = list_stacks(db, scope).await?.into_iter().find(|s| s.cloud_id == cloud_id).ok_or(AppError::NotFound)?;
+    let mappings = sqlx::query_as(
+        "select m.tenant_id, coalesce(c.customer_name, '') as customer_name, m.subscription_id,
+                to_char(m.valid_from at time zone 'utc', 'YYYY-MM-DD HH24:MI') as valid_from,
+                to_char(m.valid_to at time zone 'utc', 'YYYY-MM-DD HH24:MI') as valid_to
+         from tenant_mappings m left join commerce_subscriptions c on c.subscription_id = m.subscription_id
+         where m.stack_id = $1 and ($2 or m.valid_to is null)
+         order by customer_name, m.tenant_id, m.valid_from",
+    )
+    .bind(stack.stack_id)
+    .bind(history)
+    .fetch_all(db)
+    .await?;
+    let subscriptions = sqlx::query_as(
+        "select subscription_id, offer_type, customer_name, customer_tenant_id, status from commerce_subscriptions
+         where billing_partner_id = $1 order by customer_name, offer_type",
+    )
+    .bind(stack.partner_id)
+    .fetch_all(db)
+    .await?;
+    Ok((stack, mappings, subscriptions))
+}

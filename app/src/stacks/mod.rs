@@ -3,6 +3,8 @@ pub mod api;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod db;
+pub mod detail;
+pub mod page;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

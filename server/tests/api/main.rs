@@ -8,3 +8,4 @@ mod helpers;
 mod private_cluster;
 mod registrations;
 mod security;
+mod stack_pages;

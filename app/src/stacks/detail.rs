@@ -1,0 +1,80 @@
+//! The stack page's data: registration, tenant mappings (current or with history), and the partner's
+//! subscriptions for the pickers.
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::StackSummary;
+use crate::AppError;
+
+/// The outcome of the last form post, shown once at the top of the page (and beside its field).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flash {
+    /// Whether the change was made.
+    pub ok: bool,
+    /// The form the message belongs to (`registration`, `mapping`, `remove`).
+    pub form: String,
+    /// Plain words; for refusals the rule and the value.
+    pub message: String,
+}
+
+/// A tenant mapping row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct MappingRow {
+    /// The customer's directory tenant.
+    pub tenant_id: Uuid,
+    /// The customer's name from the directory.
+    pub customer_name: String,
+    /// The mapped subscription.
+    pub subscription_id: Uuid,
+    /// Valid from (UTC, `YYYY-MM-DD HH:MM`).
+    pub valid_from: String,
+    /// Valid to (UTC), or `None` while in force.
+    pub valid_to: Option<String>,
+}
+
+/// A directory subscription the partner owns, for the pickers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct SubscriptionOption {
+    /// Subscription ID.
+    pub subscription_id: Uuid,
+    /// Offer type.
+    pub offer_type: String,
+    /// Customer name.
+    pub customer_name: String,
+    /// Customer tenant.
+    pub customer_tenant_id: Uuid,
+    /// Status.
+    pub status: String,
+}
+
+/// Everything the stack page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StackDetail {
+    /// The stack with its current registration summary.
+    pub stack: StackSummary,
+    /// Whether the viewer may change it.
+    pub can_write: bool,
+    /// Mappings: current ones, or all with history.
+    pub mappings: Vec<MappingRow>,
+    /// The owner's directory subscriptions.
+    pub subscriptions: Vec<SubscriptionOption>,
+    /// The last form's outcome.
+    pub flash: Option<Flash>,
+}
+
+/// The stack page's data; `NotFound` for stacks outside the caller's scope.
+#[server]
+pub async fn load_stack_page(cloud_id: String, history: bool) -> Result<StackDetail, AppError> {
+    use crate::auth::api::ssr::require_user;
+    use crate::auth::session::AuthSession;
+    let user = require_user().await?;
+    let scope = user.scope()?;
+    let cloud_id = Uuid::parse_str(&cloud_id).map_err(|_| AppError::NotFound)?;
+    let pool = crate::db::pool()?;
+    let (stack, mappings, subscriptions) = super::db::detail(&pool, scope, cloud_id, history).await?;
+    let flash = AuthSession::from_request().await?.take::<Flash>("flash").await?;
+    Ok(StackDetail { stack, can_write: user.can_write(), mappings, subscriptions, flash })
+}

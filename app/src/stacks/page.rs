@@ -1,0 +1,202 @@
+//! The stack page: registration, tenant subscriptions with add/replace/remove, history. Forms are plain HTML
+//! posts to `/stacks/{cloud_id}/…` that redirect back here, so they work the same with and without JavaScript.
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::detail::{load_stack_page, Flash, MappingRow, StackDetail, SubscriptionOption};
+use crate::AppError;
+
+/// `/stacks/:cloud_id`
+#[component]
+pub fn StackPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let data = Resource::new(
+        move || (params.read().get("cloud_id").unwrap_or_default(), query.read().get("history").is_some()),
+        |(cloud_id, history)| load_stack_page(cloud_id, history),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! { <Stack detail=d/> }.into_any(),
+                    Err(e) => view! { <PageError error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn PageError(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(
+            http::StatusCode::from_u16(error.status_code()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+        );
+    }
+    let text = match &error {
+        AppError::NotFound => "This stack does not exist, or it is not yours.".to_string(),
+        other => other.to_string(),
+    };
+    view! {
+        <h1>"Stack"</h1>
+        <p class="notice error" role="alert">{text}</p>
+        <p><a href="/">"Back to your stacks"</a></p>
+    }
+}
+
+fn notice(flash: &Option<Flash>, form: &str) -> Option<impl IntoView> {
+    flash.as_ref().filter(|f| f.form == form).map(|f| {
+        let class = if f.ok { "notice ok" } else { "notice error" };
+        view! { <p class=class role=if f.ok { "status" } else { "alert" }>{f.message.clone()}</p> }
+    })
+}
+
+#[component]
+fn Stack(detail: StackDetail) -> impl IntoView {
+    let s = detail.stack.clone();
+    let base = format!("/stacks/{}", s.cloud_id);
+    view! {
+        <h1>{s.name.clone()}</h1>
+        <p class="mono">"Cloud ID " {s.cloud_id.to_string()} " · " {s.region.clone()} " · " {s.partner_name.clone()}</p>
+        <section class="card" aria-label="Registration">
+            <h2>"Registration"</h2>
+            {notice(&detail.flash, "registration")}
+            <RegistrationView detail=detail.clone()/>
+            {detail.can_write.then(|| view! { <RegistrationForm detail=detail.clone() action=format!("{base}/registration")/> })}
+        </section>
+        <section class="card" aria-label="Tenant subscriptions">
+            <h2>"Tenant subscriptions"</h2>
+            {notice(&detail.flash, "mapping")}
+            <MappingTable detail=detail.clone() base=base.clone()/>
+            {detail.can_write.then(|| view! { <MappingForm subscriptions=detail.subscriptions.clone() action=format!("{base}/mappings")/> })}
+        </section>
+    }
+}
+
+#[component]
+fn RegistrationView(detail: StackDetail) -> impl IntoView {
+    let s = detail.stack;
+    match (s.billing_model, s.default_subscription) {
+        (Some(model), Some(sub)) => {
+            let name = detail.subscriptions.iter().find(|o| o.subscription_id == sub).map(|o| format!("{} ({})", o.customer_name, o.offer_type));
+            view! {
+                <p data-testid="registration">
+                    "Registered · " <strong>{model}</strong> " · default subscription "
+                    <span class="mono">{sub.to_string()}</span> " " {name}
+                </p>
+            }
+            .into_any()
+        }
+        _ => view! { <p data-testid="registration">"Not registered yet. Set the default subscription first (R2): tenant subscriptions come after it."</p> }.into_any(),
+    }
+}
+
+fn option_label(o: &SubscriptionOption) -> String {
+    let status = if o.status == "active" { String::new() } else { format!(" — {}", o.status) };
+    format!("{} · {} · {}{status}", o.customer_name, o.offer_type, o.subscription_id)
+}
+
+#[component]
+fn RegistrationForm(detail: StackDetail, action: String) -> impl IntoView {
+    let current = detail.stack.default_subscription;
+    let model = detail.stack.billing_model.clone().unwrap_or_else(|| "PayAsYouUse".into());
+    let defaults: Vec<SubscriptionOption> =
+        detail.subscriptions.into_iter().filter(|o| matches!(o.offer_type.as_str(), "CSP" | "APSS" | "EA")).collect();
+    view! {
+        <form method="post" action=action class="stacked" aria-label="Set registration">
+            <label>
+                "Default subscription"
+                <span class="hint">"CSP or APSS (EA only while there are no tenant subscriptions), rolling up to your partner. Pick one, or type a subscription ID below."</span>
+                <select name="default_subscription">
+                    <option value="">"— type an ID below —"</option>
+                    {defaults.into_iter().map(|o| {
+                        let selected = Some(o.subscription_id) == current;
+                        view! { <option value=o.subscription_id.to_string() selected=selected>{option_label(&o)}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"…or subscription ID" <input name="default_subscription_id" placeholder="00000000-0000-0000-0000-000000000000"/></label>
+            <label>
+                "Billing model"
+                <select name="billing_model">
+                    {["PayAsYouUse", "Capacity", "Development"].into_iter().map(|m| view! {
+                        <option value=m selected=m == model>{m}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <div><button type="submit" class="primary">"Save registration"</button></div>
+        </form>
+    }
+}
+
+#[component]
+fn MappingTable(detail: StackDetail, base: String) -> impl IntoView {
+    let history_link = format!("{base}?history=1");
+    let rows = detail.mappings;
+    let can_write = detail.can_write;
+    view! {
+        <p><a href=history_link>"Show history"</a> " · " <a href=base.clone()>"Current only"</a> " · times are UTC"</p>
+        {if rows.is_empty() {
+            view! { <p class="empty">"No tenant subscriptions: every tenant's usage goes to the default subscription."</p> }.into_any()
+        } else {
+            view! {
+                <table class="data" aria-label="Tenant subscriptions">
+                    <thead><tr>
+                        <th scope="col">"Customer"</th><th scope="col">"Directory tenant"</th><th scope="col">"Subscription"</th>
+                        <th scope="col">"Valid from (UTC)"</th><th scope="col">"Valid to (UTC)"</th><th scope="col">""</th>
+                    </tr></thead>
+                    <tbody>{rows.into_iter().map(|m| view! { <MappingTr m=m can_write action=format!("{base}/mappings/remove")/> }).collect_view()}</tbody>
+                </table>
+            }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn MappingTr(m: MappingRow, can_write: bool, action: String) -> impl IntoView {
+    let current = m.valid_to.is_none();
+    view! {
+        <tr>
+            <td>{m.customer_name.clone()}</td>
+            <td class="mono">{m.tenant_id.to_string()}</td>
+            <td class="mono">{m.subscription_id.to_string()}</td>
+            <td>{m.valid_from.clone()}</td>
+            <td>{m.valid_to.clone().unwrap_or_else(|| "in force".into())}</td>
+            <td>{(can_write && current).then(|| view! {
+                <form method="post" action=action class="inline" aria-label=format!("Remove {}", m.customer_name)>
+                    <input type="hidden" name="tenant" value=m.tenant_id.to_string()/>
+                    <input type="hidden" name="expected_current" value=m.subscription_id.to_string()/>
+                    <button type="submit" class="link danger">"Remove"</button>
+                </form>
+            })}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn MappingForm(subscriptions: Vec<SubscriptionOption>, action: String) -> impl IntoView {
+    let csp: Vec<SubscriptionOption> = subscriptions.into_iter().filter(|o| o.offer_type == "CSP").collect();
+    view! {
+        <form method="post" action=action class="stacked" aria-label="Add or replace a tenant subscription">
+            <h3>"Add or replace a tenant subscription"</h3>
+            <label>
+                "Customer subscription (CSP)"
+                <span class="hint">"Its directory tenant is mapped. Mapping a tenant again replaces its subscription from the effective time."</span>
+                <select name="subscription">
+                    <option value="">"— type IDs below —"</option>
+                    {csp.into_iter().map(|o| view! { <option value=o.subscription_id.to_string()>{option_label(&o)}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"…or subscription ID" <input name="subscription_id" placeholder="00000000-0000-0000-0000-000000000000"/></label>
+            <label>"…and directory tenant ID" <input name="tenant" placeholder="the customer's tenant; taken from the subscription when empty"/></label>
+            <label>
+                "Effective from (UTC)"
+                <span class="hint">"Empty means now. An earlier time re-routes usage since then, but never inside a finalised bill period (R7)."</span>
+                <input type="datetime-local" name="effective_from"/>
+            </label>
+            <div><button type="submit" class="primary">"Save tenant subscription"</button></div>
+        </form>
+    }
+}

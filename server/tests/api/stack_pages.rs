@@ -1,0 +1,170 @@
+//! The stack page's forms over HTTP, with tries to reach another partner's stack by URL, tampered fields and replays.
+use reqwest::header::LOCATION;
+use reqwest::StatusCode;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::helpers::{seed_partner, spawn_app, TestApp};
+
+struct Setup {
+    app: TestApp,
+    cloud: Uuid,
+    apss: Uuid,
+    csp: Uuid,
+    customer: Uuid,
+    theirs: Uuid,
+    contoso_tenant: Uuid,
+    fabrikam_tenant: Uuid,
+}
+
+async fn sub(pool: &PgPool, partner: Uuid, tenant: Uuid, offer: &str) -> Uuid {
+    let id = Uuid::new_v4();
+    sqlx::query("insert into commerce_subscriptions values ($1, $2, $3, $4, 'Northwind', 'active')")
+        .bind(id)
+        .bind(offer)
+        .bind(partner)
+        .bind(tenant)
+        .execute(pool)
+        .await
+        .unwrap();
+    id
+}
+
+async fn setup(pool: PgPool) -> Setup {
+    let (contoso, contoso_tenant) = seed_partner(&pool, "Contoso", "ams-01").await;
+    let (fabrikam, fabrikam_tenant) = seed_partner(&pool, "Fabrikam", "sea-01").await;
+    let customer = Uuid::new_v4();
+    let apss = sub(&pool, contoso, contoso_tenant, "APSS").await;
+    let csp = sub(&pool, contoso, customer, "CSP").await;
+    let theirs = sub(&pool, fabrikam, customer, "CSP").await;
+    let cloud = sqlx::query_scalar("select cloud_id from stacks where name = 'ams-01'").fetch_one(&pool).await.unwrap();
+    let app = spawn_app(pool).await;
+    Setup { app, cloud, apss, csp, customer, theirs, contoso_tenant, fabrikam_tenant }
+}
+
+impl Setup {
+    async fn post(&self, path: &str, form: &[(&str, String)]) -> reqwest::Response {
+        self.app.client.post(self.app.url(path)).header("origin", &self.app.base).form(form).send().await.unwrap()
+    }
+    async fn register(&self, sub: Uuid) -> reqwest::Response {
+        let path = format!("/stacks/{}/registration", self.cloud);
+        self.post(&path, &[("default_subscription", sub.to_string()), ("billing_model", "PayAsYouUse".into())]).await
+    }
+    async fn map(&self, sub: Uuid) -> reqwest::Response {
+        self.post(&format!("/stacks/{}/mappings", self.cloud), &[("subscription", sub.to_string())]).await
+    }
+    async fn page(&self) -> String {
+        self.app.page(&format!("/stacks/{}", self.cloud)).await
+    }
+    async fn current_mappings(&self) -> Vec<Uuid> {
+        sqlx::query_scalar("select subscription_id from tenant_mappings where valid_to is null")
+            .fetch_all(&self.app.pool)
+            .await
+            .unwrap()
+    }
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn an_admin_registers_and_maps_a_tenant_through_the_forms(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+
+    let r = s.register(s.apss).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], format!("/stacks/{}", s.cloud));
+    let m = s.map(s.csp).await;
+
+    assert_eq!(m.status(), StatusCode::SEE_OTHER);
+    let page = s.page().await;
+    assert!(page.contains("Tenant subscription saved."), "{page}");
+    assert!(page.contains(&s.customer.to_string()) && page.contains(&s.apss.to_string()));
+    assert_eq!(s.current_mappings().await, [s.csp]);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn another_partners_subscription_is_refused_on_the_page_with_the_rule_named(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+    s.register(s.apss).await;
+
+    s.map(s.theirs).await;
+
+    let page = s.page().await;
+    assert!(page.contains("R5") && page.contains(&s.theirs.to_string()), "{page}");
+    assert!(s.current_mappings().await.is_empty());
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn an_ea_default_is_refused_with_mappings_and_the_refusal_changes_nothing(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+    s.register(s.apss).await;
+    s.map(s.csp).await;
+    let (partner,): (Uuid,) =
+        sqlx::query_as("select partner_id from partners where name = 'Contoso'").fetch_one(&s.app.pool).await.unwrap();
+    let ea = sub(&s.app.pool, partner, s.contoso_tenant, "EA").await;
+
+    s.register(ea).await;
+
+    assert!(s.page().await.contains("R3"));
+    let default: Uuid = sqlx::query_scalar("select subscription_id from registration_defaults where valid_to is null")
+        .fetch_one(&s.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(default, s.apss);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn a_reader_sees_no_forms_and_the_server_refuses_their_posts(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("reza", Some(s.contoso_tenant), &["Partner.Reader"]).await;
+
+    let page = s.page().await;
+    let r = s.register(s.apss).await;
+
+    assert!(page.contains("ams-01") && !page.contains("Save registration"));
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let registrations: i64 =
+        sqlx::query_scalar("select count(*) from registrations").fetch_one(&s.app.pool).await.unwrap();
+    assert_eq!(registrations, 0);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn another_partners_admin_cannot_see_or_change_the_stack_by_url(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("farah", Some(s.fabrikam_tenant), &["Partner.Admin"]).await;
+
+    let page = s.app.get(&format!("/stacks/{}", s.cloud)).await;
+    let post = s.register(s.apss).await;
+
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    assert!(!page.text().await.unwrap().contains("ams-01"), "nothing revealed");
+    assert_eq!(post.status(), StatusCode::NOT_FOUND);
+    let registrations: i64 =
+        sqlx::query_scalar("select count(*) from registrations").fetch_one(&s.app.pool).await.unwrap();
+    assert_eq!(registrations, 0);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn a_tampered_or_replayed_remove_changes_nothing(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+    s.register(s.apss).await;
+    s.map(s.csp).await;
+    let remove = format!("/stacks/{}/mappings/remove", s.cloud);
+
+    s.post(&remove, &[("tenant", s.customer.to_string()), ("expected_current", Uuid::new_v4().to_string())]).await;
+    assert!(s.page().await.contains("someone changed"));
+    assert_eq!(s.current_mappings().await, [s.csp]);
+
+    let form = [("tenant", s.customer.to_string()), ("expected_current", s.csp.to_string())];
+    s.post(&remove, &form).await;
+    assert!(s.current_mappings().await.is_empty());
+    let events_before: i64 =
+        sqlx::query_scalar("select count(*) from audit_events").fetch_one(&s.app.pool).await.unwrap();
+    s.post(&remove, &form).await;
+    let events_after: i64 =
+        sqlx::query_scalar("select count(*) from audit_events").fetch_one(&s.app.pool).await.unwrap();
+    assert_eq!(events_before, events_after, "the replay was refused");
+    assert!(s.page().await.contains("someone changed"));
+}
