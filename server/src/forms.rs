@@ -207,3 +207,60 @@ pub async fn remove_mapping(
     .await;
     finish(c, result, "mapping", "Tenant subscription removed; its later usage goes to the default subscription.").await
 }
+
+/// Fields of the "add a stack" form.
+#[derive(Deserialize)]
+pub struct AddStackForm {
+    #[serde(default)]
+    partner: String,
+    name: String,
+    cloud_id: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    endpoint: String,
+}
+
+/// `POST /stacks`: adds a stack for the caller's partner (operators name one) and opens its page.
+pub async fn add_stack(State(state): State<AppState>, session: Session, Form(f): Form<AddStackForm>) -> Response {
+    let session = AuthSession(session);
+    let (user, scope) = match writer(&state, &session).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let result = async {
+        let partner = match scope {
+            Scope::Partner(p) => p,
+            Scope::All => guid("Partner ID", &f.partner)?,
+        };
+        let stack = app::stacks::NewStack::parse(&f.name, &f.cloud_id, &f.region, &f.endpoint)?;
+        let mut tx = state.pool.begin().await?;
+        let known: bool = sqlx::query_scalar("select exists(select 1 from partners where partner_id = $1)")
+            .bind(partner)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !known {
+            return Err(AppError::Validation(format!("Partner ID: no partner has Partner ID {partner}")));
+        }
+        app::stacks::db::add_stack(&mut tx, &actor(&user), partner, &stack).await?;
+        tx.commit().await?;
+        Ok(Uuid::parse_str(f.cloud_id.trim()).unwrap_or_default())
+    }
+    .await;
+    let (flash, target) = match result {
+        Ok(cloud) => (
+            Flash {
+                ok: true,
+                form: "registration".into(),
+                message: "Stack added. Set its default subscription next (R2).".into(),
+            },
+            format!("/stacks/{cloud}"),
+        ),
+        Err(e @ (AppError::Internal | AppError::Forbidden)) => return error_page(&e),
+        Err(e) => (Flash { ok: false, form: "stack".into(), message: e.to_string() }, "/".to_string()),
+    };
+    if let Err(e) = session.put("flash", flash).await {
+        return error_page(&e);
+    }
+    Redirect::to(&target).into_response()
+}

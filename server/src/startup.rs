@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/callback", get(auth_routes::callback))
         .route("/auth/logout", post(auth_routes::logout))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/stacks", post(forms::add_stack))
         .route("/stacks/{cloud_id}/registration", post(forms::registration))
         .route("/stacks/{cloud_id}/mappings", post(forms::add_mapping))
         .route("/stacks/{cloud_id}/mappings/remove", post(forms::remove_mapping))

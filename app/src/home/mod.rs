@@ -43,6 +43,30 @@ fn Home(overview: Overview) -> impl IntoView {
             <h2>"Stacks"</h2>
             <StackTable stacks=overview.stacks show_partner=is_operator/>
         </section>
+        {overview.user.can_write().then(|| view! { <AddStackForm flash=overview.flash.clone() operator=is_operator/> })}
+    }
+}
+
+/// Adds a stack (R1: a cloud ID is registered once). Operators name the partner.
+#[component]
+fn AddStackForm(flash: Option<crate::stacks::detail::Flash>, operator: bool) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"Add a stack"</h2>
+            {flash.filter(|f| !f.ok).map(|f| view! { <p class="notice error" role="alert">{f.message}</p> })}
+            <form method="post" action="/stacks" class="stacked" aria-label="Add a stack">
+                {operator.then(|| view! { <label>"Partner ID" <input name="partner" required/></label> })}
+                <label>"Name" <input name="name" required maxlength="100"/></label>
+                <label>
+                    "Cloud ID"
+                    <span class="hint">"The stack's CloudDeploymentID (a GUID), shown in the administrator portal under Region management."</span>
+                    <input name="cloud_id" required placeholder="00000000-0000-0000-0000-000000000000"/>
+                </label>
+                <label>"Region label" <input name="region" maxlength="100"/></label>
+                <label>"Admin ARM endpoint (optional)" <input name="endpoint" placeholder="https://adminmanagement.local.azurestack.external"/></label>
+                <div><button type="submit" class="primary">"Add stack"</button></div>
+            </form>
+        </section>
     }
 }
 

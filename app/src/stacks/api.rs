@@ -15,6 +15,8 @@ pub struct Overview {
     pub stacks: Vec<StackSummary>,
     /// All partners (operators only; empty for partner users).
     pub partners: Vec<PartnerSummary>,
+    /// The outcome of the last "add a stack" post.
+    pub flash: Option<super::detail::Flash>,
 }
 
 /// The home page's data. Users without access get `Forbidden`, never data.
@@ -29,5 +31,6 @@ pub async fn home_overview() -> Result<Overview, AppError> {
         Scope::All => super::db::list_partners(&pool).await?,
         Scope::Partner(_) => Vec::new(),
     };
-    Ok(Overview { user, stacks, partners })
+    let flash = crate::auth::session::AuthSession::from_request().await?.take("flash").await?;
+    Ok(Overview { user, stacks, partners, flash })
 }

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { expect, test, type Page } from '@playwright/test';
+import { signIn } from './helpers';
+
+// Demo data: Northwind's CSP subscription belongs to Contoso, not Fabrikam.
+const CONTOSO_NORTHWIND_SUB = '5b5c0000-0000-4000-8000-000000000001';
+
+async function pick(page: Page, select: string, text: string) {
+  const value = await page.locator(`select[name="${select}"] option`, { hasText: text }).first().getAttribute('value');
+  await page.locator(`select[name="${select}"]`).selectOption(value!);
+}
+
+for (const javaScriptEnabled of [true, false]) {
+  test.describe(`stack registration (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, () => {
+    test.use({ javaScriptEnabled });
+
+    test('an admin registers a stack, maps a tenant, is refused what breaks the rules, and removes the mapping', async ({ page }) => {
+      const name = `e2e-${randomUUID().slice(0, 8)}`;
+      await signIn(page, 'admin@fabrikam.test');
+
+      const add = page.getByRole('form', { name: 'Add a stack' });
+      await add.getByLabel('Name').fill(name);
+      await add.getByLabel('Cloud ID').fill(randomUUID().toUpperCase());
+      await add.getByLabel('Region label').fill('Test lab');
+      await add.getByRole('button', { name: 'Add stack' }).click();
+      await expect(page.getByRole('heading', { name })).toBeVisible();
+      await expect(page.getByRole('status')).toContainText('Stack added');
+
+      await pick(page, 'default_subscription', 'Fabrikam Hosting (APSS)');
+      await page.getByRole('button', { name: 'Save registration' }).click();
+      await expect(page.getByRole('status')).toContainText('Registration saved');
+      await expect(page.getByTestId('registration')).toContainText('PayAsYouUse');
+
+      await pick(page, 'subscription', 'Relecloud');
+      await page.getByRole('button', { name: 'Save tenant subscription' }).click();
+      await expect(page.getByRole('status')).toContainText('Tenant subscription saved');
+      await expect(page.getByRole('table', { name: 'Tenant subscriptions' })).toContainText('Relecloud');
+
+      // Another partner's customer subscription: R5, named on the page, nothing changed.
+      await page.locator('input[name="subscription_id"]').fill(CONTOSO_NORTHWIND_SUB);
+      await page.getByRole('button', { name: 'Save tenant subscription' }).click();
+      await expect(page.getByRole('alert')).toContainText('R5');
+      await expect(page.getByRole('alert')).toContainText(CONTOSO_NORTHWIND_SUB);
+      await expect(page.getByRole('table', { name: 'Tenant subscriptions' })).not.toContainText('Northwind');
+
+      // An EA default while a tenant is mapped: R3.
+      await pick(page, 'default_subscription', 'Fabrikam Hosting (EA)');
+      await page.getByRole('button', { name: 'Save registration' }).click();
+      await expect(page.getByRole('alert')).toContainText('R3');
+      await expect(page.getByTestId('registration')).toContainText('APSS');
+
+      await page.getByRole('button', { name: 'Remove' }).click();
+      await expect(page.getByRole('status')).toContainText('removed');
+      await expect(page.getByRole('table', { name: 'Tenant subscriptions' })).toHaveCount(0);
+      await page.getByRole('link', { name: 'Show history' }).click();
+      await expect(page.getByRole('table', { name: 'Tenant subscriptions' })).toContainText('Relecloud');
+    });
+  });
+}
+
+test('a reader sees the stack but no forms', async ({ page }) => {
+  await signIn(page, 'reader@contoso.test');
+  await page.getByRole('link', { name: 'contoso-ams-01' }).click();
+  await expect(page.getByRole('heading', { name: 'contoso-ams-01' })).toBeVisible();
+  await expect(page.getByRole('table', { name: 'Tenant subscriptions' })).toContainText('Northwind');
+  await expect(page.getByRole('button', { name: 'Save registration' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Remove' })).toHaveCount(0);
+});
