@@ -18,7 +18,9 @@ pub fn Layout(children: Children) -> impl IntoView {
         <header class="topbar">
             <a class="brand" href="/">"Stackbill"</a>
             <nav aria-label="Main">
-                <a href="/">"Home"</a>
+                <a href="/">"Stacks"</a>
+                <a href="/customers">"Customers"</a>
+                <a href="/audit">"Audit log"</a>
             </nav>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {

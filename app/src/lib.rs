@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod customers;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]

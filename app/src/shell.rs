@@ -4,6 +4,8 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
+use crate::audit::page::AuditPageView;
+use crate::customers::CustomersPage;
 use crate::home::{HomePage, NoAccessPage, NotFoundPage};
 use crate::layout::Layout;
 use crate::stacks::page::StackPage;
@@ -40,6 +42,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/no-access") view=NoAccessPage ssr=SsrMode::Async/>
                     <Route path=path!("/stacks/:cloud_id") view=StackPage ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view=AuditPageView ssr=SsrMode::Async/>
+                    <Route path=path!("/customers") view=CustomersPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

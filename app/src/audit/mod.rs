@@ -1,6 +1,7 @@
 //! The audit log: who changed what, when, with the before and after (PRODUCT §2).
 #[cfg(feature = "ssr")]
 pub mod db;
+pub mod page;
 
 use uuid::Uuid;
 

@@ -168,3 +168,35 @@ async fn a_tampered_or_replayed_remove_changes_nothing(pool: PgPool) {
     assert_eq!(events_before, events_after, "the replay was refused");
     assert!(s.page().await.contains("someone changed"));
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_audit_log_shows_a_partner_its_own_changes_only_and_filters_by_stack(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+    s.register(s.apss).await;
+    s.map(s.csp).await;
+
+    let all = s.app.page("/audit").await;
+    let by_stack = s.app.page(&format!("/audit?stack={}", s.cloud)).await;
+    let by_other_stack = s.app.page(&format!("/audit?stack={}", Uuid::new_v4())).await;
+
+    assert!(all.contains("mapping.add") && all.contains("registration.set") && all.contains("User adele"), "{all}");
+    assert!(!all.contains("Fabrikam"), "another partner's events leaked");
+    assert!(by_stack.contains("mapping.add") && !by_stack.contains("partner.add"));
+    assert!(!by_other_stack.contains("mapping.add"));
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_customers_page_shows_mapped_and_fallback_tenants(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+    s.register(s.apss).await;
+    let before = s.app.page("/customers").await;
+    s.map(s.csp).await;
+
+    let after = s.app.page("/customers").await;
+
+    assert!(before.contains("falls back to the default subscription"));
+    assert!(after.contains(&format!("mapped to {}", s.csp)), "{after}");
+    assert!(!after.contains(&s.theirs.to_string()), "Fabrikam's subscription of the same customer is not shown");
+}

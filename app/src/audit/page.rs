@@ -1,0 +1,121 @@
+//! The audit log page: who changed what and when, newest first, filterable by stack and customer, paginated.
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+
+const PAGE_SIZE: i64 = 50;
+
+/// One event as shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct AuditRow {
+    /// When (UTC).
+    pub at: String,
+    /// Who.
+    pub actor_label: String,
+    /// What, e.g. `mapping.replace`.
+    pub action: String,
+    /// The thing's kind and ID.
+    pub entity: String,
+    /// Before, as JSON text.
+    pub before: Option<String>,
+    /// After, as JSON text.
+    pub after: Option<String>,
+}
+
+/// A page of events and whether an older page exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    /// The events.
+    pub rows: Vec<AuditRow>,
+    /// Whether there are older events.
+    pub more: bool,
+}
+
+/// Events in the caller's scope: a partner's own, or every one for operators.
+#[server]
+pub async fn load_audit(stack: String, customer: String, page: i64) -> Result<AuditPage, AppError> {
+    let user = crate::auth::api::ssr::require_user().await?;
+    let scope = user.scope()?;
+    let filter = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_ascii_lowercase());
+    let mut rows: Vec<AuditRow> = sqlx::query_as(
+        "select to_char(at at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS') as at, actor_label, action,
+                entity_type || ' ' || entity_id as entity, before::text as before, after::text as after
+         from audit_events
+         where ($1::uuid is null or partner_id = $1)
+           and ($2::text is null or entity_id = $2)
+           and ($3::text is null or $3 in (after->>'tenant', before->>'tenant', after->>'customerTenantId'))
+         order by id desc limit $4 offset $5",
+    )
+    .bind(scope.partner_filter())
+    .bind(filter(&stack))
+    .bind(filter(&customer))
+    .bind(PAGE_SIZE + 1)
+    .bind(page.max(0) * PAGE_SIZE)
+    .fetch_all(&crate::db::pool()?)
+    .await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    Ok(AuditPage { rows, more })
+}
+
+/// `/audit?stack=CLOUD-ID&customer=TENANT&page=N`
+#[component]
+pub fn AuditPageView() -> impl IntoView {
+    let query = use_query_map();
+    let args = move || {
+        let q = query.read();
+        (
+            q.get("stack").unwrap_or_default(),
+            q.get("customer").unwrap_or_default(),
+            q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0i64),
+        )
+    };
+    let data = Resource::new(args, |(s, c, p)| load_audit(s, c, p));
+    view! {
+        <h1>"Audit log"</h1>
+        <form method="get" action="/audit" class="inline" aria-label="Filter the audit log">
+            <input name="stack" placeholder="stack cloud ID" value=move || args().0/>
+            " "
+            <input name="customer" placeholder="customer directory tenant" value=move || args().1/>
+            " "
+            <button type="submit">"Filter"</button>
+        </form>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let (stack, customer, page) = args();
+                match data.await {
+                    Ok(p) => view! { <AuditTable page=p stack customer number=page/> }.into_any(),
+                    Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AuditTable(page: AuditPage, stack: String, customer: String, number: i64) -> impl IntoView {
+    let link = move |n: i64| format!("/audit?stack={stack}&customer={customer}&page={n}");
+    view! {
+        <table class="data" aria-label="Audit events">
+            <thead><tr>
+                <th scope="col">"When (UTC)"</th><th scope="col">"Who"</th><th scope="col">"What"</th>
+                <th scope="col">"Thing"</th><th scope="col">"Before"</th><th scope="col">"After"</th>
+            </tr></thead>
+            <tbody>
+                {page.rows.into_iter().map(|r| view! {
+                    <tr>
+                        <td>{r.at}</td><td>{r.actor_label}</td><td>{r.action}</td><td class="mono">{r.entity}</td>
+                        <td class="mono">{r.before}</td><td class="mono">{r.after}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+        <p>
+            {(number > 0).then(|| view! { <a href=link(number - 1)>"← Newer"</a> " " })}
+            {page.more.then(|| view! { <a href=link(number + 1)>"Older →"</a> })}
+        </p>
+    }
+}

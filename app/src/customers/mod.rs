@@ -1,0 +1,132 @@
+//! The customers page: the partner's customers from the commerce directory, their subscriptions, and on each
+//! stack whether their tenant is mapped or falls back to the default subscription.
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::AppError;
+
+/// One customer subscription in the directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct CustomerSub {
+    /// The customer's directory tenant.
+    pub tenant_id: Uuid,
+    /// Customer name.
+    pub customer_name: String,
+    /// Subscription ID.
+    pub subscription_id: Uuid,
+    /// Offer type.
+    pub offer_type: String,
+    /// Status.
+    pub status: String,
+}
+
+/// A tenant's mapping in force on a stack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct StackMapping {
+    /// Stack name.
+    pub stack_name: String,
+    /// Stack cloud ID.
+    pub cloud_id: Uuid,
+    /// The tenant, when mapped.
+    pub tenant_id: Option<Uuid>,
+    /// The subscription it is mapped to.
+    pub subscription_id: Option<Uuid>,
+}
+
+/// The page's data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customers {
+    /// Directory subscriptions, by customer.
+    pub subscriptions: Vec<CustomerSub>,
+    /// Every stack in scope with its current mappings (one row per stack without mappings).
+    pub mappings: Vec<StackMapping>,
+}
+
+/// The customers in the caller's scope.
+#[server]
+pub async fn load_customers() -> Result<Customers, AppError> {
+    let scope = crate::auth::api::ssr::require_user().await?.scope()?;
+    let pool = crate::db::pool()?;
+    let subscriptions = sqlx::query_as(
+        "select customer_tenant_id as tenant_id, customer_name, subscription_id, offer_type, status
+         from commerce_subscriptions where $1::uuid is null or billing_partner_id = $1
+         order by customer_name, customer_tenant_id, offer_type",
+    )
+    .bind(scope.partner_filter())
+    .fetch_all(&pool)
+    .await?;
+    let mappings = sqlx::query_as(
+        "select s.name as stack_name, s.cloud_id, m.tenant_id, m.subscription_id
+         from stacks s left join tenant_mappings m on m.stack_id = s.stack_id and m.valid_to is null
+         where $1::uuid is null or s.partner_id = $1 order by s.name",
+    )
+    .bind(scope.partner_filter())
+    .fetch_all(&pool)
+    .await?;
+    Ok(Customers { subscriptions, mappings })
+}
+
+/// `/customers`
+#[component]
+pub fn CustomersPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| load_customers());
+    view! {
+        <h1>"Customers"</h1>
+        <p>"From the commerce directory. On each stack a customer's tenant is either mapped to its own subscription, or its usage falls back to the stack's default subscription."</p>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(c) => view! { <CustomerTable customers=c/> }.into_any(),
+                    Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn stack_status(c: &Customers, tenant: Uuid, own: &[Uuid]) -> Vec<(String, Uuid, &'static str, String)> {
+    let mut stacks: Vec<(String, Uuid)> = c.mappings.iter().map(|m| (m.stack_name.clone(), m.cloud_id)).collect();
+    stacks.dedup();
+    stacks
+        .into_iter()
+        .map(|(name, cloud)| {
+            let m = c.mappings.iter().find(|m| m.cloud_id == cloud && m.tenant_id == Some(tenant));
+            match m.and_then(|m| m.subscription_id) {
+                Some(sub) if own.contains(&sub) => (name, cloud, "ok", format!("mapped to {sub}")),
+                Some(sub) => (name, cloud, "warn", format!("mapped elsewhere ({sub})")),
+                None => (name, cloud, "", "falls back to the default subscription".to_string()),
+            }
+        })
+        .collect()
+}
+
+#[component]
+fn CustomerTable(customers: Customers) -> impl IntoView {
+    let mut tenants: Vec<(Uuid, String)> =
+        customers.subscriptions.iter().map(|s| (s.tenant_id, s.customer_name.clone())).collect();
+    tenants.dedup();
+    view! {
+        <table class="data" aria-label="Customers">
+            <thead><tr><th scope="col">"Customer"</th><th scope="col">"Subscriptions"</th><th scope="col">"On each stack"</th></tr></thead>
+            <tbody>
+                {tenants.into_iter().map(|(tenant, name)| {
+                    let subs: Vec<CustomerSub> = customers.subscriptions.iter().filter(|s| s.tenant_id == tenant).cloned().collect();
+                    let own: Vec<Uuid> = subs.iter().map(|s| s.subscription_id).collect();
+                    let status = stack_status(&customers, tenant, &own);
+                    view! {
+                        <tr>
+                            <td>{name}<br/><span class="mono">{tenant.to_string()}</span></td>
+                            <td>{subs.into_iter().map(|s| view! { <div class="mono">{format!("{} · {} · {}", s.subscription_id, s.offer_type, s.status)}</div> }).collect_view()}</td>
+                            <td>{status.into_iter().map(|(stack, cloud, class, text)| view! {
+                                <div><a href=format!("/stacks/{cloud}")>{stack}</a> " " <span class=format!("badge {class}")>{text}</span></div>
+                            }).collect_view()}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
