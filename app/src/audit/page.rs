@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppError;
 
+/// Events per page.
+#[cfg(feature = "ssr")]
 const PAGE_SIZE: i64 = 50;
 
 /// One event as shown.
