@@ -21,6 +21,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <a href="/">"Stacks"</a>
                 <a href="/customers">"Customers"</a>
                 <a href="/audit">"Audit log"</a>
+                <a href="/operator">"Operator"</a>
             </nav>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {

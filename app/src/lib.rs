@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod home;
 pub mod layout;
+pub mod operator;
 pub mod partners;
 pub mod registrations;
 pub mod shell;

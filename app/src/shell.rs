@@ -8,6 +8,7 @@ use crate::audit::page::AuditPageView;
 use crate::customers::CustomersPage;
 use crate::home::{HomePage, NoAccessPage, NotFoundPage};
 use crate::layout::Layout;
+use crate::operator::OperatorPage;
 use crate::stacks::page::StackPage;
 
 /// The document around the app, rendered on the server only.
@@ -44,6 +45,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/stacks/:cloud_id") view=StackPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditPageView ssr=SsrMode::Async/>
                     <Route path=path!("/customers") view=CustomersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/operator") view=OperatorPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

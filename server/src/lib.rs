@@ -7,6 +7,7 @@ pub mod database;
 pub mod demo;
 pub mod forms;
 pub mod oidc;
+pub mod operator_forms;
 pub mod pg;
 pub mod security;
 pub mod startup;

@@ -20,6 +20,7 @@ use crate::auth_routes;
 use crate::config::Settings;
 use crate::forms;
 use crate::oidc::Oidc;
+use crate::operator_forms;
 use crate::security::{self, AllowedOrigin};
 use crate::state::AppState;
 
@@ -87,6 +88,9 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/logout", post(auth_routes::logout))
         .route("/healthz", get(|| async { "ok" }))
         .route("/stacks", post(forms::add_stack))
+        .route("/operator/directory/import", post(operator_forms::import_directory))
+        .route("/operator/directory/status", post(operator_forms::set_status))
+        .route("/operator/partners", post(operator_forms::add_partner))
         .route("/stacks/{cloud_id}/registration", post(forms::registration))
         .route("/stacks/{cloud_id}/mappings", post(forms::add_mapping))
         .route("/stacks/{cloud_id}/mappings/remove", post(forms::remove_mapping))

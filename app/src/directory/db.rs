@@ -153,3 +153,33 @@ async fn store(
     }
     Ok(summary)
 }
+
+/// Changes one subscription's status (operators), audited.
+pub async fn set_status(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    status: crate::domain::SubscriptionStatus,
+) -> Result<(), AppError> {
+    let before: (Uuid, String) = sqlx::query_as(
+        "select billing_partner_id, status from commerce_subscriptions where subscription_id = $1 for update",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    sqlx::query("update commerce_subscriptions set status = $2, updated_at = now() where subscription_id = $1")
+        .bind(id)
+        .bind(status.as_str())
+        .execute(&mut *conn)
+        .await?;
+    let event = Event {
+        partner_id: Some(before.0),
+        action: "directory.status",
+        entity_type: "subscription",
+        entity_id: id.to_string(),
+        before: Some(json!({"status": before.1})),
+        after: Some(json!({"status": status.as_str()})),
+    };
+    record(conn, actor, event).await
+}

@@ -5,6 +5,7 @@ mod demo;
 mod directory;
 mod fake_idp;
 mod helpers;
+mod operator;
 mod private_cluster;
 mod registrations;
 mod security;

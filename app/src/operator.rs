@@ -1,0 +1,134 @@
+//! The operator's page: partners and the commerce directory (import, search, status changes).
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+use crate::customers::CustomerSub;
+use crate::stacks::detail::Flash;
+use crate::stacks::PartnerSummary;
+use crate::AppError;
+
+/// The page's data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorData {
+    /// Every partner.
+    pub partners: Vec<PartnerSummary>,
+    /// Directory entries matching the search (at most 100).
+    pub directory: Vec<CustomerSub>,
+    /// The last form's outcome.
+    pub flash: Option<Flash>,
+}
+
+/// Partners and directory entries; operators only.
+#[server]
+pub async fn load_operator(search: String) -> Result<OperatorData, AppError> {
+    use crate::auth::Scope;
+    let user = crate::auth::api::ssr::require_user().await?;
+    if user.scope()? != Scope::All {
+        return Err(AppError::Forbidden);
+    }
+    let pool = crate::db::pool()?;
+    let partners = crate::stacks::db::list_partners(&pool).await?;
+    let directory = sqlx::query_as(
+        "select customer_tenant_id as tenant_id, customer_name, subscription_id, offer_type, status from commerce_subscriptions
+         where $1 = '' or customer_name ilike '%' || $1 || '%' or subscription_id::text = lower($1) or customer_tenant_id::text = lower($1)
+         order by customer_name, subscription_id limit 100",
+    )
+    .bind(search.trim())
+    .fetch_all(&pool)
+    .await?;
+    let flash = crate::auth::session::AuthSession::from_request().await?.take("flash").await?;
+    Ok(OperatorData { partners, directory, flash })
+}
+
+/// `/operator?q=…`
+#[component]
+pub fn OperatorPage() -> impl IntoView {
+    let query = use_query_map();
+    let search = move || query.read().get("q").unwrap_or_default();
+    let data = Resource::new(search, load_operator);
+    view! {
+        <h1>"Operator"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! { <Operator data=d search=search()/> }.into_any(),
+                    Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Operator(data: OperatorData, search: String) -> impl IntoView {
+    view! {
+        {data.flash.map(|f| {
+            let class = if f.ok { "notice ok" } else { "notice error" };
+            view! { <p class=class role=if f.ok { "status" } else { "alert" }>{f.message}</p> }
+        })}
+        <section class="card">
+            <h2>"Commerce directory"</h2>
+            <form method="post" action="/operator/directory/import" enctype="multipart/form-data" class="stacked" aria-label="Import the directory">
+                <label>
+                    "CSV or JSON file"
+                    <span class="hint">"Header: SubscriptionId,OfferType,BillingPartnerId,CustomerTenantId,CustomerName,Status (JSON: the same keys in camelCase). All rows or none; CSPSS is read as APSS."</span>
+                    <input type="file" name="file" accept=".csv,.json,text/csv,application/json"/>
+                </label>
+                <div><button type="submit" class="primary">"Import"</button></div>
+            </form>
+            <form method="get" action="/operator" class="inline" aria-label="Search the directory">
+                <input name="q" value=search placeholder="customer name, subscription or tenant ID"/>
+                " " <button type="submit">"Search"</button>
+            </form>
+            <DirectoryTable rows=data.directory/>
+        </section>
+        <section class="card">
+            <h2>"Partners"</h2>
+            <crate::stacks::components::PartnerTable partners=data.partners/>
+            <AddPartnerForm/>
+        </section>
+    }
+}
+
+#[component]
+fn DirectoryTable(rows: Vec<CustomerSub>) -> impl IntoView {
+    view! {
+        <table class="data" aria-label="Directory">
+            <thead><tr><th scope="col">"Customer"</th><th scope="col">"Subscription"</th><th scope="col">"Offer"</th><th scope="col">"Status"</th></tr></thead>
+            <tbody>
+                {rows.into_iter().map(|r| view! {
+                    <tr>
+                        <td>{r.customer_name}<br/><span class="mono">{r.tenant_id.to_string()}</span></td>
+                        <td class="mono">{r.subscription_id.to_string()}</td>
+                        <td>{r.offer_type}</td>
+                        <td>
+                            <form method="post" action="/operator/directory/status" class="inline">
+                                <input type="hidden" name="subscription_id" value=r.subscription_id.to_string()/>
+                                <select name="status" aria-label="Status">
+                                    {["active", "suspended", "deleted"].into_iter().map(|s| view! { <option value=s selected=s == r.status>{s}</option> }).collect_view()}
+                                </select>
+                                " " <button type="submit">"Save"</button>
+                            </form>
+                        </td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn AddPartnerForm() -> impl IntoView {
+    view! {
+        <form method="post" action="/operator/partners" class="stacked" aria-label="Add a partner">
+            <h3>"Add a partner"</h3>
+            <label>"Name" <input name="name" required/></label>
+            <label>"Partner ID (GUID)" <input name="partner_id" required/></label>
+            <label>"MPN ID (digits)" <input name="mpn_id" required/></label>
+            <label>"Directory tenant (GUID)" <span class="hint">"The partner organisation's tenant: its staff sign in with this `tid`."</span> <input name="tenant" required/></label>
+            <label>"Currency" <input name="currency" value="USD" maxlength="3"/></label>
+            <div><button type="submit" class="primary">"Add partner"</button></div>
+        </form>
+    }
+}
