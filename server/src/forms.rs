@@ -265,3 +265,24 @@ pub async fn add_stack(State(state): State<AppState>, session: Session, Form(f):
     }
     Redirect::to(&target).into_response()
 }
+
+/// Fields of the rename form.
+#[derive(Deserialize)]
+pub struct RenameForm {
+    name: String,
+}
+
+/// `POST /stacks/{cloud_id}/rename`
+pub async fn rename(
+    State(state): State<AppState>,
+    session: Session,
+    Path(cloud_id): Path<String>,
+    Form(f): Form<RenameForm>,
+) -> Response {
+    let mut c = match start(&state, session, &cloud_id).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let result = app::stacks::db::rename_stack(&mut c.tx, &c.actor, &c.stack, &f.name).await;
+    finish(c, result, "registration", "Stack renamed.").await
+}

@@ -92,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .route("/operator/directory/status", post(operator_forms::set_status))
         .route("/operator/partners", post(operator_forms::add_partner))
         .route("/stacks/{cloud_id}/registration", post(forms::registration))
+        .route("/stacks/{cloud_id}/rename", post(forms::rename))
         .route("/stacks/{cloud_id}/mappings", post(forms::add_mapping))
         .route("/stacks/{cloud_id}/mappings/remove", post(forms::remove_mapping))
         .leptos_routes_with_context(

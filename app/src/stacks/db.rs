@@ -108,3 +108,36 @@ pub async fn detail(
     .await?;
     Ok((stack, mappings, subscriptions))
 }
+
+/// Renames a stack (names are unique per partner), audited.
+pub async fn rename_stack(
+    conn: &mut sqlx::PgConnection,
+    actor: &crate::audit::Actor,
+    stack: &crate::registrations::db::StackRef,
+    name: &str,
+) -> Result<(), AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::Validation("name: give a stack name of 1 to 100 characters".into()));
+    }
+    let renamed = sqlx::query("update stacks set name = $2, updated_at = now() where stack_id = $1")
+        .bind(stack.stack_id)
+        .bind(name)
+        .execute(&mut *conn)
+        .await;
+    match renamed {
+        Err(sqlx::Error::Database(e)) if e.constraint() == Some("stacks_partner_id_name_key") => {
+            return Err(AppError::Conflict(format!("name: you already have a stack named “{name}”")))
+        }
+        other => other?,
+    };
+    let event = crate::audit::db::Event {
+        partner_id: Some(stack.partner_id),
+        action: "stack.rename",
+        entity_type: "stack",
+        entity_id: stack.cloud_id.to_string(),
+        before: Some(serde_json::json!({ "name": stack.name })),
+        after: Some(serde_json::json!({ "name": name })),
+    };
+    crate::audit::db::record(conn, actor, event).await
+}

@@ -65,6 +65,12 @@ fn Stack(detail: StackDetail) -> impl IntoView {
             {notice(&detail.flash, "registration")}
             <RegistrationView detail=detail.clone()/>
             {detail.can_write.then(|| view! { <RegistrationForm detail=detail.clone() action=format!("{base}/registration")/> })}
+            {detail.can_write.then(|| view! {
+                <form method="post" action=format!("{base}/rename") class="inline" aria-label="Rename the stack">
+                    <input name="name" value=s.name.clone() aria-label="Stack name" maxlength="100"/>
+                    " " <button type="submit">"Rename"</button>
+                </form>
+            })}
         </section>
         <section class="card" aria-label="Tenant subscriptions">
             <h2>"Tenant subscriptions"</h2>

@@ -200,3 +200,15 @@ async fn the_customers_page_shows_mapped_and_fallback_tenants(pool: PgPool) {
     assert!(after.contains(&format!("mapped to {}", s.csp)), "{after}");
     assert!(!after.contains(&s.theirs.to_string()), "Fabrikam's subscription of the same customer is not shown");
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn an_admin_renames_a_stack_and_the_rename_is_audited(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+
+    s.post(&format!("/stacks/{}/rename", s.cloud), &[("name", "ams-primary".to_string())]).await;
+
+    let page = s.page().await;
+    assert!(page.contains("Stack renamed.") && page.contains("ams-primary"));
+    assert!(s.app.page("/audit").await.contains("stack.rename"));
+}
