@@ -129,6 +129,8 @@ pub struct MappingForm {
     tenant: String,
     #[serde(default)]
     effective_from: String,
+    /// The mapping version the form was rendered with; absent from scripts, which then replace directly.
+    version: Option<i64>,
 }
 
 /// `datetime-local` values (`YYYY-MM-DDTHH:MM[:SS]`), read as UTC; empty means now.
@@ -157,6 +159,12 @@ pub async fn add_mapping(
         Err(r) => return r,
     };
     let result = async {
+        let seen = app::registrations::db::mappings_version(&mut c.tx, &c.stack).await?;
+        if f.version.is_some_and(|v| v != seen) {
+            return Err(AppError::Conflict(
+                "someone changed this stack's tenant subscriptions a moment ago; review the list and try again".into(),
+            ));
+        }
         let sub = guid("subscription", &sub_text)?;
         let at = effective(&f.effective_from)?;
         let tenant = if f.tenant.trim().is_empty() {

@@ -42,6 +42,16 @@ pub async fn stack_by_cloud_id(conn: &mut PgConnection, scope: Scope, cloud_id: 
         .ok_or(AppError::NotFound)
 }
 
+/// A number that changes with every mapping change on the stack (each add, replace or removal), read under the
+/// stack's lock: forms carry the value they were rendered with, so a concurrent change is detected.
+pub async fn mappings_version(conn: &mut PgConnection, stack: &StackRef) -> Result<i64, AppError> {
+    lock(conn, stack).await?;
+    Ok(sqlx::query_scalar("select count(*) + count(valid_to) from tenant_mappings where stack_id = $1")
+        .bind(stack.stack_id)
+        .fetch_one(conn)
+        .await?)
+}
+
 /// Locks the stack row for the rest of the transaction.
 async fn lock(conn: &mut PgConnection, stack: &StackRef) -> Result<(), AppError> {
     sqlx::query("select 1 from stacks where stack_id = $1 for update").bind(stack.stack_id).execute(conn).await?;

@@ -63,6 +63,8 @@ pub struct StackDetail {
     pub subscriptions: Vec<SubscriptionOption>,
     /// The last form's outcome.
     pub flash: Option<Flash>,
+    /// The mapping version the forms were rendered with (see `registrations::db::mappings_version`).
+    pub mappings_version: i64,
 }
 
 /// The stack page's data; `NotFound` for stacks outside the caller's scope.
@@ -76,5 +78,10 @@ pub async fn load_stack_page(cloud_id: String, history: bool) -> Result<StackDet
     let pool = crate::db::pool()?;
     let (stack, mappings, subscriptions) = super::db::detail(&pool, scope, cloud_id, history).await?;
     let flash = AuthSession::from_request().await?.take::<Flash>("flash").await?;
-    Ok(StackDetail { stack, can_write: user.can_write(), mappings, subscriptions, flash })
+    let mappings_version: i64 =
+        sqlx::query_scalar("select count(*) + count(valid_to) from tenant_mappings where stack_id = $1")
+            .bind(stack.stack_id)
+            .fetch_one(&pool)
+            .await?;
+    Ok(StackDetail { stack, can_write: user.can_write(), mappings, subscriptions, flash, mappings_version })
 }

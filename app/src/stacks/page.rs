@@ -76,7 +76,7 @@ fn Stack(detail: StackDetail) -> impl IntoView {
             <h2>"Tenant subscriptions"</h2>
             {notice(&detail.flash, "mapping")}
             <MappingTable detail=detail.clone() base=base.clone()/>
-            {detail.can_write.then(|| view! { <MappingForm subscriptions=detail.subscriptions.clone() action=format!("{base}/mappings")/> })}
+            {detail.can_write.then(|| view! { <MappingForm subscriptions=detail.subscriptions.clone() version=detail.mappings_version action=format!("{base}/mappings")/> })}
         </section>
     }
 }
@@ -182,11 +182,12 @@ fn MappingTr(m: MappingRow, can_write: bool, action: String) -> impl IntoView {
 }
 
 #[component]
-fn MappingForm(subscriptions: Vec<SubscriptionOption>, action: String) -> impl IntoView {
+fn MappingForm(subscriptions: Vec<SubscriptionOption>, version: i64, action: String) -> impl IntoView {
     let csp: Vec<SubscriptionOption> = subscriptions.into_iter().filter(|o| o.offer_type == "CSP").collect();
     view! {
         <form method="post" action=action class="stacked" aria-label="Add or replace a tenant subscription">
             <h3>"Add or replace a tenant subscription"</h3>
+            <input type="hidden" name="version" value=version.to_string()/>
             <label>
                 "Customer subscription (CSP)"
                 <span class="hint">"Its directory tenant is mapped. Mapping a tenant again replaces its subscription from the effective time."</span>

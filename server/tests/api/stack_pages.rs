@@ -212,3 +212,18 @@ async fn an_admin_renames_a_stack_and_the_rename_is_audited(pool: PgPool) {
     assert!(page.contains("Stack renamed.") && page.contains("ams-primary"));
     assert!(s.app.page("/audit").await.contains("stack.rename"));
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn a_mapping_form_rendered_before_another_admins_change_is_refused(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+    s.register(s.apss).await;
+    let stale = [("subscription", s.csp.to_string()), ("version", "0".to_string())];
+    s.map(s.csp).await;
+    s.post(&format!("/stacks/{}/mappings/remove", s.cloud), &[("tenant", s.customer.to_string())]).await;
+
+    s.post(&format!("/stacks/{}/mappings", s.cloud), &stale).await;
+
+    assert!(s.page().await.contains("someone changed this stack"));
+    assert!(s.current_mappings().await.is_empty(), "the stale form changed nothing");
+}
