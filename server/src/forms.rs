@@ -26,14 +26,19 @@ pub fn error_page(e: &AppError) -> Response {
     (status, Html(body)).into_response()
 }
 
-/// The signed-in user if they may change data; the error response otherwise.
-async fn writer(state: &AppState, session: &AuthSession) -> Result<(CurrentUser, Scope), Response> {
+/// The signed-in user, or the error response (401).
+pub async fn signed_in(state: &AppState, session: &AuthSession) -> Result<CurrentUser, Response> {
     let user_id =
         session.user_id().await.map_err(|e| error_page(&e))?.ok_or_else(|| error_page(&AppError::Unauthorized))?;
-    let user = app::auth::db::load_user(&state.pool, user_id)
+    app::auth::db::load_user(&state.pool, user_id)
         .await
         .map_err(|e| error_page(&e))?
-        .ok_or_else(|| error_page(&AppError::Unauthorized))?;
+        .ok_or_else(|| error_page(&AppError::Unauthorized))
+}
+
+/// The signed-in user if they may change data; the error response otherwise.
+async fn writer(state: &AppState, session: &AuthSession) -> Result<(CurrentUser, Scope), Response> {
+    let user = signed_in(state, session).await?;
     let scope = user.scope().map_err(|e| error_page(&e))?;
     if !user.can_write() {
         return Err(error_page(&AppError::Forbidden));

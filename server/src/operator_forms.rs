@@ -12,17 +12,12 @@ use app::partners::NewPartner;
 use app::stacks::detail::Flash;
 use app::AppError;
 
-use crate::forms::error_page;
+use crate::forms::{error_page, signed_in};
 use crate::state::AppState;
 
 /// The signed-in operator, or the error response.
 async fn operator(state: &AppState, session: &AuthSession) -> Result<Actor, Response> {
-    let user_id =
-        session.user_id().await.map_err(|e| error_page(&e))?.ok_or_else(|| error_page(&AppError::Unauthorized))?;
-    let user = app::auth::db::load_user(&state.pool, user_id)
-        .await
-        .map_err(|e| error_page(&e))?
-        .ok_or_else(|| error_page(&AppError::Unauthorized))?;
+    let user = signed_in(state, session).await?;
     match user.scope() {
         Ok(Scope::All) => Ok(Actor::user(user.user_id, user.display_name)),
         _ => Err(error_page(&AppError::Forbidden)),

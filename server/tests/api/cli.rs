@@ -4,7 +4,7 @@ use std::process::Output;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::helpers::seed_partner;
+use crate::helpers::{directory_subscription, seed_partner};
 
 fn stackbill(pool: &PgPool, args: &[&str]) -> Output {
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
@@ -21,21 +21,12 @@ fn stackbill(pool: &PgPool, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+async fn sub(pool: &PgPool, partner: Uuid, tenant: Uuid, offer: &str) -> String {
+    directory_subscription(pool, partner, tenant, offer).await.to_string().to_uppercase()
 }
 
-async fn sub(pool: &PgPool, partner: Uuid, tenant: Uuid, offer: &str) -> String {
-    let id = Uuid::new_v4();
-    sqlx::query("insert into commerce_subscriptions values ($1, $2, $3, $4, 'Customer', 'active')")
-        .bind(id)
-        .bind(offer)
-        .bind(partner)
-        .bind(tenant)
-        .execute(pool)
-        .await
-        .unwrap();
-    id.to_string().to_uppercase()
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]

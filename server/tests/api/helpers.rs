@@ -150,3 +150,17 @@ pub async fn seed_partner(pool: &PgPool, name: &str, stack: &str) -> (Uuid, Uuid
     tx.commit().await.unwrap();
     (partner_id, tenant)
 }
+
+/// An active directory subscription of `partner`'s customer `tenant`, named "Northwind".
+pub async fn directory_subscription(pool: &PgPool, partner: Uuid, tenant: Uuid, offer: &str) -> Uuid {
+    let id = Uuid::new_v4();
+    sqlx::query("insert into commerce_subscriptions values ($1, $2, $3, $4, 'Northwind', 'active')")
+        .bind(id)
+        .bind(offer)
+        .bind(partner)
+        .bind(tenant)
+        .execute(pool)
+        .await
+        .unwrap();
+    id
+}

@@ -10,7 +10,7 @@ use app::registrations::db::{map_tenant, set_registration, stack_by_cloud_id, un
 use app::stacks::NewStack;
 use app::AppError;
 
-use crate::helpers::seed_partner;
+use crate::helpers::{directory_subscription, seed_partner};
 
 struct World {
     pool: PgPool,
@@ -18,19 +18,6 @@ struct World {
     other_partner: Uuid,
     stack: StackRef,
     tenant: Uuid,
-}
-
-async fn directory(pool: &PgPool, partner: Uuid, tenant: Uuid, offer: &str) -> Uuid {
-    let id = Uuid::new_v4();
-    sqlx::query("insert into commerce_subscriptions values ($1, $2, $3, $4, 'Customer', 'active')")
-        .bind(id)
-        .bind(offer)
-        .bind(partner)
-        .bind(tenant)
-        .execute(pool)
-        .await
-        .unwrap();
-    id
 }
 
 async fn world(pool: PgPool) -> World {
@@ -47,7 +34,7 @@ async fn world(pool: PgPool) -> World {
 
 impl World {
     async fn register(&self, offer: &str, model: BillingModel) -> Result<(), AppError> {
-        let sub = directory(&self.pool, self.partner, Uuid::new_v4(), offer).await;
+        let sub = directory_subscription(&self.pool, self.partner, Uuid::new_v4(), offer).await;
         let mut tx = self.pool.begin().await.unwrap();
         set_registration(&mut tx, &Actor::command_line(), &self.stack, model, sub).await?;
         tx.commit().await.unwrap();
@@ -87,7 +74,7 @@ async fn r1_a_cloud_id_is_registered_once_without_saying_by_whom(pool: PgPool) {
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn r2_no_tenant_mapping_before_the_default_subscription(pool: PgPool) {
     let w = world(pool).await;
-    let sub = directory(&w.pool, w.partner, w.tenant, "CSP").await;
+    let sub = directory_subscription(&w.pool, w.partner, w.tenant, "CSP").await;
     assert_eq!(rule(w.map(sub, None, Expect::Anything).await.unwrap_err()), "R2");
     w.register("APSS", BillingModel::PayAsYouUse).await.unwrap();
     w.map(sub, None, Expect::Anything).await.unwrap();
@@ -97,7 +84,7 @@ async fn r2_no_tenant_mapping_before_the_default_subscription(pool: PgPool) {
 async fn r3_ea_default_is_refused_once_tenants_are_mapped(pool: PgPool) {
     let w = world(pool).await;
     w.register("EA", BillingModel::PayAsYouUse).await.unwrap();
-    let sub = directory(&w.pool, w.partner, w.tenant, "CSP").await;
+    let sub = directory_subscription(&w.pool, w.partner, w.tenant, "CSP").await;
     assert_eq!(rule(w.map(sub, None, Expect::Anything).await.unwrap_err()), "R3");
     w.register("APSS", BillingModel::PayAsYouUse).await.unwrap();
     w.map(sub, None, Expect::Anything).await.unwrap();
@@ -108,7 +95,7 @@ async fn r3_ea_default_is_refused_once_tenants_are_mapped(pool: PgPool) {
 async fn r5_another_partners_subscription_is_refused_and_nothing_changes(pool: PgPool) {
     let w = world(pool).await;
     w.register("APSS", BillingModel::PayAsYouUse).await.unwrap();
-    let theirs = directory(&w.pool, w.other_partner, w.tenant, "CSP").await;
+    let theirs = directory_subscription(&w.pool, w.other_partner, w.tenant, "CSP").await;
     let events_before: i64 = sqlx::query_scalar("select count(*) from audit_events").fetch_one(&w.pool).await.unwrap();
 
     let e = w.map(theirs, None, Expect::Anything).await.unwrap_err();
@@ -123,8 +110,10 @@ async fn r5_another_partners_subscription_is_refused_and_nothing_changes(pool: P
 async fn r7_replacing_closes_the_old_mapping_and_removing_keeps_history(pool: PgPool) {
     let w = world(pool).await;
     w.register("APSS", BillingModel::PayAsYouUse).await.unwrap();
-    let (a, b) =
-        (directory(&w.pool, w.partner, w.tenant, "CSP").await, directory(&w.pool, w.partner, w.tenant, "CSP").await);
+    let (a, b) = (
+        directory_subscription(&w.pool, w.partner, w.tenant, "CSP").await,
+        directory_subscription(&w.pool, w.partner, w.tenant, "CSP").await,
+    );
     let hour = time::Duration::hours(1);
     let now = OffsetDateTime::now_utc();
     w.map(a, Some(now - hour * 3), Expect::Anything).await.unwrap();
@@ -149,7 +138,7 @@ async fn r7_replacing_closes_the_old_mapping_and_removing_keeps_history(pool: Pg
 async fn r7_no_effective_time_inside_a_finalised_period_or_in_the_future(pool: PgPool) {
     let w = world(pool).await;
     w.register("APSS", BillingModel::PayAsYouUse).await.unwrap();
-    let sub = directory(&w.pool, w.partner, w.tenant, "CSP").await;
+    let sub = directory_subscription(&w.pool, w.partner, w.tenant, "CSP").await;
     sqlx::query("insert into bills (partner_id, period, subscription_id, status, finalized_at, currency) values ($1, '2026-01-01', $2, 'final', now(), 'USD')")
         .bind(w.partner)
         .bind(sub)
@@ -169,8 +158,10 @@ async fn r7_no_effective_time_inside_a_finalised_period_or_in_the_future(pool: P
 async fn two_admins_mapping_one_tenant_at_once_leave_one_mapping_and_tell_the_loser(pool: PgPool) {
     let w = world(pool).await;
     w.register("APSS", BillingModel::PayAsYouUse).await.unwrap();
-    let (a, b) =
-        (directory(&w.pool, w.partner, w.tenant, "CSP").await, directory(&w.pool, w.partner, w.tenant, "CSP").await);
+    let (a, b) = (
+        directory_subscription(&w.pool, w.partner, w.tenant, "CSP").await,
+        directory_subscription(&w.pool, w.partner, w.tenant, "CSP").await,
+    );
 
     let (r1, r2) = tokio::join!(w.map(a, None, Expect::Current(None)), w.map(b, None, Expect::Current(None)));
 

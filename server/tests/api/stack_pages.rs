@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::helpers::{seed_partner, spawn_app, TestApp};
+use crate::helpers::{directory_subscription, seed_partner, spawn_app, TestApp};
 
 struct Setup {
     app: TestApp,
@@ -17,26 +17,13 @@ struct Setup {
     fabrikam_tenant: Uuid,
 }
 
-async fn sub(pool: &PgPool, partner: Uuid, tenant: Uuid, offer: &str) -> Uuid {
-    let id = Uuid::new_v4();
-    sqlx::query("insert into commerce_subscriptions values ($1, $2, $3, $4, 'Northwind', 'active')")
-        .bind(id)
-        .bind(offer)
-        .bind(partner)
-        .bind(tenant)
-        .execute(pool)
-        .await
-        .unwrap();
-    id
-}
-
 async fn setup(pool: PgPool) -> Setup {
     let (contoso, contoso_tenant) = seed_partner(&pool, "Contoso", "ams-01").await;
     let (fabrikam, fabrikam_tenant) = seed_partner(&pool, "Fabrikam", "sea-01").await;
     let customer = Uuid::new_v4();
-    let apss = sub(&pool, contoso, contoso_tenant, "APSS").await;
-    let csp = sub(&pool, contoso, customer, "CSP").await;
-    let theirs = sub(&pool, fabrikam, customer, "CSP").await;
+    let apss = directory_subscription(&pool, contoso, contoso_tenant, "APSS").await;
+    let csp = directory_subscription(&pool, contoso, customer, "CSP").await;
+    let theirs = directory_subscription(&pool, fabrikam, customer, "CSP").await;
     let cloud = sqlx::query_scalar("select cloud_id from stacks where name = 'ams-01'").fetch_one(&pool).await.unwrap();
     let app = spawn_app(pool).await;
     Setup { app, cloud, apss, csp, customer, theirs, contoso_tenant, fabrikam_tenant }
@@ -102,7 +89,7 @@ async fn an_ea_default_is_refused_with_mappings_and_the_refusal_changes_nothing(
     s.map(s.csp).await;
     let (partner,): (Uuid,) =
         sqlx::query_as("select partner_id from partners where name = 'Contoso'").fetch_one(&s.app.pool).await.unwrap();
-    let ea = sub(&s.app.pool, partner, s.contoso_tenant, "EA").await;
+    let ea = directory_subscription(&s.app.pool, partner, s.contoso_tenant, "EA").await;
 
     s.register(ea).await;
 
