@@ -11,12 +11,16 @@ pub mod directory;
 pub mod domain;
 pub mod error;
 pub mod home;
+#[cfg(feature = "ssr")]
+pub mod keys;
 pub mod layout;
 pub mod operator;
 pub mod partners;
 pub mod registrations;
 pub mod shell;
 pub mod stacks;
+#[cfg(feature = "ssr")]
+pub mod usage;
 
 pub use error::AppError;
 

@@ -44,6 +44,9 @@ enum Command {
     /// Map customer tenants to their subscriptions.
     #[command(subcommand)]
     Tenant(crate::cli_registry::TenantCommand),
+    /// Manage ingestion keys.
+    #[command(subcommand)]
+    Keys(crate::cli_registry::KeysCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,6 +104,7 @@ impl Cli {
             Command::Stack(c) => c.run(&db.pool).await,
             Command::Registration(c) => c.run(&db.pool).await,
             Command::Tenant(c) => c.run(&db.pool).await,
+            Command::Keys(c) => c.run(&db.pool).await,
         };
         // Stop the private cluster (if this process started it) whether or not the command succeeded.
         db.close().await?;

@@ -156,3 +156,31 @@ impl TenantCommand {
         Ok(())
     }
 }
+
+/// `stackbill keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create an ingestion key for a stack; the key is printed once, alone on the last line.
+    Create {
+        /// The stack's cloud ID.
+        #[arg(long)]
+        stack: String,
+        /// A name to recognise the key by.
+        #[arg(long, default_value = "collector")]
+        name: String,
+    },
+}
+
+impl KeysCommand {
+    /// Runs it in one transaction.
+    pub async fn run(self, pool: &PgPool) -> anyhow::Result<()> {
+        let KeysCommand::Create { stack, name } = self;
+        let mut tx = pool.begin().await?;
+        let stack = stack_by_cloud_id(&mut tx, Scope::All, guid("--stack", &stack)?).await.context("--stack")?;
+        let key = app::keys::create_key(&mut tx, &Actor::command_line(), &stack, &name).await?;
+        tx.commit().await?;
+        println!("ingestion key “{name}” for {} (shown once; store it now):", stack.name);
+        println!("{key}");
+        Ok(())
+    }
+}

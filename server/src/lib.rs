@@ -6,6 +6,7 @@ pub mod config;
 pub mod database;
 pub mod demo;
 pub mod forms;
+pub mod ingest;
 pub mod oidc;
 pub mod operator_forms;
 pub mod pg;

@@ -19,6 +19,7 @@ use app::shell::{shell, App};
 use crate::auth_routes;
 use crate::config::Settings;
 use crate::forms;
+use crate::ingest;
 use crate::oidc::Oidc;
 use crate::operator_forms;
 use crate::security::{self, AllowedOrigin};
@@ -87,6 +88,12 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/callback", get(auth_routes::callback))
         .route("/auth/logout", post(auth_routes::logout))
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/api/v1/stacks/{cloud_id}/usage",
+            post(ingest::usage)
+                .layer::<_, std::convert::Infallible>(tower_http::decompression::RequestDecompressionLayer::new())
+                .layer(axum::extract::DefaultBodyLimit::max(ingest::MAX_BODY)),
+        )
         .route("/stacks", post(forms::add_stack))
         .route("/operator/directory/import", post(operator_forms::import_directory))
         .route("/operator/directory/status", post(operator_forms::set_status))

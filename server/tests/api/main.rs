@@ -6,6 +6,7 @@ mod demo;
 mod directory;
 mod fake_idp;
 mod helpers;
+mod ingest;
 mod operator;
 mod private_cluster;
 mod registrations;

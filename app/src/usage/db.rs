@@ -1,0 +1,89 @@
+//! Storing a usage page: one transaction, so a page is stored whole or not at all. The dedupe key is the table's
+//! primary key; a resend with another quantity replaces it and the old value goes to `usage_record_history`.
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::parse::UsageRecord;
+use crate::AppError;
+
+/// What a page did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageSummary {
+    /// Records not seen before.
+    pub new: u64,
+    /// Records seen before with another quantity (corrections).
+    pub changed: u64,
+    /// Records seen before, identical.
+    pub unchanged: u64,
+}
+
+type Key = (Uuid, Uuid, OffsetDateTime, OffsetDateTime, String);
+
+/// Stores a page for a stack inside the caller's transaction.
+pub async fn store_page(
+    conn: &mut PgConnection,
+    partner: Uuid,
+    stack: Uuid,
+    records: Vec<UsageRecord>,
+) -> Result<PageSummary, AppError> {
+    // The same record twice in one page: the last one wins, as a resend would.
+    let mut unique: HashMap<Key, UsageRecord> = HashMap::with_capacity(records.len());
+    for r in records {
+        unique.insert((r.local_subscription_id, r.meter_id, r.start, r.end, r.resource_uri.clone()), r);
+    }
+    let rows: Vec<UsageRecord> = unique.into_values().collect();
+    let total = rows.len() as u64;
+    let col = |f: fn(&UsageRecord) -> Uuid| rows.iter().map(f).collect::<Vec<_>>();
+    let (subs, meters) = (col(|r| r.local_subscription_id), col(|r| r.meter_id));
+    let starts: Vec<OffsetDateTime> = rows.iter().map(|r| r.start).collect();
+    let ends: Vec<OffsetDateTime> = rows.iter().map(|r| r.end).collect();
+    let uris: Vec<&str> = rows.iter().map(|r| r.resource_uri.as_str()).collect();
+    let qs: Vec<Decimal> = rows.iter().map(|r| r.quantity).collect();
+    let locs: Vec<&str> = rows.iter().map(|r| r.location.as_str()).collect();
+    let tags: Vec<Option<serde_json::Value>> = rows.iter().map(|r| r.tags.clone()).collect();
+    let infos: Vec<Option<serde_json::Value>> = rows.iter().map(|r| r.additional_info.clone()).collect();
+    let returned: Vec<bool> = sqlx::query_scalar(
+        "with incoming as (
+           select * from unnest($3::uuid[], $4::uuid[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::numeric[],
+                                $9::text[], $10::jsonb[], $11::jsonb[]) as t(sub, meter, s, e, uri, q, loc, tags, info)
+         ), history as (
+           insert into usage_record_history (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end,
+                                             resource_uri, old_quantity, new_quantity)
+           select r.partner_id, r.stack_id, r.local_subscription_id, r.meter_id, r.usage_start, r.usage_end, r.resource_uri,
+                  r.quantity, i.q
+           from incoming i join usage_records r
+             on r.partner_id = $1 and r.stack_id = $2 and r.local_subscription_id = i.sub and r.meter_id = i.meter
+            and r.usage_start = i.s and r.usage_end = i.e and r.resource_uri = i.uri
+           where r.quantity <> i.q
+         )
+         insert into usage_records (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end, resource_uri,
+                                    quantity, location, tags, additional_info)
+         select $1, $2, sub, meter, s, e, uri, q, loc, tags, info from incoming
+         on conflict (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end, resource_uri)
+         do update set quantity = excluded.quantity, location = excluded.location, tags = excluded.tags,
+                       additional_info = excluded.additional_info, ingested_at = now()
+           where usage_records.quantity <> excluded.quantity
+         returning (xmax = 0)",
+    )
+    .bind(partner)
+    .bind(stack)
+    .bind(subs)
+    .bind(meters)
+    .bind(starts)
+    .bind(ends)
+    .bind(uris)
+    .bind(qs)
+    .bind(locs)
+    .bind(tags)
+    .bind(infos)
+    .fetch_all(&mut *conn)
+    .await?;
+    let new = returned.iter().filter(|inserted| **inserted).count() as u64;
+    let changed = returned.len() as u64 - new;
+    Ok(PageSummary { new, changed, unchanged: total - new - changed })
+}

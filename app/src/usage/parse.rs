@@ -1,0 +1,194 @@
+//! Reading one page of the Azure Stack usage API (`{"value":[…]}`, DOMAIN §1.4) as sent to the ingest API.
+//! Every record is checked and every problem reported by record index and field; one bad record refuses the page.
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Records per page at most (the usage API pages at 1,000; backfills may send more).
+pub const MAX_RECORDS: usize = 10_000;
+
+/// One valid usage record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageRecord {
+    /// The local (Azure Stack) subscription.
+    pub local_subscription_id: Uuid,
+    /// The local meter.
+    pub meter_id: Uuid,
+    /// Usage window start (UTC).
+    pub start: OffsetDateTime,
+    /// Usage window end (UTC).
+    pub end: OffsetDateTime,
+    /// Exact quantity, as sent.
+    pub quantity: Decimal,
+    /// `instanceData.Microsoft.Resources.resourceUri` (empty when absent).
+    pub resource_uri: String,
+    /// Its `location`.
+    pub location: String,
+    /// Its `tags`.
+    pub tags: Option<serde_json::Value>,
+    /// Its `additionalInfo`.
+    pub additional_info: Option<serde_json::Value>,
+}
+
+/// A problem with one record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordError {
+    /// Index in `value` (0-based); `None` for the page itself.
+    pub index: Option<usize>,
+    /// The field, e.g. `properties.quantity`.
+    pub field: String,
+    /// What is wrong, with the value.
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+struct Page<'a> {
+    #[serde(borrow)]
+    value: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Properties<'a> {
+    subscription_id: Option<String>,
+    usage_start_time: Option<String>,
+    usage_end_time: Option<String>,
+    instance_data: Option<String>,
+    #[serde(borrow)]
+    quantity: Option<&'a RawValue>,
+    meter_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Item<'a> {
+    #[serde(borrow)]
+    properties: Option<Properties<'a>>,
+}
+
+/// Parses a page; `Err` lists every problem (at most 100).
+pub fn parse_page(body: &str) -> Result<Vec<UsageRecord>, Vec<RecordError>> {
+    let page: Page = serde_json::from_str(body).map_err(|e| {
+        vec![RecordError {
+            index: None,
+            field: "value".into(),
+            message: format!("not a usage API page ({{\"value\":[…]}}): {e}"),
+        }]
+    })?;
+    if page.value.len() > MAX_RECORDS {
+        return Err(vec![RecordError {
+            index: None,
+            field: "value".into(),
+            message: format!("{} records; send at most {MAX_RECORDS} per page", page.value.len()),
+        }]);
+    }
+    let (mut records, mut errors) = (Vec::with_capacity(page.value.len()), Vec::new());
+    for (i, raw) in page.value.iter().enumerate() {
+        match record(i, raw) {
+            Ok(r) => records.push(r),
+            Err(mut e) => errors.append(&mut e),
+        }
+        if errors.len() >= 100 {
+            break;
+        }
+    }
+    if errors.is_empty() {
+        Ok(records)
+    } else {
+        Err(errors)
+    }
+}
+
+fn record(i: usize, raw: &RawValue) -> Result<UsageRecord, Vec<RecordError>> {
+    let err = |field: &str, message: String| RecordError { index: Some(i), field: field.into(), message };
+    let item: Item =
+        serde_json::from_str(raw.get()).map_err(|e| vec![err("properties", format!("not a usage record: {e}"))])?;
+    let p = item.properties.ok_or_else(|| vec![err("properties", "missing".into())])?;
+    let mut errors = Vec::new();
+    let mut guid = |field: &str, v: &Option<String>| match v.as_deref().map(|s| Uuid::parse_str(s.trim())) {
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => {
+            errors.push(err(field, format!("“{}” is not a GUID", v.as_deref().unwrap_or_default())));
+            None
+        }
+        None => {
+            errors.push(err(field, "missing".into()));
+            None
+        }
+    };
+    let sub = guid("properties.subscriptionId", &p.subscription_id);
+    let meter = guid("properties.meterId", &p.meter_id);
+    let mut time =
+        |field: &str, v: &Option<String>| match v.as_deref().map(|s| OffsetDateTime::parse(s.trim(), &Rfc3339)) {
+            Some(Ok(t)) => Some(t),
+            _ => {
+                errors.push(err(
+                    field,
+                    format!("{:?} is not an ISO 8601 time with offset", v.as_deref().unwrap_or("missing")),
+                ));
+                None
+            }
+        };
+    let (start, end) =
+        (time("properties.usageStartTime", &p.usage_start_time), time("properties.usageEndTime", &p.usage_end_time));
+    if let (Some(s), Some(e)) = (start, end) {
+        if e <= s {
+            errors.push(err("properties.usageEndTime", "must be after usageStartTime".into()));
+        }
+    }
+    let quantity = quantity(p.quantity).map_err(|m| errors.push(err("properties.quantity", m))).ok();
+    let instance =
+        instance(p.instance_data.as_deref()).map_err(|m| errors.push(err("properties.instanceData", m))).ok();
+    match (sub, meter, start, end, quantity, instance) {
+        (Some(sub), Some(meter), Some(start), Some(end), Some(quantity), Some((uri, location, tags, info)))
+            if errors.is_empty() =>
+        {
+            Ok(UsageRecord {
+                local_subscription_id: sub,
+                meter_id: meter,
+                start,
+                end,
+                quantity,
+                resource_uri: uri,
+                location,
+                tags,
+                additional_info: info,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// Quantities arrive as JSON numbers; read their text so no digit is lost to floating point.
+fn quantity(raw: Option<&RawValue>) -> Result<Decimal, String> {
+    let text = raw.ok_or("missing")?.get().trim();
+    let q = Decimal::from_str(text)
+        .or_else(|_| Decimal::from_scientific(text))
+        .map_err(|_| format!("{text} is not a decimal number"))?;
+    if q.is_sign_negative() && !q.is_zero() {
+        return Err(format!("{text} is negative"));
+    }
+    Ok(q)
+}
+
+type Instance = (String, String, Option<serde_json::Value>, Option<serde_json::Value>);
+
+/// `instanceData` is a JSON-encoded string: `{"Microsoft.Resources":{"resourceUri":…,"location":…,…}}`.
+fn instance(text: Option<&str>) -> Result<Instance, String> {
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+        return Ok((String::new(), String::new(), None, None));
+    };
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not a JSON string: {e}"))?;
+    let r = v.get("Microsoft.Resources").cloned().unwrap_or(serde_json::Value::Null);
+    let s = |k: &str| r.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+    let o = |k: &str| r.get(k).filter(|x| !x.is_null()).cloned();
+    Ok((s("resourceUri"), s("location"), o("tags"), o("additionalInfo")))
+}
+
+#[cfg(test)]
+#[path = "parse_tests.rs"]
+mod tests;

@@ -1,0 +1,140 @@
+//! The ingest API: idempotent, all or nothing, keys that reveal nothing.
+use std::io::Write;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use app::audit::Actor;
+use app::auth::Scope;
+use app::registrations::db::stack_by_cloud_id;
+
+use crate::helpers::{seed_partner, spawn_app, TestApp};
+
+fn record(sub: Uuid, hour: u32, qty: &str) -> String {
+    format!(
+        r#"{{"id":"i","name":"n","type":"Microsoft.Commerce.Admin/UsageAggregate","properties":{{"subscriptionId":"{sub}","usageStartTime":"2026-10-01T{hour:02}:00:00+00:00","usageEndTime":"2026-10-01T{:02}:00:00+00:00","instanceData":"{{\"Microsoft.Resources\":{{\"resourceUri\":\"/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1\",\"location\":\"local\",\"tags\":null,\"additionalInfo\":null}}}}","quantity":{qty},"meterId":"FAB6EB84500B4A09A8CA7358F8BBAEA5"}}}}"#,
+        hour + 1
+    )
+}
+
+fn page(records: &[String]) -> String {
+    format!("{{\"value\":[{}]}}", records.join(","))
+}
+
+/// A stack of a new partner with a key; returns (cloud ID, key).
+async fn stack_with_key(pool: &PgPool, name: &str) -> (Uuid, String) {
+    seed_partner(pool, name, &format!("{name}-stack")).await;
+    let cloud: Uuid = sqlx::query_scalar("select cloud_id from stacks where name = $1")
+        .bind(format!("{name}-stack"))
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    let stack = stack_by_cloud_id(&mut tx, Scope::All, cloud).await.unwrap();
+    let key = app::keys::create_key(&mut tx, &Actor::command_line(), &stack, "test").await.unwrap();
+    tx.commit().await.unwrap();
+    (cloud, key)
+}
+
+async fn send(app: &TestApp, cloud: impl std::fmt::Display, key: &str, body: String) -> (StatusCode, Value) {
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/stacks/{cloud}/usage")))
+        .bearer_auth(key)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.json().await.unwrap_or(Value::Null))
+}
+
+async fn stored(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("select count(*) from usage_records").fetch_one(pool).await.unwrap()
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_same_page_twice_is_stored_once_and_a_correction_keeps_history(pool: PgPool) {
+    let (cloud, key) = stack_with_key(&pool, "Contoso").await;
+    let app = spawn_app(pool).await;
+    let sub = Uuid::new_v4();
+    let body = page(&[record(sub, 0, "4"), record(sub, 1, "4.0000000001")]);
+
+    let first = send(&app, cloud, &key, body.clone()).await;
+    let again = send(&app, cloud, &key, body).await;
+    let corrected = send(&app, cloud, &key, page(&[record(sub, 0, "3.5")])).await;
+
+    assert_eq!(first, (StatusCode::OK, serde_json::json!({"new": 2, "changed": 0, "unchanged": 0})));
+    assert_eq!(again.1, serde_json::json!({"new": 0, "changed": 0, "unchanged": 2}));
+    assert_eq!(corrected.1, serde_json::json!({"new": 0, "changed": 1, "unchanged": 0}));
+    assert_eq!(stored(&app.pool).await, 2);
+    let history: (String, String) =
+        sqlx::query_as("select old_quantity::text, new_quantity::text from usage_record_history")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(history, ("4.0000000000".to_string(), "3.5000000000".to_string()));
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn a_bad_record_in_the_middle_stores_nothing_and_is_named(pool: PgPool) {
+    let (cloud, key) = stack_with_key(&pool, "Contoso").await;
+    let app = spawn_app(pool).await;
+    let sub = Uuid::new_v4();
+    let body = page(&[record(sub, 0, "1"), record(sub, 1, "-2"), record(sub, 2, "1")]);
+
+    let (status, json) = send(&app, cloud, &key, body).await;
+
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json["records"][0]["index"], 1);
+    assert_eq!(json["records"][0]["field"], "properties.quantity");
+    assert_eq!(stored(&app.pool).await, 0);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn wrong_other_and_unknown_keys_get_the_same_answer(pool: PgPool) {
+    let (cloud, key) = stack_with_key(&pool, "Contoso").await;
+    let (other_cloud, other_key) = stack_with_key(&pool, "Fabrikam").await;
+    let app = spawn_app(pool).await;
+    let body = page(&[record(Uuid::new_v4(), 0, "1")]);
+
+    let answers = [
+        send(&app, cloud, &other_key, body.clone()).await,
+        send(&app, cloud, &format!("{key}x"), body.clone()).await,
+        send(&app, Uuid::new_v4(), &key, body.clone()).await,
+        send(&app, "not-a-guid", &key, body.clone()).await,
+        send(&app, other_cloud, &key, body).await,
+    ];
+
+    for a in &answers {
+        assert_eq!(a, &answers[0]);
+    }
+    assert_eq!(answers[0].0, StatusCode::UNAUTHORIZED);
+    assert_eq!(stored(&app.pool).await, 0);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn gzip_bodies_are_accepted_and_overlapping_concurrent_pages_store_each_record_once(pool: PgPool) {
+    let (cloud, key) = stack_with_key(&pool, "Contoso").await;
+    let app = spawn_app(pool).await;
+    let sub = Uuid::new_v4();
+    let a = page(&(0..12).map(|h| record(sub, h, "2")).collect::<Vec<_>>());
+    let b = page(&(6..18).map(|h| record(sub, h, "2")).collect::<Vec<_>>());
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(a.as_bytes()).unwrap();
+    let gzipped = app
+        .client
+        .post(app.url(&format!("/api/v1/stacks/{cloud}/usage")))
+        .bearer_auth(&key)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(gz.finish().unwrap());
+
+    let (r1, r2) = tokio::join!(gzipped.send(), send(&app, cloud, &key, b));
+
+    assert_eq!(r1.unwrap().status(), StatusCode::OK);
+    assert_eq!(r2.0, StatusCode::OK);
+    assert_eq!(stored(&app.pool).await, 18);
+}
