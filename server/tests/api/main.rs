@@ -10,5 +10,6 @@ mod ingest;
 mod operator;
 mod private_cluster;
 mod registrations;
+mod rules_http;
 mod security;
 mod stack_pages;
