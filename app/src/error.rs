@@ -18,6 +18,14 @@ pub enum AppError {
     /// Input that breaks a rule; the text names the rule and the value.
     #[error("{0}")]
     Validation(String),
+    /// A registration rule refused the change; shown beside `field` in the form.
+    #[error("{message}")]
+    Rule {
+        /// The form field the refusal belongs to.
+        field: String,
+        /// The rule, Azure's code and the value, in plain words.
+        message: String,
+    },
     /// The change collides with another one (e.g. a concurrent edit).
     #[error("{0}")]
     Conflict(String),
@@ -36,7 +44,7 @@ impl AppError {
             Self::NotFound => 404,
             Self::Unauthorized => 401,
             Self::Forbidden => 403,
-            Self::Validation(_) => 422,
+            Self::Validation(_) | Self::Rule { .. } => 422,
             Self::Conflict(_) => 409,
             Self::Internal | Self::Transport(_) => 500,
         }

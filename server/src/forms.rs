@@ -75,11 +75,12 @@ async fn finish(c: Change, result: Result<(), AppError>, form: &str, ok: &str) -
         Err(e) => Err(e),
     };
     let flash = match result {
-        Ok(()) => Flash { ok: true, form: form.into(), message: ok.into() },
+        Ok(()) => Flash { ok: true, form: form.into(), message: ok.into(), field: None },
         Err(e @ (AppError::NotFound | AppError::Forbidden | AppError::Unauthorized | AppError::Internal)) => {
             return error_page(&e)
         }
-        Err(e) => Flash { ok: false, form: form.into(), message: e.to_string() },
+        Err(AppError::Rule { field, message }) => Flash { ok: false, form: form.into(), message, field: Some(field) },
+        Err(e) => Flash { ok: false, form: form.into(), message: e.to_string(), field: None },
     };
     if let Err(e) = c.session.put("flash", flash).await {
         return error_page(&e);
@@ -267,11 +268,12 @@ pub async fn add_stack(State(state): State<AppState>, session: Session, Form(f):
                 ok: true,
                 form: "registration".into(),
                 message: "Stack added. Set its default subscription next (R2).".into(),
+                field: None,
             },
             format!("/stacks/{cloud}"),
         ),
         Err(e @ (AppError::Internal | AppError::Forbidden)) => return error_page(&e),
-        Err(e) => (Flash { ok: false, form: "stack".into(), message: e.to_string() }, "/".to_string()),
+        Err(e) => (Flash { ok: false, form: "stack".into(), message: e.to_string(), field: None }, "/".to_string()),
     };
     if let Err(e) = session.put("flash", flash).await {
         return error_page(&e);

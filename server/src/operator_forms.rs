@@ -25,7 +25,7 @@ async fn operator(state: &AppState, session: &AuthSession) -> Result<Actor, Resp
 }
 
 async fn back(session: &AuthSession, ok: bool, message: String) -> Response {
-    if let Err(e) = session.put("flash", Flash { ok, form: "operator".into(), message }).await {
+    if let Err(e) = session.put("flash", Flash { ok, form: "operator".into(), message, field: None }).await {
         return error_page(&e);
     }
     Redirect::to("/operator").into_response()

@@ -16,6 +16,9 @@ pub struct Flash {
     pub form: String,
     /// Plain words; for refusals the rule and the value.
     pub message: String,
+    /// The field a refusal belongs to, when it is one field's fault.
+    #[serde(default)]
+    pub field: Option<String>,
 }
 
 /// A tenant mapping row.

@@ -46,11 +46,20 @@ fn PageError(error: AppError) -> impl IntoView {
     }
 }
 
+/// The outcome of the last post of `form`, unless it belongs beside one field.
 fn notice(flash: &Option<Flash>, form: &str) -> Option<impl IntoView> {
-    flash.as_ref().filter(|f| f.form == form).map(|f| {
+    flash.as_ref().filter(|f| f.form == form && f.field.is_none()).map(|f| {
         let class = if f.ok { "notice ok" } else { "notice error" };
         view! { <p class=class role=if f.ok { "status" } else { "alert" }>{f.message.clone()}</p> }
     })
+}
+
+/// A refusal that belongs to `field`, shown inside its label.
+fn field_error(flash: &Option<Flash>, field: &str) -> Option<impl IntoView> {
+    flash
+        .as_ref()
+        .filter(|f| f.field.as_deref() == Some(field))
+        .map(|f| view! { <span class="field-error" role="alert">{f.message.clone()}</span> })
 }
 
 #[component]
@@ -76,7 +85,7 @@ fn Stack(detail: StackDetail) -> impl IntoView {
             <h2>"Tenant subscriptions"</h2>
             {notice(&detail.flash, "mapping")}
             <MappingTable detail=detail.clone() base=base.clone()/>
-            {detail.can_write.then(|| view! { <MappingForm subscriptions=detail.subscriptions.clone() version=detail.mappings_version action=format!("{base}/mappings")/> })}
+            {detail.can_write.then(|| view! { <MappingForm subscriptions=detail.subscriptions.clone() version=detail.mappings_version flash=detail.flash.clone() action=format!("{base}/mappings")/> })}
         </section>
     }
 }
@@ -107,6 +116,7 @@ fn option_label(o: &SubscriptionOption) -> String {
 #[component]
 fn RegistrationForm(detail: StackDetail, action: String) -> impl IntoView {
     let current = detail.stack.default_subscription;
+    let flash = detail.flash.clone();
     let model = detail.stack.billing_model.clone().unwrap_or_else(|| "PayAsYouUse".into());
     let defaults: Vec<SubscriptionOption> =
         detail.subscriptions.into_iter().filter(|o| matches!(o.offer_type.as_str(), "CSP" | "APSS" | "EA")).collect();
@@ -115,6 +125,7 @@ fn RegistrationForm(detail: StackDetail, action: String) -> impl IntoView {
             <label>
                 "Default subscription"
                 <span class="hint">"CSP or APSS (EA only while there are no tenant subscriptions), rolling up to your partner. Pick one, or type a subscription ID below."</span>
+                {field_error(&detail.flash, "default_subscription")}
                 <select name="default_subscription">
                     <option value="">"— type an ID below —"</option>
                     {defaults.into_iter().map(|o| {
@@ -126,6 +137,7 @@ fn RegistrationForm(detail: StackDetail, action: String) -> impl IntoView {
             <label>"…or subscription ID" <input name="default_subscription_id" placeholder="00000000-0000-0000-0000-000000000000"/></label>
             <label>
                 "Billing model"
+                {field_error(&flash, "billing_model")}
                 <select name="billing_model">
                     {["PayAsYouUse", "Capacity", "Development"].into_iter().map(|m| view! {
                         <option value=m selected=m == model>{m}</option>
@@ -174,7 +186,7 @@ fn MappingTr(m: MappingRow, can_write: bool, action: String) -> impl IntoView {
                 <form method="post" action=action class="inline" aria-label=format!("Remove {}", m.customer_name)>
                     <input type="hidden" name="tenant" value=m.tenant_id.to_string()/>
                     <input type="hidden" name="expected_current" value=m.subscription_id.to_string()/>
-                    <button type="submit" class="link danger">"Remove"</button>
+                    <button type="submit" class="link danger" onclick=format!("return confirm('Remove the subscription of {}? Its later usage goes to the default subscription.')", m.customer_name.replace('\'', ""))>"Remove"</button>
                 </form>
             })}</td>
         </tr>
@@ -182,7 +194,12 @@ fn MappingTr(m: MappingRow, can_write: bool, action: String) -> impl IntoView {
 }
 
 #[component]
-fn MappingForm(subscriptions: Vec<SubscriptionOption>, version: i64, action: String) -> impl IntoView {
+fn MappingForm(
+    subscriptions: Vec<SubscriptionOption>,
+    version: i64,
+    flash: Option<Flash>,
+    action: String,
+) -> impl IntoView {
     let csp: Vec<SubscriptionOption> = subscriptions.into_iter().filter(|o| o.offer_type == "CSP").collect();
     view! {
         <form method="post" action=action class="stacked" aria-label="Add or replace a tenant subscription">
@@ -191,13 +208,14 @@ fn MappingForm(subscriptions: Vec<SubscriptionOption>, version: i64, action: Str
             <label>
                 "Customer subscription (CSP)"
                 <span class="hint">"Its directory tenant is mapped. Mapping a tenant again replaces its subscription from the effective time."</span>
+                {field_error(&flash, "subscription")}
                 <select name="subscription">
                     <option value="">"— type IDs below —"</option>
                     {csp.into_iter().map(|o| view! { <option value=o.subscription_id.to_string()>{option_label(&o)}</option> }).collect_view()}
                 </select>
             </label>
             <label>"…or subscription ID" <input name="subscription_id" placeholder="00000000-0000-0000-0000-000000000000"/></label>
-            <label>"…and directory tenant ID" <input name="tenant" placeholder="the customer's tenant; taken from the subscription when empty"/></label>
+            <label>"…and directory tenant ID" {field_error(&flash, "tenant")} <input name="tenant" placeholder="the customer's tenant; taken from the subscription when empty"/></label>
             <label>
                 "Effective from (UTC)"
                 <span class="hint">"Empty means now. An earlier time re-routes usage since then, but never inside a finalised bill period (R7)."</span>

@@ -82,6 +82,7 @@ const SUBSCRIPTIONS: &[(u64, u64, usize, &str, &str)] = &[
     (12, 12, 1, "CSP", "active"),
     (13, 13, 1, "CSP", "active"),
     (14, 14, 1, "CSP", "active"),
+    (144, 14, 1, "CSP", "active"),
     (15, 15, 1, "CSP", "active"),
     (16, 16, 1, "CSP", "active"),
     (17, 17, 1, "CSP", "deleted"),
