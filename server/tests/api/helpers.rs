@@ -48,7 +48,14 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
         public_url: Url::parse(&base).unwrap(),
     };
     let options = LeptosOptions::builder().output_name("stackbill").build();
-    let app = Application::build(listener, settings, options, pool.clone()).unwrap();
+    // The server gets a pool of its own on the test's database: its background tasks (session clean-up, requests in
+    // flight) are cut off when the test's runtime ends, and must not hold connections of sqlx's shared test pool.
+    let server_pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(8)
+        .connect_with((*pool.connect_options()).clone())
+        .await
+        .unwrap();
+    let app = Application::build(listener, settings, options, server_pool).unwrap();
     tokio::spawn(app.run_until(std::future::pending()));
     let client =
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
