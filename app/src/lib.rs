@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod collector;
 pub mod customers;
 #[cfg(feature = "ssr")]
 pub mod db;
@@ -11,15 +12,14 @@ pub mod directory;
 pub mod domain;
 pub mod error;
 pub mod home;
-#[cfg(feature = "ssr")]
 pub mod keys;
 pub mod layout;
+pub mod local_subscriptions;
 pub mod operator;
 pub mod partners;
 pub mod registrations;
 pub mod shell;
 pub mod stacks;
-#[cfg(feature = "ssr")]
 pub mod usage;
 
 pub use error::AppError;

@@ -47,6 +47,12 @@ enum Command {
     /// Manage ingestion keys.
     #[command(subcommand)]
     Keys(crate::cli_registry::KeysCommand),
+    /// Upload usage files.
+    #[command(subcommand)]
+    Usage(crate::cli_usage::UsageCommand),
+    /// Upload a stack's local subscriptions.
+    #[command(subcommand)]
+    Subscriptions(crate::cli_usage::SubscriptionsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +111,8 @@ impl Cli {
             Command::Registration(c) => c.run(&db.pool).await,
             Command::Tenant(c) => c.run(&db.pool).await,
             Command::Keys(c) => c.run(&db.pool).await,
+            Command::Usage(c) => c.run(&db.pool).await,
+            Command::Subscriptions(c) => c.run(&db.pool).await,
         };
         // Stop the private cluster (if this process started it) whether or not the command succeeded.
         db.close().await?;

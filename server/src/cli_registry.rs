@@ -177,7 +177,7 @@ impl KeysCommand {
         let KeysCommand::Create { stack, name } = self;
         let mut tx = pool.begin().await?;
         let stack = stack_by_cloud_id(&mut tx, Scope::All, guid("--stack", &stack)?).await.context("--stack")?;
-        let key = app::keys::create_key(&mut tx, &Actor::command_line(), &stack, &name).await?;
+        let key = app::keys::db::create_key(&mut tx, &Actor::command_line(), &stack, &name).await?;
         tx.commit().await?;
         println!("ingestion key “{name}” for {} (shown once; store it now):", stack.name);
         println!("{key}");

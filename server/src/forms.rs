@@ -51,15 +51,15 @@ fn actor(user: &CurrentUser) -> Actor {
 }
 
 /// A change under way: the caller, the stack (in scope) and an open transaction.
-struct Change {
-    tx: sqlx::Transaction<'static, sqlx::Postgres>,
-    actor: Actor,
-    stack: StackRef,
-    session: AuthSession,
+pub(crate) struct Change {
+    pub(crate) tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    pub(crate) actor: Actor,
+    pub(crate) stack: StackRef,
+    pub(crate) session: AuthSession,
 }
 
 /// Checks the caller and finds the stack; the error response otherwise (403, 404).
-async fn start(state: &AppState, session: Session, cloud_id: &str) -> Result<Change, Response> {
+pub(crate) async fn start(state: &AppState, session: Session, cloud_id: &str) -> Result<Change, Response> {
     let session = AuthSession(session);
     let (user, scope) = writer(state, &session).await?;
     let cloud = Uuid::parse_str(cloud_id).map_err(|_| error_page(&AppError::NotFound))?;
@@ -69,7 +69,7 @@ async fn start(state: &AppState, session: Session, cloud_id: &str) -> Result<Cha
 }
 
 /// Commits on success (rolls back otherwise), keeps the outcome as a flash and redirects back to the stack.
-async fn finish(c: Change, result: Result<(), AppError>, form: &str, ok: &str) -> Response {
+pub(crate) async fn finish(c: Change, result: Result<(), AppError>, form: &str, ok: &str) -> Response {
     let result = match result {
         Ok(()) => c.tx.commit().await.map_err(AppError::from),
         Err(e) => Err(e),

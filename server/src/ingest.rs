@@ -1,11 +1,21 @@
-//! The ingest API (PRODUCT §5): `POST /api/v1/stacks/{cloud_id}/usage` with a per-stack bearer key, the usage
-//! API's own JSON page as the body (gzip allowed). A page is stored whole in one transaction, or refused whole.
+//! The ingest API (PRODUCT §5): `POST /api/v1/stacks/{cloud_id}/usage` and `…/subscriptions` with a per-stack
+//! bearer key and the stack's own JSON as the body (gzip allowed). A page is stored whole in one transaction, with
+//! its audit event (the key's use), or refused whole. The API is described in `openapi.json`, served beside it.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::rejection::StringRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use uuid::Uuid;
 
+use app::audit::db::{record, Event};
+use app::keys::db::{authenticate, KeyUse};
+use app::usage::parse::RecordError;
 use app::AppError;
 
 use crate::state::AppState;
@@ -13,10 +23,35 @@ use crate::state::AppState;
 /// The largest page body accepted (after decompression); larger ones get 413.
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
 
-fn problem(status: StatusCode, message: &str, records: Option<serde_json::Value>) -> Response {
+/// Requests of one stack in flight at once; more get 429. Pages of one stack mostly touch the same index pages, so
+/// more parallelism only queues them on row locks while holding connections other stacks need.
+pub const PER_STACK_IN_FLIGHT: usize = 4;
+
+/// The OpenAPI 3.1 description of this API.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Per-stack request slots.
+#[derive(Default)]
+pub struct InFlight(Mutex<HashMap<Uuid, Arc<Semaphore>>>);
+
+impl InFlight {
+    /// A slot for a request of `stack`, if it has one free.
+    pub fn try_acquire(&self, stack: Uuid) -> Option<OwnedSemaphorePermit> {
+        let sem = self
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(stack)
+            .or_insert_with(|| Arc::new(Semaphore::new(PER_STACK_IN_FLIGHT)))
+            .clone();
+        sem.try_acquire_owned().ok()
+    }
+}
+
+fn problem(status: StatusCode, message: &str, records: Option<&[RecordError]>) -> Response {
     let mut body = json!({ "error": message });
     if let Some(r) = records {
-        body["records"] = r;
+        body["records"] = json!(r);
     }
     (status, Json(body)).into_response()
 }
@@ -32,47 +67,105 @@ fn refused(e: AppError) -> Response {
     }
 }
 
-/// `POST /api/v1/stacks/{cloud_id}/usage`
+/// Checks key and content type; the caller's key use and a request slot, or the refusal.
+async fn admit(
+    state: &AppState,
+    cloud_id: &str,
+    headers: &HeaderMap,
+    body: Result<String, StringRejection>,
+) -> Result<(KeyUse, OwnedSemaphorePermit, String), Response> {
+    let bearer =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    // Authenticate before looking at the body: strangers learn nothing, not even whether it parses.
+    let key = async {
+        let mut tx = state.pool.begin().await?;
+        let key = authenticate(&mut tx, cloud_id, bearer).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(key)
+    }
+    .await
+    .map_err(refused)?;
+    let json_body = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
+    if !json_body {
+        return Err(problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send Content-Type: application/json", None));
+    }
+    // Too large (413), not UTF-8 or a broken gzip stream (400): the same JSON error shape as every other refusal.
+    let body = body.map_err(|r| {
+        let message = match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                format!("the body is larger than {} MiB; send smaller pages", MAX_BODY >> 20)
+            }
+            _ => format!("the body could not be read: {}", r.body_text()),
+        };
+        problem(r.status(), &message, None)
+    })?;
+    let permit = state.in_flight.try_acquire(key.stack_id).ok_or_else(|| {
+        let mut r = problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("more than {PER_STACK_IN_FLIGHT} requests of this stack at once; retry shortly"),
+            None,
+        );
+        r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        r
+    })?;
+    Ok((key, permit, body))
+}
+
+/// A refused body: audited as a use of the key (the partner sees failing stacks in the log), then 422.
+async fn unprocessable(state: &AppState, key: &KeyUse, what: &str, errors: Vec<RecordError>) -> Response {
+    let event = Event {
+        partner_id: Some(key.partner_id),
+        action: "ingest.refused",
+        entity_type: "stack",
+        entity_id: key.cloud_id.to_string(),
+        before: None,
+        after: Some(json!({ "what": what, "errors": errors.len(), "first": errors.first() })),
+    };
+    let logged = async {
+        let mut tx = state.pool.begin().await?;
+        record(&mut tx, &key.actor, event).await?;
+        tx.commit().await.map_err(AppError::from)
+    }
+    .await;
+    if let Err(e) = logged {
+        tracing::warn!(error = %e, "could not audit a refused ingest");
+    }
+    problem(StatusCode::UNPROCESSABLE_ENTITY, &format!("the {what} was refused; nothing was stored"), Some(&errors))
+}
+
+/// `POST /api/v1/stacks/{cloud_id}/usage`: one usage API page.
 pub async fn usage(
     State(state): State<AppState>,
     Path(cloud_id): Path<String>,
     headers: HeaderMap,
-    body: String,
+    body: Result<String, StringRejection>,
 ) -> Response {
-    let bearer =
-        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    let json_body = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    let result = async {
-        let mut tx = state.pool.begin().await?;
-        // Authenticate before reading the body's content: strangers learn nothing, not even whether it parses.
-        let (partner, stack) = app::keys::authenticate(&mut tx, &cloud_id, bearer).await?;
-        tx.commit().await?;
-        Ok::<_, AppError>((partner, stack))
-    }
-    .await;
-    let (partner, stack) = match result {
-        Ok(ids) => ids,
-        Err(e) => return refused(e),
+    let (key, _permit, body) = match admit(&state, &cloud_id, &headers, body).await {
+        Ok(k) => k,
+        Err(r) => return r,
     };
-    if !json_body {
-        return problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send Content-Type: application/json", None);
-    }
     let records = match app::usage::parse::parse_page(&body) {
         Ok(r) => r,
-        Err(errors) => {
-            return problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "the page was refused; nothing was stored",
-                Some(json!(errors)),
-            )
-        }
+        Err(errors) => return unprocessable(&state, &key, "page", errors).await,
     };
+    let count = records.len();
     let stored = async {
         let mut tx = state.pool.begin().await?;
-        let summary = app::usage::db::store_page(&mut tx, partner, stack, records).await?;
+        let summary = app::usage::db::store_page(&mut tx, key.partner_id, key.stack_id, records).await?;
+        let after =
+            json!({ "records": count, "new": summary.new, "changed": summary.changed, "unchanged": summary.unchanged });
+        let event = Event {
+            partner_id: Some(key.partner_id),
+            action: "usage.ingest",
+            entity_type: "stack",
+            entity_id: key.cloud_id.to_string(),
+            before: None,
+            after: Some(after),
+        };
+        record(&mut tx, &key.actor, event).await?;
         tx.commit().await?;
         Ok::<_, AppError>(summary)
     }
@@ -80,5 +173,62 @@ pub async fn usage(
     match stored {
         Ok(s) => (StatusCode::OK, Json(s)).into_response(),
         Err(e) => refused(e),
+    }
+}
+
+/// `POST /api/v1/stacks/{cloud_id}/subscriptions`: the stack's local subscriptions.
+pub async fn subscriptions(
+    State(state): State<AppState>,
+    Path(cloud_id): Path<String>,
+    headers: HeaderMap,
+    body: Result<String, StringRejection>,
+) -> Response {
+    let (key, _permit, body) = match admit(&state, &cloud_id, &headers, body).await {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let list = match app::local_subscriptions::parse::parse_list(&body) {
+        Ok(l) => l,
+        Err(errors) => return unprocessable(&state, &key, "subscription list", errors).await,
+    };
+    let stored = async {
+        let mut tx = state.pool.begin().await?;
+        let s = app::local_subscriptions::db::store_list(&mut tx, key.partner_id, key.stack_id, list).await?;
+        let event = Event {
+            partner_id: Some(key.partner_id),
+            action: "subscriptions.sync",
+            entity_type: "stack",
+            entity_id: key.cloud_id.to_string(),
+            before: None,
+            after: Some(json!({ "new": s.new, "changed": s.changed, "unchanged": s.unchanged })),
+        };
+        record(&mut tx, &key.actor, event).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(s)
+    }
+    .await;
+    match stored {
+        Ok(s) => (StatusCode::OK, Json(s)).into_response(),
+        Err(e) => refused(e),
+    }
+}
+
+/// `GET /api/v1/openapi.json`
+pub async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stack_gets_a_limited_number_of_slots_and_others_are_not_starved() {
+        let (slots, stack) = (InFlight::default(), Uuid::new_v4());
+        let held: Vec<_> = (0..PER_STACK_IN_FLIGHT).map(|_| slots.try_acquire(stack).expect("a free slot")).collect();
+        assert!(slots.try_acquire(stack).is_none());
+        assert!(slots.try_acquire(Uuid::new_v4()).is_some());
+        drop(held);
+        assert!(slots.try_acquire(stack).is_some());
     }
 }

@@ -2,6 +2,8 @@
 pub mod auth_routes;
 pub mod cli;
 mod cli_registry;
+mod cli_usage;
+pub mod collector;
 pub mod config;
 pub mod database;
 pub mod demo;
@@ -11,6 +13,8 @@ pub mod oidc;
 pub mod operator_forms;
 pub mod pg;
 pub mod security;
+pub mod stack_forms;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod upload;

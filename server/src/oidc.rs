@@ -175,7 +175,7 @@ impl Oidc {
     /// Completes a sign-in: checks `state`, exchanges the code with the PKCE verifier, verifies the ID token
     /// (signature by JWKS, issuer, audience, expiry, nonce).
     pub async fn finish(&self, flow: &PendingFlow, state: &str, code: &str) -> Result<VerifiedIdentity, SignInError> {
-        if !constant_time_eq(flow.state.as_bytes(), state.as_bytes()) {
+        if !app::domain::constant_time_eq(flow.state.as_bytes(), state.as_bytes()) {
             return Err(SignInError::StateMismatch);
         }
         let client = self.client().await?;
@@ -213,10 +213,6 @@ impl Oidc {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Only same-origin paths are allowed as the post-sign-in destination (no open redirect).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
@@ -236,12 +232,5 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example/")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(None), "/");
-    }
-
-    #[test]
-    fn state_comparison_needs_equal_bytes() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
     }
 }

@@ -23,6 +23,7 @@ use crate::ingest;
 use crate::oidc::Oidc;
 use crate::operator_forms;
 use crate::security::{self, AllowedOrigin};
+use crate::stack_forms;
 use crate::state::AppState;
 
 /// A bound, not yet running, portal.
@@ -51,6 +52,7 @@ impl Application {
             pool,
             oidc: Arc::new(oidc),
             settings: Arc::new(settings),
+            in_flight: Arc::default(),
         };
         Ok(Self { listener, router: router(state) })
     }
@@ -94,6 +96,13 @@ pub fn router(state: AppState) -> Router {
                 .layer::<_, std::convert::Infallible>(tower_http::decompression::RequestDecompressionLayer::new())
                 .layer(axum::extract::DefaultBodyLimit::max(ingest::MAX_BODY)),
         )
+        .route(
+            "/api/v1/stacks/{cloud_id}/subscriptions",
+            post(ingest::subscriptions)
+                .layer::<_, std::convert::Infallible>(tower_http::decompression::RequestDecompressionLayer::new())
+                .layer(axum::extract::DefaultBodyLimit::max(ingest::MAX_BODY)),
+        )
+        .route("/api/v1/openapi.json", get(ingest::openapi))
         .route("/stacks", post(forms::add_stack))
         .route("/operator/directory/import", post(operator_forms::import_directory))
         .route("/operator/directory/status", post(operator_forms::set_status))
@@ -102,6 +111,13 @@ pub fn router(state: AppState) -> Router {
         .route("/stacks/{cloud_id}/rename", post(forms::rename))
         .route("/stacks/{cloud_id}/mappings", post(forms::add_mapping))
         .route("/stacks/{cloud_id}/mappings/remove", post(forms::remove_mapping))
+        .route("/stacks/{cloud_id}/keys", post(stack_forms::create))
+        .route("/stacks/{cloud_id}/keys/revoke", post(stack_forms::revoke))
+        .route("/stacks/{cloud_id}/collector", post(stack_forms::collector))
+        .route(
+            "/stacks/{cloud_id}/usage/upload",
+            post(stack_forms::upload).layer(axum::extract::DefaultBodyLimit::max(stack_forms::MAX_UPLOAD)),
+        )
         .leptos_routes_with_context(
             &state,
             routes,

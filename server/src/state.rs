@@ -6,6 +6,7 @@ use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
 use crate::config::Settings;
+use crate::ingest::InFlight;
 use crate::oidc::Oidc;
 use crate::security::AllowedOrigin;
 
@@ -22,4 +23,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Where state-changing requests must come from.
     pub origin: AllowedOrigin,
+    /// Ingest requests in flight per stack.
+    pub in_flight: Arc<InFlight>,
 }

@@ -54,7 +54,10 @@ pub async fn mappings_version(conn: &mut PgConnection, stack: &StackRef) -> Resu
 
 /// Locks the stack row for the rest of the transaction.
 async fn lock(conn: &mut PgConnection, stack: &StackRef) -> Result<(), AppError> {
-    sqlx::query("select 1 from stacks where stack_id = $1 for update").bind(stack.stack_id).execute(conn).await?;
+    sqlx::query("select 1 from stacks where stack_id = $1 for no key update")
+        .bind(stack.stack_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -141,3 +141,29 @@ pub async fn rename_stack(
     };
     crate::audit::db::record(conn, actor, event).await
 }
+
+/// What has arrived for a stack: the latest usage hour (by the period index) and the latest arrival (audit log).
+pub async fn usage_status(
+    db: &sqlx::PgPool,
+    stack: &StackSummary,
+) -> Result<crate::usage::panel::UsageStatus, AppError> {
+    let latest_usage_hour: Option<String> = sqlx::query_scalar(
+        "select to_char(max(usage_start) at time zone 'utc', 'YYYY-MM-DD HH24:MI')
+         from usage_records where partner_id = $1 and stack_id = $2",
+    )
+    .bind(stack.partner_id)
+    .bind(stack.stack_id)
+    .fetch_one(db)
+    .await?;
+    let last_arrival: Option<String> = sqlx::query_scalar(
+        "select to_char(at at time zone 'utc', 'YYYY-MM-DD HH24:MI') || ' by ' || actor_label
+         from audit_events
+         where partner_id = $1 and entity_type = 'stack' and entity_id = $2 and action like 'usage.%'
+         order by at desc limit 1",
+    )
+    .bind(stack.partner_id)
+    .bind(stack.cloud_id.to_string())
+    .fetch_optional(db)
+    .await?;
+    Ok(crate::usage::panel::UsageStatus { latest_usage_hour, last_arrival })
+}

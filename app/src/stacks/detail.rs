@@ -68,6 +68,16 @@ pub struct StackDetail {
     pub flash: Option<Flash>,
     /// The mapping version the forms were rendered with (see `registrations::db::mappings_version`).
     pub mappings_version: i64,
+    /// Ingestion keys.
+    pub keys: Vec<crate::keys::KeyRow>,
+    /// A key created by the last post, shown this once.
+    pub new_key: Option<String>,
+    /// The stack's own subscriptions.
+    pub local_subscriptions: Vec<crate::local_subscriptions::LocalSubscriptionRow>,
+    /// The collector, if set up.
+    pub collector: Option<crate::collector::CollectorStatus>,
+    /// Usage received.
+    pub usage: crate::usage::panel::UsageStatus,
 }
 
 /// The stack page's data; `NotFound` for stacks outside the caller's scope.
@@ -80,11 +90,25 @@ pub async fn load_stack_page(cloud_id: String, history: bool) -> Result<StackDet
     let cloud_id = Uuid::parse_str(&cloud_id).map_err(|_| AppError::NotFound)?;
     let pool = crate::db::pool()?;
     let (stack, mappings, subscriptions) = super::db::detail(&pool, scope, cloud_id, history).await?;
-    let flash = AuthSession::from_request().await?.take::<Flash>("flash").await?;
+    let session = AuthSession::from_request().await?;
+    let flash = session.take::<Flash>("flash").await?;
+    let new_key = session.take::<String>("new_key").await?;
     let mappings_version: i64 =
         sqlx::query_scalar("select count(*) + count(valid_to) from tenant_mappings where stack_id = $1")
             .bind(stack.stack_id)
             .fetch_one(&pool)
             .await?;
-    Ok(StackDetail { stack, can_write: user.can_write(), mappings, subscriptions, flash, mappings_version })
+    Ok(StackDetail {
+        keys: crate::keys::db::list_keys(&pool, stack.stack_id).await?,
+        local_subscriptions: crate::local_subscriptions::db::list_for_stack(&pool, stack.stack_id).await?,
+        collector: crate::collector::db::status(&pool, stack.stack_id).await?,
+        usage: super::db::usage_status(&pool, &stack).await?,
+        stack,
+        can_write: user.can_write(),
+        mappings,
+        subscriptions,
+        flash,
+        new_key,
+        mappings_version,
+    })
 }

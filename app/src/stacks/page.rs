@@ -4,6 +4,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::detail::{load_stack_page, Flash, MappingRow, StackDetail, SubscriptionOption};
+use crate::collector::panel::CollectorPanel;
+use crate::keys::panel::KeysPanel;
+use crate::local_subscriptions::panel::LocalSubscriptionsPanel;
+use crate::usage::panel::UsagePanel;
 use crate::AppError;
 
 /// `/stacks/:cloud_id`
@@ -86,6 +90,28 @@ fn Stack(detail: StackDetail) -> impl IntoView {
             {notice(&detail.flash, "mapping")}
             <MappingTable detail=detail.clone() base=base.clone()/>
             {detail.can_write.then(|| view! { <MappingForm subscriptions=detail.subscriptions.clone() version=detail.mappings_version flash=detail.flash.clone() action=format!("{base}/mappings")/> })}
+        </section>
+        <section class="card" aria-label="Usage">
+            <h2>"Usage"</h2>
+            {notice(&detail.flash, "usage")}
+            <UsagePanel status=detail.usage.clone() can_write=detail.can_write action=format!("{base}/usage/upload")/>
+        </section>
+        <section class="card" aria-label="Local subscriptions">
+            <h2>"Local subscriptions"</h2>
+            <LocalSubscriptionsPanel rows=detail.local_subscriptions.clone()/>
+        </section>
+        <section class="card" aria-label="Ingestion keys">
+            <h2>"Ingestion keys"</h2>
+            {notice(&detail.flash, "keys")}
+            {field_error(&detail.flash, "name")}
+            <KeysPanel keys=detail.keys.clone() new_key=detail.new_key.clone() can_write=detail.can_write base=base.clone()/>
+        </section>
+        <section class="card" aria-label="Collector">
+            <h2>"Collector"</h2>
+            {notice(&detail.flash, "collector")}
+            {["endpoint", "provider_subscription", "auth_kind", "bearer_token", "token_url", "client_id", "client_secret", "scope", "collect_from"]
+                .into_iter().map(|f| field_error(&detail.flash, f)).collect_view()}
+            <CollectorPanel status=detail.collector.clone() can_write=detail.can_write action=format!("{base}/collector")/>
         </section>
     }
 }

@@ -38,8 +38,11 @@ pub struct UsageRecord {
 /// A problem with one record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordError {
-    /// Index in `value` (0-based); `None` for the page itself.
+    /// Index in `value`, or the data row of a CSV file (0-based); `None` for the page or file itself.
     pub index: Option<usize>,
+    /// Line in a CSV file (1-based); `None` for JSON pages, whose records have no useful line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
     /// The field, e.g. `properties.quantity`.
     pub field: String,
     /// What is wrong, with the value.
@@ -75,6 +78,7 @@ pub fn parse_page(body: &str) -> Result<Vec<UsageRecord>, Vec<RecordError>> {
     let page: Page = serde_json::from_str(body).map_err(|e| {
         vec![RecordError {
             index: None,
+            line: None,
             field: "value".into(),
             message: format!("not a usage API page ({{\"value\":[…]}}): {e}"),
         }]
@@ -82,6 +86,7 @@ pub fn parse_page(body: &str) -> Result<Vec<UsageRecord>, Vec<RecordError>> {
     if page.value.len() > MAX_RECORDS {
         return Err(vec![RecordError {
             index: None,
+            line: None,
             field: "value".into(),
             message: format!("{} records; send at most {MAX_RECORDS} per page", page.value.len()),
         }]);
@@ -104,15 +109,15 @@ pub fn parse_page(body: &str) -> Result<Vec<UsageRecord>, Vec<RecordError>> {
 }
 
 fn record(i: usize, raw: &RawValue) -> Result<UsageRecord, Vec<RecordError>> {
-    let err = |field: &str, message: String| RecordError { index: Some(i), field: field.into(), message };
+    let err = |field: &str, message: String| RecordError { index: Some(i), line: None, field: field.into(), message };
     let item: Item =
         serde_json::from_str(raw.get()).map_err(|e| vec![err("properties", format!("not a usage record: {e}"))])?;
     let p = item.properties.ok_or_else(|| vec![err("properties", "missing".into())])?;
     let mut errors = Vec::new();
-    let mut guid = |field: &str, v: &Option<String>| match v.as_deref().map(|s| Uuid::parse_str(s.trim())) {
+    let mut id = |field: &str, v: &Option<String>| match v.as_deref().map(guid) {
         Some(Ok(id)) => Some(id),
-        Some(Err(_)) => {
-            errors.push(err(field, format!("“{}” is not a GUID", v.as_deref().unwrap_or_default())));
+        Some(Err(m)) => {
+            errors.push(err(field, m));
             None
         }
         None => {
@@ -120,8 +125,8 @@ fn record(i: usize, raw: &RawValue) -> Result<UsageRecord, Vec<RecordError>> {
             None
         }
     };
-    let sub = guid("properties.subscriptionId", &p.subscription_id);
-    let meter = guid("properties.meterId", &p.meter_id);
+    let sub = id("properties.subscriptionId", &p.subscription_id);
+    let meter = id("properties.meterId", &p.meter_id);
     let mut time =
         |field: &str, v: &Option<String>| match v.as_deref().map(|s| OffsetDateTime::parse(s.trim(), &Rfc3339)) {
             Some(Ok(t)) => Some(t),
@@ -136,8 +141,8 @@ fn record(i: usize, raw: &RawValue) -> Result<UsageRecord, Vec<RecordError>> {
     let (start, end) =
         (time("properties.usageStartTime", &p.usage_start_time), time("properties.usageEndTime", &p.usage_end_time));
     if let (Some(s), Some(e)) = (start, end) {
-        if e <= s {
-            errors.push(err("properties.usageEndTime", "must be after usageStartTime".into()));
+        if let Err(m) = window(s, e, "usageStartTime") {
+            errors.push(err("properties.usageEndTime", m));
         }
     }
     let quantity = quantity(p.quantity).map_err(|m| errors.push(err("properties.quantity", m))).ok();
@@ -166,13 +171,32 @@ fn record(i: usize, raw: &RawValue) -> Result<UsageRecord, Vec<RecordError>> {
 /// Quantities arrive as JSON numbers; read their text so no digit is lost to floating point.
 fn quantity(raw: Option<&RawValue>) -> Result<Decimal, String> {
     let text = raw.ok_or("missing")?.get().trim();
+    decimal_quantity(text, text)
+}
+
+/// The quantity rules every usage source shares. `shown` is how messages quote the value, so a reader that rewrote
+/// the text first (the CSV reader turns a decimal comma into a point) still names what the user sent.
+pub(crate) fn decimal_quantity(text: &str, shown: &str) -> Result<Decimal, String> {
     let q = Decimal::from_str(text)
         .or_else(|_| Decimal::from_scientific(text))
-        .map_err(|_| format!("{text} is not a decimal number"))?;
+        .map_err(|_| format!("{shown} is not a decimal number"))?;
     if q.is_sign_negative() && !q.is_zero() {
-        return Err(format!("{text} is negative"));
+        return Err(format!("{shown} is negative"));
     }
     Ok(q)
+}
+
+/// Meter and subscription IDs, in any spelling `Uuid` reads (with or without dashes, any case).
+pub(crate) fn guid(text: &str) -> Result<Uuid, String> {
+    Uuid::parse_str(text.trim()).map_err(|_| format!("“{text}” is not a GUID"))
+}
+
+/// An empty or inverted window would bill nothing or bill twice; `start_field` names the start in the message.
+pub(crate) fn window(start: OffsetDateTime, end: OffsetDateTime, start_field: &str) -> Result<(), String> {
+    if end <= start {
+        return Err(format!("must be after {start_field}"));
+    }
+    Ok(())
 }
 
 type Instance = (String, String, Option<serde_json::Value>, Option<serde_json::Value>);

@@ -4,18 +4,12 @@ use std::process::Output;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::helpers::{directory_subscription, seed_partner};
+use crate::helpers::{database_url, directory_subscription, seed_partner};
 
 fn stackbill(pool: &PgPool, args: &[&str]) -> Output {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let db = pool.connect_options().get_database().unwrap_or_default().to_string();
-    let url = match base.rfind('/') {
-        Some(i) => format!("{}/{db}", &base[..i]),
-        None => base,
-    };
     std::process::Command::new(env!("CARGO_BIN_EXE_stackbill"))
         .args(args)
-        .env("DATABASE_URL", url)
+        .env("DATABASE_URL", database_url(pool))
         .env("RUST_LOG", "warn")
         .output()
         .unwrap()

@@ -171,3 +171,13 @@ pub async fn directory_subscription(pool: &PgPool, partner: Uuid, tenant: Uuid, 
         .unwrap();
     id
 }
+
+/// The URL of the test's own database, for processes started by the test.
+pub fn database_url(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let db = pool.connect_options().get_database().unwrap_or_default().to_string();
+    match base.rfind('/') {
+        Some(i) => format!("{}/{db}", &base[..i]),
+        None => base,
+    }
+}

@@ -12,19 +12,19 @@ use app::registrations::db::stack_by_cloud_id;
 
 use crate::helpers::{seed_partner, spawn_app, TestApp};
 
-fn record(sub: Uuid, hour: u32, qty: &str) -> String {
+pub(crate) fn record(sub: Uuid, hour: u32, qty: &str) -> String {
     format!(
         r#"{{"id":"i","name":"n","type":"Microsoft.Commerce.Admin/UsageAggregate","properties":{{"subscriptionId":"{sub}","usageStartTime":"2026-10-01T{hour:02}:00:00+00:00","usageEndTime":"2026-10-01T{:02}:00:00+00:00","instanceData":"{{\"Microsoft.Resources\":{{\"resourceUri\":\"/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1\",\"location\":\"local\",\"tags\":null,\"additionalInfo\":null}}}}","quantity":{qty},"meterId":"FAB6EB84500B4A09A8CA7358F8BBAEA5"}}}}"#,
         hour + 1
     )
 }
 
-fn page(records: &[String]) -> String {
+pub(crate) fn page(records: &[String]) -> String {
     format!("{{\"value\":[{}]}}", records.join(","))
 }
 
 /// A stack of a new partner with a key; returns (cloud ID, key).
-async fn stack_with_key(pool: &PgPool, name: &str) -> (Uuid, String) {
+pub(crate) async fn stack_with_key(pool: &PgPool, name: &str) -> (Uuid, String) {
     seed_partner(pool, name, &format!("{name}-stack")).await;
     let cloud: Uuid = sqlx::query_scalar("select cloud_id from stacks where name = $1")
         .bind(format!("{name}-stack"))
@@ -33,12 +33,12 @@ async fn stack_with_key(pool: &PgPool, name: &str) -> (Uuid, String) {
         .unwrap();
     let mut tx = pool.begin().await.unwrap();
     let stack = stack_by_cloud_id(&mut tx, Scope::All, cloud).await.unwrap();
-    let key = app::keys::create_key(&mut tx, &Actor::command_line(), &stack, "test").await.unwrap();
+    let key = app::keys::db::create_key(&mut tx, &Actor::command_line(), &stack, "test").await.unwrap();
     tx.commit().await.unwrap();
     (cloud, key)
 }
 
-async fn send(app: &TestApp, cloud: impl std::fmt::Display, key: &str, body: String) -> (StatusCode, Value) {
+pub(crate) async fn send(app: &TestApp, cloud: impl std::fmt::Display, key: &str, body: String) -> (StatusCode, Value) {
     let res = app
         .client
         .post(app.url(&format!("/api/v1/stacks/{cloud}/usage")))
@@ -51,7 +51,7 @@ async fn send(app: &TestApp, cloud: impl std::fmt::Display, key: &str, body: Str
     (res.status(), res.json().await.unwrap_or(Value::Null))
 }
 
-async fn stored(pool: &PgPool) -> i64 {
+pub(crate) async fn stored(pool: &PgPool) -> i64 {
     sqlx::query_scalar("select count(*) from usage_records").fetch_one(pool).await.unwrap()
 }
 

@@ -1,15 +1,19 @@
 //! Integration tests: one binary (STYLE L12), each test on a fresh database from `#[sqlx::test]`.
 mod auth;
 mod cli;
+mod collector_client;
 mod database;
 mod demo;
 mod directory;
 mod fake_idp;
 mod helpers;
 mod ingest;
+mod ingest_crash;
+mod ingest_more;
 mod operator;
 mod private_cluster;
 mod registrations;
 mod rules_http;
 mod security;
 mod stack_pages;
+mod standin_usage_api;

@@ -1,0 +1,58 @@
+//! The collector's settings and state per stack (PRODUCT §5): where the stack's provider usage API is, how to sign
+//! in to it, and how far it has been read. The polling itself runs in the server (`server::collector`).
+#[cfg(feature = "ssr")]
+pub mod db;
+pub mod panel;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// What the stack page shows of a collector; secrets never leave the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct CollectorStatus {
+    /// The stack's admin ARM endpoint.
+    pub endpoint: String,
+    /// The provider (default) subscription the usage API is called on.
+    pub provider_subscription_id: Uuid,
+    /// `bearer` or `client_credentials`.
+    pub auth_kind: String,
+    /// The client ID, for client credentials.
+    pub client_id: Option<String>,
+    /// The token endpoint, for client credentials.
+    pub token_url: Option<String>,
+    /// The scope asked for, for client credentials.
+    pub scope: Option<String>,
+    /// Whether it runs.
+    pub enabled: bool,
+    /// Usage reported before this time (UTC) has been read.
+    pub watermark: String,
+    /// Next run (UTC).
+    pub next_run_at: String,
+    /// Last successful run (UTC).
+    pub last_success_at: Option<String>,
+    /// Last failure (UTC) and what it was.
+    pub last_error_at: Option<String>,
+    /// The last failure's message.
+    pub last_error: Option<String>,
+    /// What the last successful run stored, in words.
+    pub last_summary: Option<String>,
+}
+
+/// How the collector signs in to the stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CollectorAuth {
+    /// A fixed bearer token.
+    Bearer(String),
+    /// The client-credentials grant (Entra ID or AD FS).
+    ClientCredentials {
+        /// Token endpoint.
+        token_url: String,
+        /// Application (client) ID.
+        client_id: String,
+        /// Its secret.
+        client_secret: String,
+        /// Scope, e.g. `https://adminmanagement.local.azurestack.external/.default`.
+        scope: String,
+    },
+}

@@ -1,0 +1,56 @@
+//! The stack page's ingestion-key section: the list, a form to create one, and the new secret shown once.
+use leptos::prelude::*;
+
+use super::KeyRow;
+
+/// Lists the keys; partner admins also get the create and revoke forms.
+#[component]
+pub fn KeysPanel(keys: Vec<KeyRow>, new_key: Option<String>, can_write: bool, base: String) -> impl IntoView {
+    let revoke = format!("{base}/keys/revoke");
+    view! {
+        {new_key.map(|k| view! {
+            <div class="notice ok" role="status" data-testid="new-key">
+                <p>"Your new key. Copy it now: it is shown only this once, and Stackbill keeps only its hash."</p>
+                <p><code class="secret">{k}</code></p>
+            </div>
+        })}
+        {if keys.is_empty() {
+            view! { <p class="empty">"No ingestion keys yet. A stack needs one to send usage to the ingest API."</p> }.into_any()
+        } else {
+            view! {
+                <table class="data" aria-label="Ingestion keys">
+                    <thead><tr>
+                        <th scope="col">"Name"</th><th scope="col">"Key starts with"</th><th scope="col">"Created (UTC)"</th>
+                        <th scope="col">"Last used (UTC)"</th><th scope="col">"Status"</th><th scope="col">""</th>
+                    </tr></thead>
+                    <tbody>{keys.into_iter().map(|k| {
+                        let active = k.revoked_at.is_none();
+                        let label = format!("Revoke {}", k.name);
+                        let confirm = format!("return confirm('Revoke the key {}? Stacks using it are refused from now on.')", k.name.replace('\'', ""));
+                        view! {
+                            <tr>
+                                <td>{k.name.clone()}</td>
+                                <td class="mono">{format!("sbk_{}_…", k.prefix)}</td>
+                                <td>{k.created_at.clone()}</td>
+                                <td>{k.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
+                                <td>{k.revoked_at.clone().map(|r| format!("revoked {r}")).unwrap_or_else(|| "active".into())}</td>
+                                <td>{(can_write && active).then(|| view! {
+                                    <form method="post" action=revoke.clone() class="inline" aria-label=label>
+                                        <input type="hidden" name="key_id" value=k.key_id.to_string()/>
+                                        <button type="submit" class="link danger" onclick=confirm>"Revoke"</button>
+                                    </form>
+                                })}</td>
+                            </tr>
+                        }
+                    }).collect_view()}</tbody>
+                </table>
+            }.into_any()
+        }}
+        {can_write.then(|| view! {
+            <form method="post" action=format!("{base}/keys") class="inline" aria-label="Create an ingestion key">
+                <label>"Key name " <input name="name" required maxlength="100" placeholder="e.g. usage forwarder"/></label>
+                " " <button type="submit">"Create key"</button>
+            </form>
+        })}
+    }
+}

@@ -1,0 +1,33 @@
+//! The stack page's usage section: what has arrived, and the upload form for usage files.
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What the stack page says about the usage received.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageStatus {
+    /// The latest usage hour seen (UTC), if any.
+    pub latest_usage_hour: Option<String>,
+    /// When usage last arrived (UTC), and how.
+    pub last_arrival: Option<String>,
+}
+
+/// Status and upload form (multipart; several files at once, each stored whole or refused whole).
+#[component]
+pub fn UsagePanel(status: UsageStatus, can_write: bool, action: String) -> impl IntoView {
+    view! {
+        <dl class="facts" data-testid="usage-state">
+            <dt>"Latest usage hour (UTC)"</dt><dd>{status.latest_usage_hour.unwrap_or_else(|| "none yet".into())}</dd>
+            <dt>"Last arrival (UTC)"</dt><dd>{status.last_arrival.unwrap_or_else(|| "never".into())}</dd>
+        </dl>
+        {can_write.then(|| view! {
+            <form method="post" action=action enctype="multipart/form-data" class="inline" aria-label="Upload usage files">
+                <label>
+                    "Usage files "
+                    <span class="hint">"Usage API JSON pages, or the CSV of AzureStack-Tools' Usagesummary script. Each file is stored whole or refused whole."</span>
+                    <input type="file" name="files" multiple required accept=".json,.csv,application/json,text/csv"/>
+                </label>
+                " " <button type="submit">"Upload"</button>
+            </form>
+        })}
+    }
+}

@@ -1,0 +1,503 @@
+//! Reading the CSV that AzureStack-Tools' `Usagesummary.ps1` writes (DOMAIN §6) into the same [`UsageRecord`]s as a
+//! usage API page, one data row at a time so an upload never holds the whole file.
+//!
+//! What the reader accepts, and why:
+//! - **Layout.** `Export-Csv -NoTypeInformation`: a header row, then one row per usage aggregate. Columns are found by
+//!   header name (trimmed, any case), so reordered or extra columns are fine. `UsageStartTime`, `UsageEndTime`,
+//!   `Quantity`, `MeterId`, `subscription` and `resourceUri` must be present; `location`, `tags` and `additionalInfo`
+//!   are read when present; the rest (`MeterName`, `subowner`, …) are derived by the script and ignored.
+//! - **Encoding.** UTF-8, with or without the BOM Windows PowerShell writes. A UTF-16 file (`-Encoding Unicode`) is
+//!   refused with a hint rather than read as garbage. A `#TYPE …` line (an export without `-NoTypeInformation`) is
+//!   skipped, which is safe because every exported field starts with a quote. If the header row has more `;` than
+//!   `,` the file is read with `;` between fields, as `Export-Csv -UseCulture` writes in de-DE or fr-FR.
+//! - **Dates.** PowerShell prints a `DateTime` in the exporting machine's culture, so these are read:
+//!   RFC 3339 / ISO 8601 with `Z` or an offset; ISO without an offset (`2017-09-06T00:00:00`, `2017-09-06 00:00:00`,
+//!   fractions allowed); en-US `9/6/2017 12:00:00 AM` (month first whenever AM/PM is present, 12-hour clock);
+//!   `6/9/2017 00:00:00` day first whenever there is no AM/PM (en-GB, fr-FR, …); de-DE `06.09.2017 00:00:00`; and
+//!   year-first `2017/09/06 0:00:00` (ja-JP, zh-CN), which cannot be misread. Seconds may be left out (a spreadsheet
+//!   re-save drops them). Any Unicode space separates the parts, since .NET on ICU puts U+202F before `AM`.
+//!   A value without an offset is UTC: the script passes on the usage API's UTC times untouched. Everything is
+//!   returned in UTC. A slash date with no AM/PM is never taken as month-first: en-US PowerShell always prints AM/PM.
+//! - **Quantity.** Exact decimal text as in a JSON page (scientific notation too); a single `,` and no `.` is a
+//!   decimal comma (de-DE prints `0,5`; .NET never groups thousands when printing a double). Negative is refused.
+//! - **Empty values.** IDs, dates and quantity must not be empty; `resourceUri` and `location` may be, as in a page.
+//!   `tags` and `additionalInfo` are PowerShell's rendering of an object (`@{a=b}`), not JSON, so a non-empty one is kept
+//!   as a JSON string and an empty one as `None`.
+//! - **Errors.** One item per data row: `index` is the 0-based data row, `line` the 1-based line where it starts,
+//!   `field` the header name as written in the file, and the message quotes the value. A column that is read must be
+//!   UTF-8; the others may hold anything.
+use std::io::{self, Chain, Cursor, Read};
+
+use csv::{ByteRecord, ReaderBuilder};
+use time::format_description::well_known::Rfc3339;
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+
+use super::parse::{decimal_quantity, guid, window, RecordError, UsageRecord};
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// How much is read looking for the header row before giving up on choosing a delimiter (a real header is ~200 bytes).
+const HEADER_SEARCH: usize = 64 * 1024;
+
+/// Named when a date cannot be read, so the user can see what to re-export as.
+const ACCEPTED: &str = "accepted: ISO 8601 (2017-09-06T00:00:00Z, 2017-09-06 00:00:00), en-US 9/6/2017 12:00:00 AM, \
+                        day-first 6/9/2017 00:00:00, de-DE 06.09.2017 00:00:00, year-first 2017/09/06 00:00:00; \
+                        times without an offset are UTC";
+
+/// Whether an upload is a usage API page rather than a CSV: its first non-space byte, after an optional UTF-8 BOM,
+/// is `{`. A CSV header starts with a quote or a letter.
+pub fn looks_like_json(first_bytes: &[u8]) -> bool {
+    let bytes = first_bytes.strip_prefix(BOM).unwrap_or(first_bytes);
+    bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+/// Reads a `Usagesummary.ps1` CSV row by row.
+pub struct UsageSummaryReader<R: Read> {
+    csv: csv::Reader<Chain<Cursor<Vec<u8>>, R>>,
+    columns: Columns,
+    row: ByteRecord,
+    index: usize,
+    done: bool,
+}
+
+impl<R: Read> UsageSummaryReader<R> {
+    /// Reads and checks the header; Err names the missing required columns (index None, line Some(1), field = column).
+    pub fn new(mut reader: R) -> Result<Self, RecordError> {
+        let file_error = |line: u64, field: &str, message: String| RecordError {
+            index: None,
+            line: Some(line),
+            field: field.into(),
+            message,
+        };
+        // The head is read by hand so the BOM and the delimiter are settled before the csv crate sees a byte; it is
+        // then put back in front of the rest of the stream.
+        let mut head = read_head(&mut reader).map_err(|e| file_error(1, "file", format!("could not be read: {e}")))?;
+        if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+            return Err(file_error(
+                1,
+                "file",
+                "is UTF-16; export it as UTF-8 (Export-Csv -Encoding UTF8) and upload it again".into(),
+            ));
+        }
+        if head.starts_with(BOM) {
+            head.drain(..BOM.len());
+        }
+        let delimiter = delimiter(&head);
+        let mut csv = ReaderBuilder::new()
+            .has_headers(false)
+            .delimiter(delimiter)
+            .comment(Some(b'#'))
+            .from_reader(Cursor::new(head).chain(reader));
+        let mut header = ByteRecord::new();
+        if let Err(e) = csv.read_byte_record(&mut header) {
+            return Err(file_error(1, "file", format!("the header row could not be read: {e}")));
+        }
+        let line = header.position().map_or(1, |p| p.line());
+        let columns = Columns::from_header(&header).map_err(|(field, message)| file_error(line, &field, message))?;
+        Ok(Self { csv, columns, row: ByteRecord::new(), index: 0, done: false })
+    }
+}
+
+impl<R: Read> Iterator for UsageSummaryReader<R> {
+    type Item = Result<UsageRecord, Vec<RecordError>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let index = self.index;
+        match self.csv.read_byte_record(&mut self.row) {
+            Ok(false) => {
+                self.done = true;
+                None
+            }
+            Ok(true) => {
+                self.index += 1;
+                Some(self.columns.record(&self.row, index))
+            }
+            Err(e) => {
+                if let csv::ErrorKind::UnequalLengths { pos, expected_len, len } = e.kind() {
+                    // The row was consumed, so the next one can still be read and reported on.
+                    self.index += 1;
+                    return Some(Err(vec![RecordError {
+                        index: Some(index),
+                        line: pos.as_ref().map(|p| p.line()),
+                        field: "row".into(),
+                        message: format!("has {len} fields; the header has {expected_len}"),
+                    }]));
+                }
+                // A failing stream may fail forever; one report is enough.
+                self.done = true;
+                Some(Err(vec![RecordError {
+                    index: None,
+                    line: Some(self.csv.position().line()),
+                    field: "file".into(),
+                    message: format!("could not be read: {e}"),
+                }]))
+            }
+        }
+    }
+}
+
+/// Reads until the header row (the first line that is neither blank nor a `#` comment) is complete, the stream ends,
+/// or [`HEADER_SEARCH`] bytes have been read.
+fn read_head(reader: &mut impl Read) -> io::Result<Vec<u8>> {
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 8192];
+    while head.len() < HEADER_SEARCH && header_line(&head, false).is_none() {
+        match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => head.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(head)
+}
+
+/// The header row within `head`; an unterminated last line counts only when `at_end`.
+fn header_line(head: &[u8], at_end: bool) -> Option<&[u8]> {
+    let head = head.strip_prefix(BOM).unwrap_or(head);
+    let mut lines = head.split(|&b| b == b'\n').peekable();
+    while let Some(line) = lines.next() {
+        let complete = lines.peek().is_some();
+        if !complete && !at_end {
+            return None;
+        }
+        let text = line.strip_suffix(b"\r").unwrap_or(line);
+        if !text.is_empty() && !text.starts_with(b"#") {
+            return Some(text);
+        }
+    }
+    None
+}
+
+/// Header names hold neither `,` nor `;`, so whichever separates more of them is the delimiter.
+fn delimiter(head: &[u8]) -> u8 {
+    let line = header_line(head, true).unwrap_or_default();
+    let count = |d: u8| line.iter().filter(|&&b| b == d).count();
+    if count(b';') > count(b',') {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// Where each column we read sits in a row, and every header name as written (errors quote it).
+struct Columns {
+    names: Vec<String>,
+    start: usize,
+    end: usize,
+    quantity: usize,
+    meter: usize,
+    subscription: usize,
+    resource_uri: usize,
+    location: Option<usize>,
+    tags: Option<usize>,
+    additional_info: Option<usize>,
+}
+
+const REQUIRED: [&str; 6] = ["UsageStartTime", "UsageEndTime", "Quantity", "MeterId", "subscription", "resourceUri"];
+const OPTIONAL: [&str; 3] = ["location", "tags", "additionalInfo"];
+
+impl Columns {
+    /// `Err((field, message))` for missing required columns or a read column given twice.
+    fn from_header(header: &ByteRecord) -> Result<Self, (String, String)> {
+        let names: Vec<String> = header.iter().map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
+        let find = |wanted: &str| -> Result<Option<usize>, (String, String)> {
+            let mut at = names.iter().enumerate().filter(|(_, n)| n.eq_ignore_ascii_case(wanted)).map(|(i, _)| i);
+            let first = at.next();
+            match (first, at.next()) {
+                // Two columns of one name leave no honest way to choose between them.
+                (Some(i), Some(_)) => Err((names[i].clone(), "appears twice in the header row".into())),
+                _ => Ok(first),
+            }
+        };
+        let mut required = [0; REQUIRED.len()];
+        let mut missing = Vec::new();
+        for (slot, name) in required.iter_mut().zip(REQUIRED) {
+            match find(name)? {
+                Some(i) => *slot = i,
+                None => missing.push(name),
+            }
+        }
+        if !missing.is_empty() {
+            return Err((
+                missing.join(", "),
+                format!(
+                    "missing required column(s) {}; a Usagesummary.ps1 export has {}",
+                    missing.join(", "),
+                    REQUIRED.join(", ")
+                ),
+            ));
+        }
+        let [location, tags, additional_info] = OPTIONAL;
+        let [start, end, quantity, meter, subscription, resource_uri] = required;
+        Ok(Self {
+            start,
+            end,
+            quantity,
+            meter,
+            subscription,
+            resource_uri,
+            location: find(location)?,
+            tags: find(tags)?,
+            additional_info: find(additional_info)?,
+            names,
+        })
+    }
+
+    fn record(&self, row: &ByteRecord, index: usize) -> Result<UsageRecord, Vec<RecordError>> {
+        let mut r = Row { columns: self, row, index, line: row.position().map(|p| p.line()), errors: Vec::new() };
+        let start = r.required(self.start, date_time);
+        let end = r.required(self.end, date_time);
+        if let (Some(s), Some(e)) = (start, end) {
+            if let Err(m) = window(s, e, &self.names[self.start]) {
+                r.fail(self.end, m);
+            }
+        }
+        let quantity = r.required(self.quantity, quantity);
+        let meter = r.required(self.meter, guid);
+        let subscription = r.required(self.subscription, guid);
+        let resource_uri = r.text(Some(self.resource_uri)).map(str::to_string);
+        let location = r.text(self.location).map(str::to_string);
+        let object = |t: &str| (!t.is_empty()).then(|| serde_json::Value::String(t.to_string()));
+        let tags = r.text(self.tags).map(object);
+        let additional_info = r.text(self.additional_info).map(object);
+        match (start, end, quantity, meter, subscription, resource_uri, location, tags, additional_info) {
+            (
+                Some(start),
+                Some(end),
+                Some(quantity),
+                Some(meter_id),
+                Some(local_subscription_id),
+                Some(resource_uri),
+                Some(location),
+                Some(tags),
+                Some(additional_info),
+            ) if r.errors.is_empty() => Ok(UsageRecord {
+                local_subscription_id,
+                meter_id,
+                start,
+                end,
+                quantity,
+                resource_uri,
+                location,
+                tags,
+                additional_info,
+            }),
+            _ => Err(r.errors),
+        }
+    }
+}
+
+/// One data row being read; collects every problem so the user fixes a row once.
+struct Row<'a> {
+    columns: &'a Columns,
+    row: &'a ByteRecord,
+    index: usize,
+    line: Option<u64>,
+    errors: Vec<RecordError>,
+}
+
+impl<'a> Row<'a> {
+    fn fail(&mut self, column: usize, message: String) {
+        self.errors.push(RecordError {
+            index: Some(self.index),
+            line: self.line,
+            field: self.columns.names[column].clone(),
+            message,
+        });
+    }
+
+    /// The trimmed text of a column; `Some("")` for an absent column, `None` (with an error) when it is not UTF-8.
+    fn text(&mut self, column: Option<usize>) -> Option<&'a str> {
+        let Some(column) = column else { return Some("") };
+        let row: &'a ByteRecord = self.row;
+        match std::str::from_utf8(row.get(column).unwrap_or_default()) {
+            Ok(text) => Some(text.trim()),
+            Err(_) => {
+                self.fail(column, "is not UTF-8 text; export the file with Export-Csv -Encoding UTF8".into());
+                None
+            }
+        }
+    }
+
+    fn required<T>(&mut self, column: usize, read: impl Fn(&str) -> Result<T, String>) -> Option<T> {
+        let text = self.text(Some(column))?;
+        let value = if text.is_empty() { Err("missing (empty)".into()) } else { read(text) };
+        value.map_err(|m| self.fail(column, m)).ok()
+    }
+}
+
+fn quantity(text: &str) -> Result<rust_decimal::Decimal, String> {
+    let decimal_comma = !text.contains('.') && text.matches(',').count() == 1;
+    let normal = if decimal_comma { text.replace(',', ".") } else { text.to_string() };
+    decimal_quantity(&normal, &format!("“{text}”"))
+}
+
+fn date_time(text: &str) -> Result<OffsetDateTime, String> {
+    read_date_time(text).ok_or_else(|| format!("“{text}” is not a date and time this reader knows; {ACCEPTED}"))
+}
+
+fn read_date_time(text: &str) -> Option<OffsetDateTime> {
+    if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
+        return t.checked_to_offset(UtcOffset::UTC);
+    }
+    let normal = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut s = Scan { s: normal.as_bytes(), i: 0 };
+    let (first, first_len) = s.number(1, 4)?;
+    let separator = s.byte()?;
+    let (year, month, day, clock, offset) = match (separator, first_len) {
+        (b'-', 4) => {
+            let month = s.number(1, 2)?.0;
+            s.expect(b'-')?;
+            let day = s.number(1, 2)?.0;
+            s.expect_any(b"Tt ")?;
+            let clock = s.clock()?;
+            (first, month, day, clock, s.offset()?)
+        }
+        (b'/', 4) => {
+            let (month, day, clock) = s.rest_of_date(b'/')?;
+            (first, month, day, clock, UtcOffset::UTC)
+        }
+        (b'/', 1..=2) => {
+            let second = s.number(1, 2)?.0;
+            s.expect(b'/')?;
+            let year = s.number(4, 4)?.0;
+            s.expect(b' ')?;
+            let mut clock = s.clock()?;
+            let (month, day) = match s.meridiem()? {
+                Some(pm) => {
+                    clock.0 = twelve_hour(clock.0, pm)?;
+                    (first, second)
+                }
+                None => (second, first),
+            };
+            (year, month, day, clock, UtcOffset::UTC)
+        }
+        (b'.', 1..=2) => {
+            let month = s.number(1, 2)?.0;
+            s.expect(b'.')?;
+            let year = s.number(4, 4)?.0;
+            s.expect(b' ')?;
+            (year, month, first, s.clock()?, UtcOffset::UTC)
+        }
+        _ => return None,
+    };
+    if s.i != s.s.len() {
+        return None;
+    }
+    let date = Date::from_calendar_date(
+        i32::try_from(year).ok()?,
+        Month::try_from(u8::try_from(month).ok()?).ok()?,
+        u8::try_from(day).ok()?,
+    )
+    .ok()?;
+    let (hour, minute, second, nano) = clock;
+    let time =
+        Time::from_hms_nano(u8::try_from(hour).ok()?, u8::try_from(minute).ok()?, u8::try_from(second).ok()?, nano)
+            .ok()?;
+    PrimitiveDateTime::new(date, time).assume_offset(offset).checked_to_offset(UtcOffset::UTC)
+}
+
+/// 12 AM is midnight and 12 PM noon; 0 or 13 with AM/PM is a mistake, not a 24-hour time.
+fn twelve_hour(hour: u32, pm: bool) -> Option<u32> {
+    (1..=12).contains(&hour).then_some(hour % 12 + if pm { 12 } else { 0 })
+}
+
+/// A cursor over the ASCII of a whitespace-normalised date.
+struct Scan<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+type Clock = (u32, u32, u32, u32);
+
+impl Scan<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let b = *self.s.get(self.i)?;
+        self.i += 1;
+        Some(b)
+    }
+
+    fn expect(&mut self, b: u8) -> Option<()> {
+        self.expect_any(&[b])
+    }
+
+    fn expect_any(&mut self, any: &[u8]) -> Option<()> {
+        let b = *self.s.get(self.i)?;
+        any.contains(&b).then(|| self.i += 1)
+    }
+
+    /// `min..=max` digits (max ≤ 9, so the value fits) and how many there were.
+    fn number(&mut self, min: usize, max: usize) -> Option<(u32, usize)> {
+        let from = self.i;
+        while self.i - from < max && self.s.get(self.i).is_some_and(u8::is_ascii_digit) {
+            self.i += 1;
+        }
+        let digits = &self.s[from..self.i];
+        (digits.len() >= min).then(|| (digits.iter().fold(0, |v, d| v * 10 + u32::from(d - b'0')), digits.len()))
+    }
+
+    /// `M<sep>d HH:mm[:ss]`, after a year-first date's first separator.
+    fn rest_of_date(&mut self, separator: u8) -> Option<(u32, u32, Clock)> {
+        let month = self.number(1, 2)?.0;
+        self.expect(separator)?;
+        let day = self.number(1, 2)?.0;
+        self.expect(b' ')?;
+        Some((month, day, self.clock()?))
+    }
+
+    /// `H:mm[:ss[.fraction]]`.
+    fn clock(&mut self) -> Option<Clock> {
+        let hour = self.number(1, 2)?.0;
+        self.expect(b':')?;
+        let minute = self.number(2, 2)?.0;
+        let (mut second, mut nano) = (0, 0);
+        if self.expect(b':').is_some() {
+            second = self.number(2, 2)?.0;
+            if self.expect(b'.').is_some() {
+                let (fraction, digits) = self.number(1, 9)?;
+                nano = fraction * 10u32.pow(9 - digits as u32);
+            }
+        }
+        Some((hour, minute, second, nano))
+    }
+
+    /// Nothing (UTC), `Z`, or `±HH[:MM]` / `±HHMM`.
+    fn offset(&mut self) -> Option<UtcOffset> {
+        let sign: i8 = match self.byte() {
+            None => return Some(UtcOffset::UTC),
+            Some(b'Z' | b'z') => return Some(UtcOffset::UTC),
+            Some(b'+') => 1,
+            Some(b'-') => -1,
+            Some(_) => return None,
+        };
+        let hours = self.number(2, 2)?.0;
+        let colon = self.expect(b':').is_some();
+        let minutes = if colon { self.number(2, 2)?.0 } else { self.number(0, 2).filter(|n| n.1 != 1)?.0 };
+        UtcOffset::from_hms(sign * i8::try_from(hours).ok()?, sign * i8::try_from(minutes).ok()?, 0).ok()
+    }
+
+    /// After the clock: nothing (`None`), or ` AM` / ` PM` in any case (`Some(is_pm)`).
+    fn meridiem(&mut self) -> Option<Option<bool>> {
+        if self.i == self.s.len() {
+            return Some(None);
+        }
+        self.expect(b' ')?;
+        let word = self.s.get(self.i..self.i + 2)?;
+        self.i += 2;
+        if word.eq_ignore_ascii_case(b"AM") {
+            Some(Some(false))
+        } else if word.eq_ignore_ascii_case(b"PM") {
+            Some(Some(true))
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "usagesummary_tests.rs"]
+mod tests;

@@ -1,0 +1,242 @@
+//! Uploading usage files (PRODUCT §5), shared by the stack page and `stackbill usage upload`: a usage API JSON page,
+//! or the CSV of AzureStack-Tools' Usagesummary script. Each file is stored whole in one transaction or refused
+//! whole with its bad rows named. A CSV is streamed: a reader thread parses it in chunks while this task stores the
+//! previous chunk, so memory stays flat however long the file.
+use std::io::Read;
+use std::path::Path;
+
+use serde_json::json;
+use sqlx::PgPool;
+use tokio::sync::mpsc;
+
+use app::audit::db::{record, Event};
+use app::audit::Actor;
+use app::registrations::db::StackRef;
+use app::usage::db::{store_page, PageSummary};
+use app::usage::parse::{parse_page, RecordError, UsageRecord};
+use app::usage::usagesummary::{looks_like_json, UsageSummaryReader};
+use app::AppError;
+
+/// Records per statement when storing a CSV.
+const CHUNK: usize = 5_000;
+/// Problems reported per file at most.
+const MAX_ERRORS: usize = 100;
+
+/// What one file did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileOutcome {
+    /// Records read.
+    pub records: u64,
+    /// New, changed and unchanged records (all zero when refused).
+    pub stored: PageSummary,
+    /// Records refused (the whole file is then refused).
+    pub refused: u64,
+    /// Why, by record or line and field (at most 100).
+    pub errors: Vec<RecordError>,
+}
+
+impl FileOutcome {
+    /// One line for people: "1,234 records: 1,200 new, 34 changed, 0 unchanged" or the refusal.
+    pub fn describe(&self, name: &str) -> String {
+        if self.refused > 0 || !self.errors.is_empty() {
+            let lines: Vec<String> = self.errors.iter().map(describe_error).collect();
+            format!(
+                "{name}: refused, nothing stored ({} of {} records bad):\n{}",
+                self.refused,
+                self.records,
+                lines.join("\n")
+            )
+        } else {
+            let s = self.stored;
+            format!("{name}: {} records: {} new, {} changed, {} unchanged", self.records, s.new, s.changed, s.unchanged)
+        }
+    }
+}
+
+fn describe_error(e: &RecordError) -> String {
+    match (e.line, e.index) {
+        (Some(line), _) => format!("  line {line}, {}: {}", e.field, e.message),
+        (None, Some(i)) => format!("  record {i}, {}: {}", e.field, e.message),
+        (None, None) => format!("  {}: {}", e.field, e.message),
+    }
+}
+
+/// A reader that reports how many bytes have gone through it.
+struct Counting<R, F> {
+    inner: R,
+    progress: F,
+}
+
+impl<R: Read, F: FnMut(u64)> Read for Counting<R, F> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.progress)(n as u64);
+        Ok(n)
+    }
+}
+
+enum Chunk {
+    Records(Vec<UsageRecord>),
+    Refused { rows: u64, errors: Vec<RecordError> },
+    Done { records: u64 },
+}
+
+/// Uploads one file for a stack; `progress` gets the bytes read as they are read.
+pub async fn upload_file(
+    pool: &PgPool,
+    actor: &Actor,
+    stack: &StackRef,
+    path: &Path,
+    name: &str,
+    progress: impl FnMut(u64) + Send + 'static,
+) -> Result<FileOutcome, AppError> {
+    let file = std::fs::File::open(path).map_err(|e| AppError::Validation(format!("{name}: cannot open: {e}")))?;
+    let mut reader = std::io::BufReader::with_capacity(256 * 1024, Counting { inner: file, progress });
+    let head = std::io::BufRead::fill_buf(&mut reader).map_err(|e| AppError::Validation(format!("{name}: {e}")))?;
+    let outcome = if looks_like_json(head) {
+        json_page(pool, stack, reader, name).await?
+    } else {
+        csv(pool, stack, reader).await?
+    };
+    if outcome.errors.is_empty() {
+        let mut tx = pool.begin().await?;
+        audit(&mut tx, actor, stack, name, &outcome).await?;
+        tx.commit().await?;
+    }
+    Ok(outcome)
+}
+
+async fn audit(
+    conn: &mut sqlx::PgConnection,
+    actor: &Actor,
+    stack: &StackRef,
+    name: &str,
+    o: &FileOutcome,
+) -> Result<(), AppError> {
+    let after = json!({ "file": name, "records": o.records, "new": o.stored.new, "changed": o.stored.changed,
+                        "unchanged": o.stored.unchanged });
+    let event = Event {
+        partner_id: Some(stack.partner_id),
+        action: "usage.upload",
+        entity_type: "stack",
+        entity_id: stack.cloud_id.to_string(),
+        before: None,
+        after: Some(after),
+    };
+    record(conn, actor, event).await
+}
+
+async fn json_page(pool: &PgPool, stack: &StackRef, reader: impl Read, name: &str) -> Result<FileOutcome, AppError> {
+    let mut text = String::new();
+    let limit = crate::ingest::MAX_BODY as u64;
+    reader
+        .take(limit + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| AppError::Validation(format!("{name}: not UTF-8 text: {e}")))?;
+    if text.len() as u64 > limit {
+        return Err(AppError::Validation(format!("{name}: a JSON page may be at most 16 MiB; split it into pages")));
+    }
+    match parse_page(text.trim_start_matches('\u{feff}')) {
+        Err(errors) => {
+            let refused = errors.iter().filter_map(|e| e.index).collect::<std::collections::BTreeSet<_>>().len();
+            Ok(FileOutcome { records: 0, stored: PageSummary::default(), refused: refused.max(1) as u64, errors })
+        }
+        Ok(records) => {
+            let count = records.len() as u64;
+            let mut tx = pool.begin().await?;
+            let stored = store_page(&mut tx, stack.partner_id, stack.stack_id, records).await?;
+            tx.commit().await?;
+            Ok(FileOutcome { records: count, stored, refused: 0, errors: vec![] })
+        }
+    }
+}
+
+async fn csv(pool: &PgPool, stack: &StackRef, reader: impl Read + Send + 'static) -> Result<FileOutcome, AppError> {
+    let (send, mut receive) = mpsc::channel::<Chunk>(2);
+    let parser = tokio::task::spawn_blocking(move || parse_csv(reader, &send));
+    let mut tx = pool.begin().await?;
+    let mut outcome = FileOutcome::default();
+    while let Some(chunk) = receive.recv().await {
+        match chunk {
+            // Once a row is bad the file is refused: stop writing, keep reading to report every bad row.
+            Chunk::Records(records) if outcome.errors.is_empty() => {
+                let s = store_page(&mut tx, stack.partner_id, stack.stack_id, records).await?;
+                outcome.stored.new += s.new;
+                outcome.stored.changed += s.changed;
+                outcome.stored.unchanged += s.unchanged;
+            }
+            Chunk::Records(_) => {}
+            Chunk::Refused { rows, mut errors } => {
+                outcome.refused += rows;
+                let room = MAX_ERRORS.saturating_sub(outcome.errors.len());
+                errors.truncate(room);
+                outcome.errors.append(&mut errors);
+            }
+            Chunk::Done { records } => outcome.records = records,
+        }
+    }
+    parser.await.map_err(|e| AppError::Validation(format!("the file could not be read: {e}")))?;
+    if outcome.errors.is_empty() {
+        tx.commit().await?;
+    } else {
+        outcome.stored = PageSummary::default();
+        tx.rollback().await?;
+    }
+    Ok(outcome)
+}
+
+fn parse_csv(reader: impl Read, send: &mpsc::Sender<Chunk>) {
+    let rows = match UsageSummaryReader::new(reader) {
+        Ok(rows) => rows,
+        Err(e) => {
+            let _ = send.blocking_send(Chunk::Refused { rows: 1, errors: vec![e] });
+            return;
+        }
+    };
+    let (mut batch, mut count) = (Vec::with_capacity(CHUNK), 0u64);
+    for row in rows {
+        count += 1;
+        match row {
+            Ok(r) => batch.push(r),
+            Err(errors) => {
+                if send.blocking_send(Chunk::Refused { rows: 1, errors }).is_err() {
+                    return;
+                }
+            }
+        }
+        if batch.len() == CHUNK && send.blocking_send(Chunk::Records(std::mem::take(&mut batch))).is_err() {
+            return;
+        }
+    }
+    if !batch.is_empty() {
+        let _ = send.blocking_send(Chunk::Records(batch));
+    }
+    let _ = send.blocking_send(Chunk::Done { records: count });
+}
+
+/// A temporary file for an upload, removed when dropped.
+pub struct Spool(std::path::PathBuf);
+
+impl Spool {
+    /// A new, unique path in the system's temporary directory.
+    pub fn new() -> Self {
+        Self(std::env::temp_dir().join(format!("stackbill-upload-{}", uuid::Uuid::new_v4())))
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Default for Spool {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
