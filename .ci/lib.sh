@@ -23,7 +23,9 @@ pg_bin() {
 # Starts a throwaway PostgreSQL cluster (fsync off: test data only) and exports DATABASE_URL.
 # The cluster and its directory are removed by stop_throwaway_postgres.
 start_throwaway_postgres() {
-  local bin port
+  local bin port durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  # `durable`: PostgreSQL's default durability, for benchmarks that compare commit-heavy work with one big COPY.
+  if [ "${1:-}" = durable ]; then durability=""; fi
   bin="$(pg_bin)"
   PG_TMP="$(mktemp -d /tmp/stackbill-pg.XXXXXX)"
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
@@ -31,7 +33,7 @@ start_throwaway_postgres() {
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$PG_TMP"; run=(runuser -u postgres --); fi
   (cd / && "${run[@]}" "$bin/initdb" -D "$PG_TMP/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null)
   (cd / && "${run[@]}" "$bin/pg_ctl" start -D "$PG_TMP/data" -w -l "$PG_TMP/server.log" \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_TMP -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null)
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_TMP $durability -c max_connections=200" >/dev/null)
   PG_RUN=("${run[@]}"); PG_BIN_DIR="$bin"
   export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
   log "throwaway PostgreSQL on port $port ($PG_TMP)"

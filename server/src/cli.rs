@@ -142,6 +142,12 @@ async fn serve(settings: Settings, db: &Database) -> anyhow::Result<()> {
     let public_url = settings.public_url.clone();
     let listener = Application::bind(addr).await?;
     let app = Application::build(listener, settings, options, db.pool.clone())?;
+    // Never follow redirects: one could carry a collector's bearer token to another host.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(120))
+        .build()?;
+    tokio::spawn(crate::collector::run::run_forever(db.pool.clone(), http, Default::default()));
     println!("Stackbill is running at {public_url} (listening on {addr}); Ctrl-C stops it.");
     app.run_until(shutdown_signal()).await
 }

@@ -53,7 +53,7 @@ pub fn looks_like_json(first_bytes: &[u8]) -> bool {
 
 /// Reads a `Usagesummary.ps1` CSV row by row.
 pub struct UsageSummaryReader<R: Read> {
-    csv: csv::Reader<Chain<Cursor<Vec<u8>>, R>>,
+    csv: csv::Reader<Newlines<Chain<Cursor<Vec<u8>>, R>>>,
     columns: Columns,
     row: ByteRecord,
     index: usize,
@@ -61,7 +61,8 @@ pub struct UsageSummaryReader<R: Read> {
 }
 
 impl<R: Read> UsageSummaryReader<R> {
-    /// Reads and checks the header; Err names the missing required columns (index None, line Some(1), field = column).
+    /// Reads and checks the header; Err names the missing required columns (index None, line = the header's, which is 1
+    /// unless a `#TYPE` line comes first, field = the columns), a read column given twice, or an unreadable file.
     pub fn new(mut reader: R) -> Result<Self, RecordError> {
         let file_error = |line: u64, field: &str, message: String| RecordError {
             index: None,
@@ -87,12 +88,12 @@ impl<R: Read> UsageSummaryReader<R> {
             .has_headers(false)
             .delimiter(delimiter)
             .comment(Some(b'#'))
-            .from_reader(Cursor::new(head).chain(reader));
+            .from_reader(Newlines::new(Cursor::new(head).chain(reader)));
         let mut header = ByteRecord::new();
         if let Err(e) = csv.read_byte_record(&mut header) {
             return Err(file_error(1, "file", format!("the header row could not be read: {e}")));
         }
-        let line = header.position().map_or(1, |p| p.line());
+        let line = start_line(&csv, &header);
         let columns = Columns::from_header(&header).map_err(|(field, message)| file_error(line, &field, message))?;
         Ok(Self { csv, columns, row: ByteRecord::new(), index: 0, done: false })
     }
@@ -113,15 +114,15 @@ impl<R: Read> Iterator for UsageSummaryReader<R> {
             }
             Ok(true) => {
                 self.index += 1;
-                Some(self.columns.record(&self.row, index))
+                Some(self.columns.record(&self.row, index, start_line(&self.csv, &self.row)))
             }
             Err(e) => {
-                if let csv::ErrorKind::UnequalLengths { pos, expected_len, len } = e.kind() {
+                if let csv::ErrorKind::UnequalLengths { expected_len, len, .. } = e.kind() {
                     // The row was consumed, so the next one can still be read and reported on.
                     self.index += 1;
                     return Some(Err(vec![RecordError {
                         index: Some(index),
-                        line: pos.as_ref().map(|p| p.line()),
+                        line: Some(start_line(&self.csv, &self.row)),
                         field: "row".into(),
                         message: format!("has {len} fields; the header has {expected_len}"),
                     }]));
@@ -136,6 +137,61 @@ impl<R: Read> Iterator for UsageSummaryReader<R> {
                 }]))
             }
         }
+    }
+}
+
+/// The line a record just read starts on. The csv crate's own record positions are wrong whenever it skipped
+/// something first (the LF of a CRLF, a blank or `#` line), but its count of newlines consumed is right; behind
+/// [`Newlines`] every record ends in exactly one, so counting back over it and over those inside quoted fields works.
+fn start_line<R: Read>(csv: &csv::Reader<R>, record: &ByteRecord) -> u64 {
+    let inside = record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+    csv.position().line().saturating_sub(1 + inside).max(1)
+}
+
+/// Turns CRLF and lone CR into LF and ends the last line with one, so every record ends in exactly one `\n`.
+struct Newlines<R> {
+    inner: R,
+    /// The last byte was a CR, already given out as LF, so an LF right after it is dropped.
+    after_cr: bool,
+    last: Option<u8>,
+    ended: bool,
+}
+
+impl<R> Newlines<R> {
+    fn new(inner: R) -> Self {
+        Self { inner, after_cr: false, last: None, ended: false }
+    }
+}
+
+impl<R: Read> Read for Newlines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while !self.ended && !buf.is_empty() {
+            let n = self.inner.read(buf)?;
+            if n == 0 {
+                self.ended = true;
+                if self.last.is_some_and(|b| b != b'\n') {
+                    buf[0] = b'\n';
+                    return Ok(1);
+                }
+                break;
+            }
+            // Rewritten in place: no byte is ever added, so the output never overtakes the input.
+            let mut out = 0;
+            for i in 0..n {
+                let b = buf[i];
+                if std::mem::take(&mut self.after_cr) && b == b'\n' {
+                    continue;
+                }
+                self.after_cr = b == b'\r';
+                buf[out] = if self.after_cr { b'\n' } else { b };
+                out += 1;
+            }
+            if out > 0 {
+                self.last = Some(buf[out - 1]);
+                return Ok(out);
+            }
+        }
+        Ok(0)
     }
 }
 
@@ -247,8 +303,8 @@ impl Columns {
         })
     }
 
-    fn record(&self, row: &ByteRecord, index: usize) -> Result<UsageRecord, Vec<RecordError>> {
-        let mut r = Row { columns: self, row, index, line: row.position().map(|p| p.line()), errors: Vec::new() };
+    fn record(&self, row: &ByteRecord, index: usize, line: u64) -> Result<UsageRecord, Vec<RecordError>> {
+        let mut r = Row { columns: self, row, index, line: Some(line), errors: Vec::new() };
         let start = r.required(self.start, date_time);
         let end = r.required(self.end, date_time);
         if let (Some(s), Some(e)) = (start, end) {

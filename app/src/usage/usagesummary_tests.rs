@@ -123,7 +123,8 @@ fn impossible_or_unknown_dates_are_refused_with_the_accepted_formats() {
         "9/6/17 12:00:00 AM",
         "06.09.2017 06:30:15 PM",
         "2017-09-06",
-        "2017-09-06T00:00:00+25:00",
+        "2017-09-06T00:00:00+2:00",
+        "2017-09-06T00:00:00+020",
         "2017-09-06T00:00:00 trailing",
         "Wednesday, September 6, 2017 12:00:00 AM",
     ] {
@@ -210,6 +211,23 @@ fn a_byte_order_mark_and_a_type_line_are_skipped() {
     let bad = format!("{}\r\n", row("soon", "2017-09-07T00:00:00Z", "1", METER, SUB));
     let e = errors(&format!("#TYPE System.Management.Automation.PSCustomObject\r\n{HEADER}\r\n{bad}"));
     assert_eq!((e[0].index, e[0].line, e[0].field.as_str()), (Some(0), Some(3), "UsageStartTime"));
+}
+
+#[test]
+fn line_numbers_count_every_line_whatever_the_line_endings() {
+    let good = row("2017-09-06T00:00:00Z", "2017-09-07T00:00:00Z", "1", METER, SUB);
+    let bad = row("soon", "2017-09-07T00:00:00Z", "1", METER, SUB);
+    for nl in ["\r\n", "\n", "\r"] {
+        let multi_line = good.replace("onmicrosoft.com\",\"\"", &format!("onmicrosoft.com\",\"@{{a=b;{nl}c=d}}\""));
+        // Blank line 3; the row on lines 5–6 holds a newline in its tags; no newline at the end.
+        let text = format!("{HEADER}{nl}{good}{nl}{nl}{bad}{nl}{multi_line}{nl}{bad}");
+        let rows = read(&text);
+        let found: Vec<(usize, Option<usize>, Option<u64>)> =
+            rows.iter().enumerate().filter_map(|(i, r)| r.as_ref().err().map(|e| (i, e[0].index, e[0].line))).collect();
+        assert_eq!(found, [(1, Some(1), Some(4)), (3, Some(3), Some(7))], "{nl:?}");
+        let tags = rows[2].as_ref().unwrap().tags.clone();
+        assert_eq!(tags, Some(serde_json::Value::String("@{a=b;\nc=d}".into())), "{nl:?}");
+    }
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Integration tests: one binary (STYLE L12), each test on a fresh database from `#[sqlx::test]`.
 mod auth;
 mod cli;
+mod collector;
 mod collector_client;
 mod database;
 mod demo;
@@ -16,4 +17,5 @@ mod registrations;
 mod rules_http;
 mod security;
 mod stack_pages;
+mod stack_usage_pages;
 mod standin_usage_api;

@@ -188,12 +188,31 @@ async fn record(State(s): State<Shared>, request: Request, next: Next) -> Respon
     next.run(request).await
 }
 
-fn arm_error(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+/// An answer in ARM's error shape, `{"error":{"code","message"}}`.
+struct ArmError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    retry_after_seconds: Option<u64>,
+}
+
+fn arm_error(status: StatusCode, code: &'static str, message: impl Into<String>) -> ArmError {
+    ArmError { status, code, message: message.into(), retry_after_seconds: None }
+}
+
+impl IntoResponse for ArmError {
+    fn into_response(self) -> Response {
+        let body = Json(json!({ "error": { "code": self.code, "message": self.message } }));
+        let mut response = (self.status, body).into_response();
+        if let Some(seconds) = self.retry_after_seconds {
+            response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
+    }
 }
 
 /// Refuses what the real endpoint would refuse before reading any data; `Err` is the answer to send.
-fn admit(s: &Shared, provider: Uuid, headers: &HeaderMap, query: &HashMap<String, String>) -> Result<Config, Response> {
+fn admit(s: &Shared, provider: Uuid, headers: &HeaderMap, query: &HashMap<String, String>) -> Result<Config, ArmError> {
     let mut config = s.config.lock().unwrap();
     let bearer = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     if bearer != Some(format!("Bearer {}", config.token).as_str()) {
@@ -208,14 +227,14 @@ fn admit(s: &Shared, provider: Uuid, headers: &HeaderMap, query: &HashMap<String
     if config.unavailable_first > 0 {
         config.unavailable_first -= 1;
         let busy = arm_error(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "The service is busy.");
-        return Err(([(header::RETRY_AFTER, config.retry_after_seconds.to_string())], busy).into_response());
+        return Err(ArmError { retry_after_seconds: Some(config.retry_after_seconds), ..busy });
     }
     Ok(config.clone())
 }
 
-fn reported_time(query: &HashMap<String, String>, name: &str) -> Result<OffsetDateTime, Response> {
+fn reported_time(query: &HashMap<String, String>, name: &str) -> Result<OffsetDateTime, ArmError> {
     let value = query.get(name).map(String::as_str).unwrap_or_default();
-    let invalid = || arm_error(StatusCode::BAD_REQUEST, "InvalidProperty", &format!("{name} '{value}' is invalid."));
+    let invalid = || arm_error(StatusCode::BAD_REQUEST, "InvalidProperty", format!("{name} '{value}' is invalid."));
     let time = OffsetDateTime::parse(value, &Rfc3339).map_err(|_| invalid())?;
     if time.minute() != 0 || time.second() != 0 || time.nanosecond() != 0 {
         return Err(invalid());
@@ -232,18 +251,20 @@ async fn usage(
 ) -> Response {
     let config = match admit(&s, provider, &headers, &query) {
         Ok(config) => config,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     let (start, end) = match (reported_time(&query, "reportedStartTime"), reported_time(&query, "reportedEndTime")) {
         (Ok(start), Ok(end)) => (start, end),
-        (Err(refusal), _) | (_, Err(refusal)) => return refusal,
+        (Err(refusal), _) | (_, Err(refusal)) => return refusal.into_response(),
     };
     if end > OffsetDateTime::now_utc() {
-        return arm_error(StatusCode::BAD_REQUEST, "RequestEndTimeIsInFuture", "ReportedEndTime is in the future.");
+        return arm_error(StatusCode::BAD_REQUEST, "RequestEndTimeIsInFuture", "ReportedEndTime is in the future.")
+            .into_response();
     }
     let granularity = query.get("aggregationGranularity").map(|g| g.to_ascii_lowercase());
     if !matches!(granularity.as_deref(), None | Some("daily" | "hourly")) {
-        return arm_error(StatusCode::BAD_REQUEST, "InvalidAggregationGranularity", "Use Daily or Hourly.");
+        return arm_error(StatusCode::BAD_REQUEST, "InvalidAggregationGranularity", "Use Daily or Hourly.")
+            .into_response();
     }
     let items: Vec<Value> = config
         .records
@@ -283,7 +304,7 @@ async fn subscriptions(
 ) -> Response {
     match admit(&s, provider, &headers, &query) {
         Ok(config) => page(&s, &config, &uri, &query, config.subscriptions.clone()),
-        Err(refusal) => refusal,
+        Err(refusal) => refusal.into_response(),
     }
 }
 
@@ -294,7 +315,10 @@ fn page(s: &Shared, config: &Config, uri: &Uri, query: &HashMap<String, String>,
     let offset = match token.map(|t| t.strip_prefix("offset-").and_then(|n| n.parse::<usize>().ok())) {
         None => 0,
         Some(Some(offset)) => offset,
-        Some(None) => return arm_error(StatusCode::BAD_REQUEST, "InvalidProperty", "continuationToken is invalid."),
+        Some(None) => {
+            return arm_error(StatusCode::BAD_REQUEST, "InvalidProperty", "continuationToken is invalid.")
+                .into_response()
+        }
     };
     let end = (offset + config.page_size).min(items.len());
     let mut body = json!({ "value": items.get(offset..end).unwrap_or_default() });

@@ -1,0 +1,216 @@
+//! Ingest benchmark (issue 4, PRODUCT §7): loads N usage records through the HTTP ingest API of an in-process
+//! server, then the same records by raw `COPY` into a table of the same shape and indexes in the same PostgreSQL,
+//! and prints both rates and their ratio. Run it with `bash .ci/bench-ingest` (release build, throwaway cluster) or
+//! `DATABASE_URL=… cargo run --release -p server --example ingest_bench -- [records] [concurrency]`.
+use std::time::Instant;
+
+use leptos::config::LeptosOptions;
+use secrecy::SecretString;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection};
+use url::Url;
+use uuid::Uuid;
+
+use app::audit::Actor;
+use app::auth::Scope;
+use app::partners::NewPartner;
+use server::config::{DatabaseSettings, OidcSettings, SessionSettings, Settings};
+use server::startup::Application;
+
+/// Records per page, as the usage API pages them.
+const PAGE: usize = 1_000;
+
+struct Record {
+    sub: Uuid,
+    meter: Uuid,
+    start: String,
+    end: String,
+    uri: String,
+    quantity: String,
+}
+
+fn records(n: usize) -> Vec<Record> {
+    let meters = [
+        "fab6eb84-500b-4a09-a8ca-7358f8bbaea5",
+        "9cd92d4c-bafd-4492-b278-bedc2de8232a",
+        "b4438d5d-453b-4ee1-b42a-dc72e377f1e4",
+    ];
+    let subs: Vec<Uuid> = (0..50).map(|_| Uuid::new_v4()).collect();
+    (0..n)
+        .map(|i| {
+            let (hour, vm) = (i / 600, i % 600);
+            let sub = subs[vm % subs.len()];
+            let day = time::Date::from_calendar_date(2026, time::Month::January, 1).unwrap()
+                + time::Duration::hours(hour as i64);
+            let start = day.midnight().assume_utc() + time::Duration::hours(hour as i64 % 24);
+            let fmt = time::format_description::well_known::Rfc3339;
+            Record {
+                sub,
+                meter: Uuid::parse_str(meters[vm % 3]).unwrap(),
+                start: start.format(&fmt).unwrap(),
+                end: (start + time::Duration::HOUR).format(&fmt).unwrap(),
+                uri: format!(
+                    "/subscriptions/{sub}/resourceGroups/rg{}/providers/Microsoft.Compute/virtualMachines/vm{vm}",
+                    vm % 7
+                ),
+                quantity: format!("{}.{:04}", 1 + vm % 8, i % 10_000),
+            }
+        })
+        .collect()
+}
+
+fn page_json(rs: &[Record]) -> String {
+    let items: Vec<String> = rs
+        .iter()
+        .map(|r| {
+            let instance = serde_json::json!({"Microsoft.Resources": {"resourceUri": r.uri, "location": "local", "tags": null, "additionalInfo": null}}).to_string();
+            format!(
+                r#"{{"id":"/subscriptions/{s}/providers/Microsoft.Commerce.Admin/UsageAggregate/{s}-{m}","name":"{s}-{m}","type":"Microsoft.Commerce.Admin/UsageAggregate","properties":{{"subscriptionId":"{s}","usageStartTime":"{}","usageEndTime":"{}","instanceData":{},"quantity":{},"meterId":"{m}"}}}}"#,
+                r.start,
+                r.end,
+                serde_json::Value::String(instance),
+                r.quantity,
+                s = r.sub,
+                m = r.meter,
+            )
+        })
+        .collect();
+    format!("{{\"value\":[{}]}}", items.join(","))
+}
+
+fn copy_text(rs: &[Record], partner: Uuid, stack: Uuid) -> Vec<u8> {
+    let mut out = String::with_capacity(rs.len() * 260);
+    for r in rs {
+        out.push_str(&format!(
+            "{partner}\t{stack}\t{}\t{}\t{}\t{}\t{}\t{}\tlocal\n",
+            r.sub, r.meter, r.start, r.end, r.uri, r.quantity
+        ));
+    }
+    out.into_bytes()
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let n: usize = args.get(1).map(|a| a.parse()).transpose()?.unwrap_or(200_000);
+    let concurrency: usize = args.get(2).map(|a| a.parse()).transpose()?.unwrap_or(server::ingest::PER_STACK_IN_FLIGHT);
+    let base_url =
+        std::env::var("DATABASE_URL").map_err(|_| anyhow::anyhow!("set DATABASE_URL (bash .ci/bench-ingest does)"))?;
+    let db = format!("stackbill_bench_{}", Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect(&base_url).await?;
+    sqlx::query(&format!("create database {db}")).execute(&mut admin).await?;
+    let url = format!("{}/{db}", &base_url[..base_url.rfind('/').unwrap()]);
+    let pool = PgPoolOptions::new().max_connections(16).connect(&url).await?;
+    app::db::MIGRATOR.run(&pool).await?;
+
+    // A partner, a stack and a key, through the domain code.
+    let (partner, cloud) = (Uuid::new_v4(), Uuid::new_v4());
+    let new = NewPartner::parse("Bench", &partner.to_string(), "1", &Uuid::new_v4().to_string(), "USD")?;
+    let mut tx = pool.begin().await?;
+    app::partners::db::add_partner(&mut tx, &Actor::command_line(), &new).await?;
+    sqlx::query("insert into stacks (partner_id, name, cloud_id) values ($1, 'bench', $2)")
+        .bind(partner)
+        .bind(cloud)
+        .execute(&mut *tx)
+        .await?;
+    let stack = app::registrations::db::stack_by_cloud_id(&mut tx, Scope::All, cloud).await?;
+    let key = app::keys::db::create_key(&mut tx, &Actor::command_line(), &stack, "bench").await?;
+    tx.commit().await?;
+
+    let all = records(n);
+    let pages: Vec<String> = all.chunks(PAGE).map(page_json).collect();
+    let bytes: usize = pages.iter().map(String::len).sum();
+
+    // Where the time goes, part 1: parsing alone, on one core.
+    let t = Instant::now();
+    for p in &pages {
+        app::usage::parse::parse_page(p).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    }
+    let parse = t.elapsed();
+
+    let listener = Application::bind("127.0.0.1:0".parse()?).await?;
+    let base = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
+    let settings = Settings {
+        database: DatabaseSettings { url: None, data_dir: "unused".into() },
+        oidc: Some(OidcSettings {
+            issuer: Url::parse("http://127.0.0.1:9/unused")?,
+            client_id: "unused".into(),
+            client_secret: SecretString::from("unused"),
+            partner_claim: "tid".into(),
+            roles_claim: "roles".into(),
+            scopes: vec!["openid".into()],
+        }),
+        session: SessionSettings { cookie_secure: false, idle_minutes: 60 },
+        public_url: Url::parse(&base)?,
+    };
+    let app = Application::build(
+        listener,
+        settings,
+        LeptosOptions::builder().output_name("stackbill").build(),
+        pool.clone(),
+    )?;
+    tokio::spawn(app.run_until(std::future::pending()));
+    let client = reqwest::Client::new();
+    let endpoint = format!("{base}/api/v1/stacks/{cloud}/usage");
+
+    let t = Instant::now();
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(pages.into_iter()));
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (queue, client, endpoint, key) = (queue.clone(), client.clone(), endpoint.clone(), key.clone());
+            tokio::spawn(async move {
+                loop {
+                    let next = queue.lock().unwrap().next();
+                    let Some(body) = next else { return Ok::<_, anyhow::Error>(()) };
+                    let res = client
+                        .post(&endpoint)
+                        .bearer_auth(&key)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await?;
+                    anyhow::ensure!(res.status().is_success(), "ingest answered {}", res.status());
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await??;
+    }
+    let api = t.elapsed();
+    let stored: i64 = sqlx::query_scalar("select count(*) from usage_records").fetch_one(&pool).await?;
+    anyhow::ensure!(stored as usize == n, "stored {stored} of {n}");
+
+    // The same records by raw COPY into a table with the same columns, keys and indexes.
+    sqlx::query("create table usage_copy (like usage_records including all)").execute(&pool).await?;
+    let data = copy_text(&all, partner, stack.stack_id);
+    let mut conn = pool.acquire().await?;
+    let t = Instant::now();
+    let mut copy = conn
+        .copy_in_raw(
+            "copy usage_copy (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end,
+                              resource_uri, quantity, location) from stdin",
+        )
+        .await?;
+    for chunk in data.chunks(1 << 20) {
+        copy.send(chunk).await?;
+    }
+    copy.finish().await?;
+    let raw = t.elapsed();
+
+    let rate = |d: std::time::Duration| n as f64 / d.as_secs_f64();
+    println!(
+        "records: {n} in {} pages of {PAGE} ({:.1} MiB of JSON), {concurrency} concurrent requests",
+        n.div_ceil(PAGE),
+        bytes as f64 / 1048576.0
+    );
+    println!("parse only (1 core): {:>10.0} records/s", rate(parse));
+    println!("HTTP ingest API:     {:>10.0} records/s ({:.2} s)", rate(api), api.as_secs_f64());
+    println!("raw COPY:            {:>10.0} records/s ({:.2} s)", rate(raw), raw.as_secs_f64());
+    println!("API / COPY:          {:>10.0} %", 100.0 * raw.as_secs_f64() / api.as_secs_f64());
+
+    drop(conn);
+    pool.close().await;
+    sqlx::query(&format!("drop database {db}")).execute(&mut admin).await?;
+    Ok(())
+}

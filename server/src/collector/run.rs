@@ -1,0 +1,258 @@
+//! Running collectors: a scheduler claims due collectors (so two servers never run the same one at once), and each
+//! run reads the stack's subscriptions, then its usage reported since the watermark minus an overlap (usage that is
+//! reported late still falls into a window read again), storing each page whole in its own transaction. Only a
+//! complete run moves the watermark; a failed one is retried later from the same place, which is safe because
+//! storing is idempotent.
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde_json::json;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use url::Url;
+use uuid::Uuid;
+
+use app::audit::db::{record, Event};
+use app::audit::Actor;
+use app::usage::db::PageSummary;
+use app::AppError;
+
+use super::client::{Credentials, RetryPolicy, UsageApi};
+
+/// How collectors are run.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    /// How often the scheduler looks for due collectors.
+    pub tick: Duration,
+    /// Time between successful runs of one collector.
+    pub every: Duration,
+    /// Time before a failed run is tried again.
+    pub retry_after: Duration,
+    /// How far before the watermark each run reads again (late reports).
+    pub overlap: Duration,
+    /// Back-off for busy answers within a run.
+    pub retry: RetryPolicy,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Self {
+            tick: Duration::from_secs(60),
+            every: Duration::from_secs(3600),
+            retry_after: Duration::from_secs(15 * 60),
+            overlap: Duration::from_secs(3 * 3600),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// What one run stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    /// Usage pages read.
+    pub pages: u64,
+    /// Usage records: new, changed and unchanged.
+    pub usage: PageSummary,
+    /// Local subscriptions read.
+    pub subscriptions: u64,
+}
+
+impl RunSummary {
+    fn text(&self) -> String {
+        format!(
+            "({} pages: {} new, {} changed, {} unchanged records; {} subscriptions)",
+            self.pages, self.usage.new, self.usage.changed, self.usage.unchanged, self.subscriptions
+        )
+    }
+}
+
+/// Runs due collectors every `schedule.tick`, for as long as the server runs.
+pub async fn run_forever(pool: PgPool, http: reqwest::Client, schedule: Schedule) {
+    let mut tick = tokio::time::interval(schedule.tick);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match claim_due(&pool, schedule).await {
+            Ok(due) => {
+                for stack in due {
+                    if let Err(e) = collect_once(&pool, &http, stack, OffsetDateTime::now_utc(), schedule).await {
+                        tracing::warn!(%stack, error = %e, "collector run failed");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not look for due collectors"),
+        }
+    }
+}
+
+/// Claims the due collectors for this server: their next run moves past the time one run can take, so another
+/// server's scheduler skips them (`skip locked` keeps two schedulers from waiting on each other).
+pub async fn claim_due(pool: &PgPool, schedule: Schedule) -> Result<Vec<Uuid>, AppError> {
+    Ok(sqlx::query_scalar(
+        "update collectors set next_run_at = now() + make_interval(secs => $1), last_run_at = now()
+         where stack_id in (select stack_id from collectors where enabled and next_run_at <= now()
+                            order by next_run_at limit 20 for update skip locked)
+         returning stack_id",
+    )
+    .bind(schedule.retry_after.as_secs_f64())
+    .fetch_all(pool)
+    .await?)
+}
+
+struct Target {
+    partner_id: Uuid,
+    cloud_id: Uuid,
+    api: UsageApi,
+    watermark: OffsetDateTime,
+}
+
+async fn target(pool: &PgPool, http: &reqwest::Client, stack: Uuid, retry: RetryPolicy) -> Result<Target, String> {
+    type Row = (
+        Uuid,
+        Uuid,
+        Option<String>,
+        Uuid,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        OffsetDateTime,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "select s.partner_id, s.cloud_id, s.admin_endpoint, c.provider_subscription_id, c.auth_kind, c.bearer_token,
+                c.token_url, c.client_id, c.client_secret, c.scope, c.watermark
+         from collectors c join stacks s on s.stack_id = c.stack_id where c.stack_id = $1",
+    )
+    .bind(stack)
+    .fetch_optional(pool)
+    .await
+    .map_err(|e| e.to_string())?;
+    let (partner_id, cloud_id, endpoint, sub, kind, token, token_url, client_id, secret, scope, watermark) =
+        row.ok_or("the collector was removed")?;
+    let endpoint = Url::parse(&endpoint.unwrap_or_default()).map_err(|e| format!("the endpoint is not a URL: {e}"))?;
+    let credentials = match (kind.as_str(), token, token_url, client_id, secret, scope) {
+        ("bearer", Some(t), ..) => Credentials::Bearer(SecretString::from(t)),
+        ("client_credentials", _, Some(u), Some(id), Some(secret), Some(scope)) => Credentials::ClientCredentials {
+            token_url: Url::parse(&u).map_err(|e| format!("the token endpoint is not a URL: {e}"))?,
+            client_id: id,
+            client_secret: SecretString::from(secret),
+            scope,
+        },
+        _ => return Err("the collector's credentials are incomplete".into()),
+    };
+    Ok(Target { partner_id, cloud_id, api: UsageApi::new(http.clone(), endpoint, sub, credentials, retry), watermark })
+}
+
+fn floor_hour(t: OffsetDateTime) -> OffsetDateTime {
+    t.replace_minute(0).and_then(|t| t.replace_second(0)).and_then(|t| t.replace_nanosecond(0)).unwrap_or(t)
+}
+
+/// Runs one collector now and records the outcome on it (shown on the stack page).
+pub async fn collect_once(
+    pool: &PgPool,
+    http: &reqwest::Client,
+    stack: Uuid,
+    now: OffsetDateTime,
+    schedule: Schedule,
+) -> Result<RunSummary, String> {
+    let result = match target(pool, http, stack, schedule.retry).await {
+        Ok(t) => run(pool, stack, &t, now, schedule).await.map(|s| (t, s)),
+        Err(e) => Err(e),
+    };
+    let outcome = match &result {
+        Ok((t, summary)) => {
+            let to = floor_hour(now);
+            let text = summary.text();
+            let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+            sqlx::query(
+                "update collectors set watermark = greatest(watermark, $2), last_success_at = now(),
+                        last_summary = $3, next_run_at = now() + make_interval(secs => $4)
+                 where stack_id = $1",
+            )
+            .bind(stack)
+            .bind(to)
+            .bind(json!({ "text": text, "pages": summary.pages, "new": summary.usage.new,
+                          "changed": summary.usage.changed, "unchanged": summary.usage.unchanged }))
+            .bind(schedule.every.as_secs_f64())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| e.to_string())?;
+            let event = Event {
+                partner_id: Some(t.partner_id),
+                action: "usage.collect",
+                entity_type: "stack",
+                entity_id: t.cloud_id.to_string(),
+                before: None,
+                after: Some(json!({ "reported_to": to.to_string(), "pages": summary.pages, "new": summary.usage.new,
+                                    "changed": summary.usage.changed, "unchanged": summary.usage.unchanged })),
+            };
+            record(&mut tx, &Actor { user_id: None, label: "collector".into() }, event)
+                .await
+                .map_err(|e| e.to_string())?;
+            tx.commit().await.map_err(|e| e.to_string())?;
+            Ok(*summary)
+        }
+        Err(message) => {
+            sqlx::query(
+                "update collectors set last_error = $2, last_error_at = now(), next_run_at = now() + make_interval(secs => $3)
+                 where stack_id = $1",
+            )
+            .bind(stack)
+            .bind(message)
+            .bind(schedule.retry_after.as_secs_f64())
+            .execute(pool)
+            .await
+            .map_err(|e| e.to_string())?;
+            Err(message.clone())
+        }
+    };
+    outcome
+}
+
+async fn run(
+    pool: &PgPool,
+    stack: Uuid,
+    t: &Target,
+    now: OffsetDateTime,
+    schedule: Schedule,
+) -> Result<RunSummary, String> {
+    let mut summary = RunSummary::default();
+    let mut subs = t.api.subscriptions();
+    while let Some(body) = subs.next().await.map_err(|e| e.to_string())? {
+        let list = app::local_subscriptions::parse::parse_list(&body).map_err(|e| refused("subscription list", &e))?;
+        summary.subscriptions += list.len() as u64;
+        let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+        app::local_subscriptions::db::store_list(&mut tx, t.partner_id, stack, list)
+            .await
+            .map_err(|e| e.to_string())?;
+        tx.commit().await.map_err(|e| e.to_string())?;
+    }
+    let to = floor_hour(now);
+    let from = floor_hour(t.watermark - schedule.overlap).min(to - time::Duration::HOUR);
+    let mut pages = t.api.usage(from, to);
+    while let Some(body) = pages.next().await.map_err(|e| e.to_string())? {
+        let records = app::usage::parse::parse_page(&body).map_err(|e| refused("usage page", &e))?;
+        let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+        let s = app::usage::db::store_page(&mut tx, t.partner_id, stack, records).await.map_err(|e| e.to_string())?;
+        tx.commit().await.map_err(|e| e.to_string())?;
+        summary.pages += 1;
+        summary.usage.new += s.new;
+        summary.usage.changed += s.changed;
+        summary.usage.unchanged += s.unchanged;
+    }
+    Ok(summary)
+}
+
+fn refused(what: &str, errors: &[app::usage::parse::RecordError]) -> String {
+    let first = errors.first().map(|e| match e.index {
+        Some(i) => format!("record {i}, {}: {}", e.field, e.message),
+        None => format!("{}: {}", e.field, e.message),
+    });
+    format!(
+        "the stack sent a {what} Stackbill refuses ({} problems; first: {})",
+        errors.len(),
+        first.unwrap_or_default()
+    )
+}

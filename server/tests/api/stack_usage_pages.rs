@@ -1,0 +1,170 @@
+//! The stack page's usage side over HTTP: ingestion keys, uploads and the collector form, with tries to reach
+//! another partner's stack.
+use reqwest::multipart::{Form, Part};
+use reqwest::StatusCode;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::helpers::{seed_partner, spawn_app, TestApp};
+use crate::ingest::{page, record, send};
+
+struct Setup {
+    app: TestApp,
+    cloud: Uuid,
+    contoso_tenant: Uuid,
+    fabrikam_tenant: Uuid,
+}
+
+async fn setup(pool: PgPool) -> Setup {
+    let (_, contoso_tenant) = seed_partner(&pool, "Contoso", "ams-01").await;
+    let (_, fabrikam_tenant) = seed_partner(&pool, "Fabrikam", "sea-01").await;
+    let cloud = sqlx::query_scalar("select cloud_id from stacks where name = 'ams-01'").fetch_one(&pool).await.unwrap();
+    Setup { app: spawn_app(pool).await, cloud, contoso_tenant, fabrikam_tenant }
+}
+
+impl Setup {
+    async fn post(&self, path: &str, form: &[(&str, String)]) -> reqwest::Response {
+        self.app.client.post(self.app.url(path)).header("origin", &self.app.base).form(form).send().await.unwrap()
+    }
+    async fn page(&self) -> String {
+        self.app.page(&format!("/stacks/{}", self.cloud)).await
+    }
+    async fn upload(&self, files: &[(&str, String)]) -> reqwest::Response {
+        let mut form = Form::new();
+        for (name, body) in files {
+            form = form.part("files", Part::text(body.clone()).file_name(name.to_string()));
+        }
+        let path = format!("/stacks/{}/usage/upload", self.cloud);
+        self.app.client.post(self.app.url(&path)).header("origin", &self.app.base).multipart(form).send().await.unwrap()
+    }
+    async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.app.pool).await.unwrap()
+    }
+}
+
+fn shown_key(html: &str) -> Option<String> {
+    let at = html.find("sbk_")?;
+    let key: String = html[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    (key.len() > 40).then_some(key)
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn a_key_is_shown_once_works_and_stops_working_when_revoked(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+
+    let created = s.post(&format!("/stacks/{}/keys", s.cloud), &[("name", "forwarder".into())]).await;
+    let first = s.page().await;
+    let second = s.page().await;
+    let key = shown_key(&first).expect("the new key is on the page");
+    let works = send(&s.app, s.cloud, &key, page(&[record(Uuid::new_v4(), 0, "1")])).await;
+    let key_id: Uuid = sqlx::query_scalar("select key_id from ingestion_keys").fetch_one(&s.app.pool).await.unwrap();
+    let revoked = s.post(&format!("/stacks/{}/keys/revoke", s.cloud), &[("key_id", key_id.to_string())]).await;
+    let after = send(&s.app, s.cloud, &key, page(&[record(Uuid::new_v4(), 1, "1")])).await;
+
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    assert!(first.contains("forwarder") && first.contains(&key[..12]), "listed by name and prefix");
+    assert_eq!(shown_key(&second), None, "the secret is shown only once");
+    assert_eq!(works.0, StatusCode::OK);
+    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    assert!(s.page().await.contains("revoked"));
+    assert_eq!(after.0, StatusCode::UNAUTHORIZED);
+    let actions: Vec<String> = sqlx::query_scalar(
+        "select action from audit_events where action like 'key.%' or action like 'usage.%' order by id",
+    )
+    .fetch_all(&s.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(actions, ["key.create", "usage.ingest", "key.revoke"]);
+    let secret_in_log =
+        s.count(&format!("select count(*) from audit_events where after::text like '%{}%'", &key[13..])).await;
+    assert_eq!(secret_in_log, 0);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn readers_and_other_partners_cannot_create_or_revoke_keys(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+    s.post(&format!("/stacks/{}/keys", s.cloud), &[("name", "mine".into())]).await;
+    let key_id: Uuid = sqlx::query_scalar("select key_id from ingestion_keys").fetch_one(&s.app.pool).await.unwrap();
+    let sea: Uuid =
+        sqlx::query_scalar("select cloud_id from stacks where name = 'sea-01'").fetch_one(&s.app.pool).await.unwrap();
+
+    s.app.sign_in("farah", Some(s.fabrikam_tenant), &["Partner.Admin"]).await;
+    let by_url = s.post(&format!("/stacks/{}/keys", s.cloud), &[("name", "theirs".into())]).await;
+    let revoke_by_url = s.post(&format!("/stacks/{}/keys/revoke", s.cloud), &[("key_id", key_id.to_string())]).await;
+    let revoke_by_field = s.post(&format!("/stacks/{sea}/keys/revoke"), &[("key_id", key_id.to_string())]).await;
+    s.app.sign_in("reza", Some(s.contoso_tenant), &["Partner.Reader"]).await;
+    let reader = s.post(&format!("/stacks/{}/keys", s.cloud), &[("name", "reader".into())]).await;
+    let reader_page = s.page().await;
+
+    assert_eq!(by_url.status(), StatusCode::NOT_FOUND);
+    assert_eq!(revoke_by_url.status(), StatusCode::NOT_FOUND);
+    assert_eq!(revoke_by_field.status(), StatusCode::SEE_OTHER, "refused on their own stack's page");
+    assert_eq!(reader.status(), StatusCode::FORBIDDEN);
+    assert!(!reader_page.contains("Create key"), "readers get no key form");
+    assert_eq!(s.count("select count(*) from ingestion_keys").await, 1);
+    assert_eq!(s.count("select count(*) from ingestion_keys where revoked_at is not null").await, 0);
+}
+
+const CSV_HEADER: &str = "\"UsageStartTime\",\"UsageEndTime\",\"MeterName\",\"Quantity\",\"resourceType\",\"location\",\"resourceGroup\",\"resourceName\",\"subowner\",\"tags\",\"MeterId\",\"additionalInfo\",\"subscription\",\"resourceUri\"";
+
+fn csv_row(sub: Uuid, hour: u32, qty: &str) -> String {
+    format!(
+        "\"9/6/2017 {h}:00:00 AM\",\"9/6/2017 {h2}:00:00 AM\",\"Base VM Size Hours\",\"{qty}\",\"virtualMachines\",\"local\",\"rg1\",\"vm1\",\"a@contoso.com\",\"\",\"FAB6EB84-500B-4A09-A8CA-7358F8BBAEA5\",\"\",\"{sub}\",\"/subscriptions/{sub}/resourceGroups/rg1/providers/Microsoft.Compute/virtualMachines/vm1\"",
+        h = hour,
+        h2 = hour + 1
+    )
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn uploads_store_each_file_whole_or_refuse_it_with_the_bad_rows_named(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+    let sub = Uuid::new_v4();
+    let json_page = page(&[record(sub, 0, "1"), record(sub, 1, "2")]);
+    let good_csv =
+        [CSV_HEADER.to_string(), csv_row(sub, 1, "2"), csv_row(sub, 2, "0.25"), csv_row(sub, 1, "2")].join("\r\n");
+    let bad_csv = [CSV_HEADER.to_string(), csv_row(sub, 3, "1"), csv_row(sub, 4, "lots")].join("\r\n");
+
+    let res = s.upload(&[("page.json", json_page), ("summary.csv", good_csv), ("bad.csv", bad_csv)]).await;
+    let html = s.page().await;
+
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(html.contains("page.json: 2 records: 2 new, 0 changed, 0 unchanged"), "{html}");
+    assert!(html.contains("summary.csv: 3 records: 2 new, 0 changed, 0 unchanged"), "{html}");
+    assert!(html.contains("bad.csv: refused, nothing stored"), "{html}");
+    assert!(html.contains("line 3, Quantity"), "the bad row is named by line and column: {html}");
+    assert_eq!(s.count("select count(*) from usage_records").await, 4);
+    assert_eq!(s.count("select count(*) from audit_events where action = 'usage.upload'").await, 2);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_collector_form_saves_settings_without_echoing_secrets_and_names_missing_fields(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+    let path = format!("/stacks/{}/collector", s.cloud);
+    let provider = Uuid::new_v4().to_string();
+    let form = |token: &str| {
+        vec![
+            ("endpoint", "https://adminmanagement.local.azurestack.external/".to_string()),
+            ("provider_subscription", provider.clone()),
+            ("auth_kind", "bearer".into()),
+            ("bearer_token", token.into()),
+            ("enabled", "on".into()),
+        ]
+    };
+
+    s.post(&path, &form("")).await;
+    let missing = s.page().await;
+    s.post(&path, &form("s3cret-token-value")).await;
+    let saved = s.page().await;
+    s.post(&path, &form("")).await;
+
+    assert!(missing.contains("Give the bearer token."), "the missing field is named");
+    assert!(saved.contains("https://adminmanagement.local.azurestack.external") && saved.contains("on, hourly"));
+    assert!(!saved.contains("s3cret-token-value"), "the token is never shown");
+    let token: String = sqlx::query_scalar("select bearer_token from collectors").fetch_one(&s.app.pool).await.unwrap();
+    assert_eq!(token, "s3cret-token-value", "an empty token field keeps the stored one");
+    assert_eq!(s.count("select count(*) from audit_events where after::text like '%s3cret%'").await, 0);
+}
