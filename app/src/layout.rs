@@ -20,6 +20,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             <nav aria-label="Main">
                 <a href="/">"Stacks"</a>
                 <a href="/customers">"Customers"</a>
+                <a href="/bills">"Bills"</a>
                 <a href="/audit">"Audit log"</a>
                 <a href="/operator">"Operator"</a>
             </nav>

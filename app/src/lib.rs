@@ -3,6 +3,8 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bills;
+pub mod charges;
 pub mod collector;
 pub mod customers;
 #[cfg(feature = "ssr")]
@@ -17,6 +19,7 @@ pub mod layout;
 pub mod local_subscriptions;
 pub mod operator;
 pub mod partners;
+pub mod pricing;
 pub mod registrations;
 pub mod shell;
 pub mod stacks;

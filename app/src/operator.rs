@@ -15,8 +15,46 @@ pub struct OperatorData {
     pub partners: Vec<PartnerSummary>,
     /// Directory entries matching the search (at most 100).
     pub directory: Vec<CustomerSub>,
+    /// Price list entries, newest first per meter.
+    pub prices: Vec<PriceEntry>,
+    /// The meter map.
+    pub meter_map: Vec<MeterMapEntry>,
     /// The last form's outcome.
     pub flash: Option<Flash>,
+}
+
+/// A price list entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct PriceEntry {
+    /// Commerce meter.
+    pub commerce_meter_id: uuid::Uuid,
+    /// Name.
+    pub meter_name: String,
+    /// Unit.
+    pub unit: String,
+    /// Price, as text (exact).
+    pub unit_price: String,
+    /// Currency.
+    pub currency: String,
+    /// From (UTC day).
+    pub effective_from: String,
+    /// To (UTC day), if superseded.
+    pub effective_to: Option<String>,
+}
+
+/// A meter map entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct MeterMapEntry {
+    /// Local meter.
+    pub local_meter_id: uuid::Uuid,
+    /// Its name in the catalogue, if known.
+    pub local_name: Option<String>,
+    /// Commerce meter.
+    pub commerce_meter_id: uuid::Uuid,
+    /// Factor, as text (exact).
+    pub factor: String,
 }
 
 /// Partners and directory entries; operators only.
@@ -37,8 +75,22 @@ pub async fn load_operator(search: String) -> Result<OperatorData, AppError> {
     .bind(search.trim())
     .fetch_all(&pool)
     .await?;
+    let prices = sqlx::query_as(
+        "select commerce_meter_id, meter_name, unit, unit_price::text, currency::text,
+                to_char(effective_from at time zone 'UTC', 'YYYY-MM-DD') as effective_from,
+                to_char(effective_to at time zone 'UTC', 'YYYY-MM-DD') as effective_to
+         from price_list_entries order by meter_name, currency, effective_from desc limit 500",
+    )
+    .fetch_all(&pool)
+    .await?;
+    let meter_map = sqlx::query_as(
+        "select m.local_meter_id, l.name as local_name, m.commerce_meter_id, m.factor::text
+         from meter_map m left join local_meters l on l.meter_id = m.local_meter_id order by l.name nulls last",
+    )
+    .fetch_all(&pool)
+    .await?;
     let flash = crate::auth::session::AuthSession::from_request().await?.take("flash").await?;
-    Ok(OperatorData { partners, directory, flash })
+    Ok(OperatorData { partners, directory, prices, meter_map, flash })
 }
 
 /// `/operator?q=…`
@@ -82,6 +134,33 @@ fn Operator(data: OperatorData, search: String) -> impl IntoView {
                 " " <button type="submit">"Search"</button>
             </form>
             <DirectoryTable rows=data.directory/>
+        </section>
+        <section class="card" aria-label="Prices and meter map">
+            <h2>"Price list and meter map"</h2>
+            <p>"Usage is charged as commerce meters: each local meter maps to one, times a factor; a local meter without one is informational. Prices apply from their effective date (UTC) until a later one. Imports are all or nothing and re-rate open periods."</p>
+            <form method="post" action="/operator/prices/import" enctype="multipart/form-data" class="inline" aria-label="Import a price list">
+                <label>"Price list (CSV; Azure Stack rows are kept) " <input type="file" name="file" accept=".csv,text/csv" required/></label>
+                " " <button type="submit">"Import prices"</button>
+            </form>
+            <form method="post" action="/operator/meters/import" enctype="multipart/form-data" class="inline" aria-label="Import the meter map">
+                <label>"Meter map (CSV: Local Meter ID, Commerce Meter ID, Factor) " <input type="file" name="file" accept=".csv,text/csv" required/></label>
+                " " <button type="submit">"Import meter map"</button>
+            </form>
+            <table class="data" aria-label="Price list">
+                <thead><tr><th scope="col">"Commerce meter"</th><th scope="col">"Unit"</th><th scope="col" class="num">"Unit price"</th><th scope="col">"From (UTC)"</th><th scope="col">"To (UTC)"</th></tr></thead>
+                <tbody>{data.prices.into_iter().map(|p| view! {
+                    <tr><td>{p.meter_name}<br/><span class="mono">{p.commerce_meter_id.to_string()}</span></td><td>{p.unit}</td>
+                        <td class="num">{format!("{} {}", p.unit_price, p.currency)}</td><td>{p.effective_from}</td>
+                        <td>{p.effective_to.unwrap_or_else(|| "in force".into())}</td></tr>
+                }).collect_view()}</tbody>
+            </table>
+            <table class="data" aria-label="Meter map">
+                <thead><tr><th scope="col">"Local meter"</th><th scope="col">"Commerce meter"</th><th scope="col" class="num">"Factor"</th></tr></thead>
+                <tbody>{data.meter_map.into_iter().map(|m| view! {
+                    <tr><td>{m.local_name.unwrap_or_else(|| "unknown meter".into())}<br/><span class="mono">{m.local_meter_id.to_string()}</span></td>
+                        <td class="mono">{m.commerce_meter_id.to_string()}</td><td class="num">{m.factor}</td></tr>
+                }).collect_view()}</tbody>
+            </table>
         </section>
         <section class="card">
             <h2>"Partners"</h2>

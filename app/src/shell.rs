@@ -5,6 +5,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::audit::page::AuditPageView;
+use crate::bills::page::{BillPage, BillsPage};
 use crate::customers::CustomersPage;
 use crate::home::{HomePage, NoAccessPage, NotFoundPage};
 use crate::layout::Layout;
@@ -46,6 +47,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=AuditPageView ssr=SsrMode::Async/>
                     <Route path=path!("/customers") view=CustomersPage ssr=SsrMode::Async/>
                     <Route path=path!("/operator") view=OperatorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/bills") view=BillsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/bills/:period/:subscription") view=BillPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

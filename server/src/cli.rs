@@ -53,6 +53,15 @@ enum Command {
     /// Upload a stack's local subscriptions.
     #[command(subcommand)]
     Subscriptions(crate::cli_usage::SubscriptionsCommand),
+    /// Import the meter map.
+    #[command(subcommand)]
+    Meters(crate::cli_billing::MetersCommand),
+    /// Import price lists.
+    #[command(subcommand)]
+    Prices(crate::cli_billing::PricesCommand),
+    /// Export bills.
+    #[command(subcommand)]
+    Bills(crate::cli_billing::BillsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +122,9 @@ impl Cli {
             Command::Keys(c) => c.run(&db.pool).await,
             Command::Usage(c) => c.run(&db.pool).await,
             Command::Subscriptions(c) => c.run(&db.pool).await,
+            Command::Meters(c) => c.run(&db.pool).await,
+            Command::Prices(c) => c.run(&db.pool).await,
+            Command::Bills(c) => c.run(&db.pool).await,
         };
         // Stop the private cluster (if this process started it) whether or not the command succeeded.
         db.close().await?;

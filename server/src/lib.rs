@@ -1,6 +1,9 @@
 //! The Stackbill server: configuration, database, sign-in, routing and the command line.
 pub mod auth_routes;
+pub mod bills_export;
+pub mod bills_routes;
 pub mod cli;
+mod cli_billing;
 mod cli_registry;
 mod cli_usage;
 pub mod collector;
@@ -12,6 +15,7 @@ pub mod ingest;
 pub mod oidc;
 pub mod operator_forms;
 pub mod pg;
+pub mod pricing_forms;
 pub mod security;
 pub mod stack_forms;
 pub mod startup;

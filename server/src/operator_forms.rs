@@ -16,7 +16,7 @@ use crate::forms::{error_page, signed_in};
 use crate::state::AppState;
 
 /// The signed-in operator, or the error response.
-async fn operator(state: &AppState, session: &AuthSession) -> Result<Actor, Response> {
+pub(crate) async fn operator(state: &AppState, session: &AuthSession) -> Result<Actor, Response> {
     let user = signed_in(state, session).await?;
     match user.scope() {
         Ok(Scope::All) => Ok(Actor::user(user.user_id, user.display_name)),
@@ -24,7 +24,7 @@ async fn operator(state: &AppState, session: &AuthSession) -> Result<Actor, Resp
     }
 }
 
-async fn back(session: &AuthSession, ok: bool, message: String) -> Response {
+pub(crate) async fn back(session: &AuthSession, ok: bool, message: String) -> Response {
     if let Err(e) = session.put("flash", Flash { ok, form: "operator".into(), message, field: None }).await {
         return error_page(&e);
     }

@@ -17,6 +17,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 use app::shell::{shell, App};
 
 use crate::auth_routes;
+use crate::bills_routes;
 use crate::config::Settings;
 use crate::forms;
 use crate::ingest;
@@ -107,6 +108,13 @@ pub fn router(state: AppState) -> Router {
         .route("/operator/directory/import", post(operator_forms::import_directory))
         .route("/operator/directory/status", post(operator_forms::set_status))
         .route("/operator/partners", post(operator_forms::add_partner))
+        .route("/operator/prices/import", post(crate::pricing_forms::import_prices))
+        .route("/operator/meters/import", post(crate::pricing_forms::import_meter_map))
+        .route("/bills/markup", post(bills_routes::default_markup))
+        .route("/bills/{period}/{subscription}/markup", post(bills_routes::customer_markup))
+        .route("/bills/{period}/{subscription}/{action}", post(bills_routes::change_status))
+        .route("/exports/bills/{period}", get(bills_routes::export_period))
+        .route("/exports/bills/{period}/{subscription}", get(bills_routes::export_bill))
         .route("/stacks/{cloud_id}/registration", post(forms::registration))
         .route("/stacks/{cloud_id}/rename", post(forms::rename))
         .route("/stacks/{cloud_id}/mappings", post(forms::add_mapping))

@@ -55,6 +55,10 @@ pub async fn store_list(
     .await?;
     let new = returned.iter().filter(|inserted| **inserted).count() as u64;
     let changed = returned.len() as u64 - new;
+    if new + changed > 0 {
+        // A subscription's owner decides where its usage goes: usage that arrived before the list is routed again.
+        crate::charges::db::rerate_stack_open(conn, stack).await?;
+    }
     Ok(ListSummary { new, changed, unchanged: total - new - changed })
 }
 

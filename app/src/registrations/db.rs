@@ -139,6 +139,7 @@ pub async fn set_registration(
         .bind(default_subscription)
         .execute(&mut *conn)
         .await?;
+        crate::charges::db::rerate_stack(conn, stack.stack_id, OffsetDateTime::now_utc()).await?;
     }
     let event = Event {
         partner_id: Some(stack.partner_id),
@@ -283,6 +284,7 @@ pub async fn map_tenant(
         }
     }
     inserted?;
+    crate::charges::db::rerate_stack(conn, stack.stack_id, at).await?;
     let event = Event {
         partner_id: Some(stack.partner_id),
         action: if current.is_some() { "mapping.replace" } else { "mapping.add" },
@@ -310,6 +312,7 @@ pub async fn unmap_tenant(
         return Err(AppError::Validation(format!("tenant {tenant} has no subscription on this stack to remove")));
     };
     close(conn, id, began, at).await?;
+    crate::charges::db::rerate_stack(conn, stack.stack_id, at).await?;
     let event = Event {
         partner_id: Some(stack.partner_id),
         action: "mapping.remove",

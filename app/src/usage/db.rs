@@ -1,5 +1,6 @@
 //! Storing a usage page: one transaction, so a page is stored whole or not at all. The dedupe key is the table's
-//! primary key; a resend with another quantity replaces it and the old value goes to `usage_record_history`.
+//! primary key; a resend with another quantity replaces it and the old value goes to `usage_record_history`
+//! (written by the table's update trigger).
 use std::collections::HashMap;
 
 use rust_decimal::Decimal;
@@ -48,22 +49,12 @@ pub async fn store_page(
     let tags: Vec<Option<serde_json::Value>> = rows.iter().map(|r| r.tags.clone()).collect();
     let infos: Vec<Option<serde_json::Value>> = rows.iter().map(|r| r.additional_info.clone()).collect();
     let returned: Vec<bool> = sqlx::query_scalar(
-        "with incoming as (
-           select * from unnest($3::uuid[], $4::uuid[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::numeric[],
-                                $9::text[], $10::jsonb[], $11::jsonb[]) as t(sub, meter, s, e, uri, q, loc, tags, info)
-         ), history as (
-           insert into usage_record_history (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end,
-                                             resource_uri, old_quantity, new_quantity)
-           select r.partner_id, r.stack_id, r.local_subscription_id, r.meter_id, r.usage_start, r.usage_end, r.resource_uri,
-                  r.quantity, i.q
-           from incoming i join usage_records r
-             on r.partner_id = $1 and r.stack_id = $2 and r.local_subscription_id = i.sub and r.meter_id = i.meter
-            and r.usage_start = i.s and r.usage_end = i.e and r.resource_uri = i.uri
-           where r.quantity <> i.q
-         )
-         insert into usage_records (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end, resource_uri,
+        // Corrections are written to `usage_record_history`, and charges updated, by the table's triggers
+        // (migration `create_charges`): they see each row's old and new quantity exactly, even under concurrency.
+        "insert into usage_records (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end, resource_uri,
                                     quantity, location, tags, additional_info)
-         select $1, $2, sub, meter, s, e, uri, q, loc, tags, info from incoming
+         select $1, $2, * from unnest($3::uuid[], $4::uuid[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::numeric[],
+                                      $9::text[], $10::jsonb[], $11::jsonb[])
          on conflict (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end, resource_uri)
          do update set quantity = excluded.quantity, location = excluded.location, tags = excluded.tags,
                        additional_info = excluded.additional_info, ingested_at = now()

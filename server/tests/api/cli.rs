@@ -70,3 +70,48 @@ async fn a_bad_directory_file_is_refused_by_line_and_column(pool: PgPool) {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("line 2, OfferType") && stderr(&out).contains("Sponsored"), "{}", stderr(&out));
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn usage_and_subscription_files_upload_from_the_command_line_with_refusals_named(pool: PgPool) {
+    seed_partner(&pool, "Contoso", "ams-01").await;
+    let cloud: Uuid = sqlx::query_scalar("select cloud_id from stacks").fetch_one(&pool).await.unwrap();
+    let (sub, tenant) = (Uuid::new_v4(), Uuid::new_v4());
+    let dir = std::env::temp_dir().join(format!("stackbill-cli-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (good, bad, subs) = (dir.join("good.json"), dir.join("bad.json"), dir.join("subs.json"));
+    std::fs::write(
+        &good,
+        crate::ingest::page(&[crate::ingest::record(sub, 0, "1"), crate::ingest::record(sub, 1, "2")]),
+    )
+    .unwrap();
+    std::fs::write(
+        &bad,
+        crate::ingest::page(&[crate::ingest::record(sub, 2, "1"), crate::ingest::record(sub, 3, "-1")]),
+    )
+    .unwrap();
+    let list = serde_json::json!({"value": [{"subscriptionId": sub, "tenantId": tenant, "displayName": "Prod"}]});
+    std::fs::write(&subs, list.to_string()).unwrap();
+    let c = cloud.to_string();
+
+    let usage = stackbill(&pool, &["usage", "upload", "--stack", &c, good.to_str().unwrap(), bad.to_str().unwrap()]);
+    let subscriptions = stackbill(&pool, &["subscriptions", "upload", "--stack", &c, subs.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let stdout = String::from_utf8_lossy(&usage.stdout);
+    assert!(!usage.status.success(), "a refused file makes the command fail");
+    assert!(stdout.contains("good.json: 2 records: 2 new, 0 changed, 0 unchanged"), "{stdout}");
+    assert!(stderr(&usage).contains("record 1, properties.quantity"), "{}", stderr(&usage));
+    assert!(subscriptions.status.success(), "{}", stderr(&subscriptions));
+    let stored: i64 = sqlx::query_scalar("select count(*) from usage_records").fetch_one(&pool).await.unwrap();
+    assert_eq!(stored, 2);
+    let owner: Uuid =
+        sqlx::query_scalar("select owner_tenant_id from local_subscriptions").fetch_one(&pool).await.unwrap();
+    assert_eq!(owner, tenant);
+    let actors: Vec<String> = sqlx::query_scalar(
+        "select actor_label from audit_events where action in ('usage.upload', 'subscriptions.sync')",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(actors, ["command line", "command line"]);
+}

@@ -1,5 +1,6 @@
 //! Integration tests: one binary (STYLE L12), each test on a fresh database from `#[sqlx::test]`.
 mod auth;
+mod bills;
 mod cli;
 mod collector;
 mod collector_client;

@@ -1,0 +1,317 @@
+//! The bills pages: `/bills` (a period's bills per customer, with totals) and `/bills/:period/:subscription` (one
+//! bill: lines, totals, fell-through tenants, draft / finalise, CSV, print view). Forms are plain posts.
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Bill, BillLine, BillSummary};
+use crate::stacks::detail::Flash;
+use crate::AppError;
+
+/// The bills list's data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillsView {
+    /// `YYYY-MM`.
+    pub period: String,
+    /// The partner shown.
+    pub partner_id: Uuid,
+    /// Its name.
+    pub partner_name: String,
+    /// Partners to choose from (operators only).
+    pub partners: Vec<(Uuid, String)>,
+    /// Currency.
+    pub currency: String,
+    /// The partner's default markup in percent.
+    pub default_markup: Decimal,
+    /// One row per bill.
+    pub bills: Vec<BillSummary>,
+    /// Whether the viewer may change things.
+    pub can_write: bool,
+    /// The last form's outcome.
+    pub flash: Option<Flash>,
+}
+
+/// One bill's page data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillView {
+    /// The bill.
+    pub bill: Bill,
+    /// Whether the viewer may change it.
+    pub can_write: bool,
+    /// The last form's outcome.
+    pub flash: Option<Flash>,
+}
+
+/// The bills of a period (default: this month) for the caller's partner (operators: `partner`, default the first).
+#[server]
+pub async fn load_bills(period: Option<String>, partner: Option<String>) -> Result<BillsView, AppError> {
+    use super::db::{bills, summary, Period};
+    let user = crate::auth::api::ssr::require_user().await?;
+    let scope = user.scope()?;
+    let pool = crate::db::pool()?;
+    let period = match period.filter(|p| !p.trim().is_empty()) {
+        Some(p) => Period::parse(&p)?,
+        None => Period::of(time::OffsetDateTime::now_utc()),
+    };
+    let partners: Vec<(Uuid, String)> =
+        sqlx::query_as("select partner_id, name from partners where $1::uuid is null or partner_id = $1 order by name")
+            .bind(scope.partner_filter())
+            .fetch_all(&pool)
+            .await?;
+    let wanted = partner.and_then(|p| Uuid::parse_str(p.trim()).ok());
+    let (partner_id, partner_name) =
+        partners.iter().find(|p| Some(p.0) == wanted).or(partners.first()).cloned().ok_or(AppError::NotFound)?;
+    let (currency, default_markup): (String, Decimal) =
+        sqlx::query_as("select currency::text, markup_percent from partners where partner_id = $1")
+            .bind(partner_id)
+            .fetch_one(&pool)
+            .await?;
+    let mut conn = pool.acquire().await?;
+    let list = bills(&mut conn, partner_id, period).await?;
+    let flash = crate::auth::session::AuthSession::from_request().await?.take::<Flash>("flash").await?;
+    Ok(BillsView {
+        period: period.to_string(),
+        partner_id,
+        partner_name,
+        partners: if scope.partner_filter().is_none() { partners } else { vec![] },
+        currency,
+        default_markup: default_markup.normalize(),
+        bills: list.iter().map(summary).collect(),
+        can_write: user.can_write() && scope.partner_filter().is_some(),
+        flash,
+    })
+}
+
+/// One bill; `NotFound` outside the caller's scope.
+#[server]
+pub async fn load_bill(period: String, subscription: String) -> Result<BillView, AppError> {
+    use super::db::{bill, bill_partner, Period};
+    let user = crate::auth::api::ssr::require_user().await?;
+    let scope = user.scope()?;
+    let period = Period::parse(&period).map_err(|_| AppError::NotFound)?;
+    let sub = Uuid::parse_str(subscription.trim()).map_err(|_| AppError::NotFound)?;
+    let mut conn = crate::db::pool()?.acquire().await?;
+    let partner = bill_partner(&mut conn, scope, sub).await?;
+    let bill = bill(&mut conn, partner, sub, period).await?;
+    let flash = crate::auth::session::AuthSession::from_request().await?.take::<Flash>("flash").await?;
+    Ok(BillView { bill, can_write: user.can_write() && scope.partner_filter().is_some(), flash })
+}
+
+fn money(d: Decimal, currency: &str) -> String {
+    format!("{d:.2} {currency}")
+}
+
+fn notice(flash: &Option<Flash>) -> Option<impl IntoView> {
+    flash.as_ref().map(|f| {
+        let class = if f.ok { "notice ok" } else { "notice error" };
+        view! { <p class=class role=if f.ok { "status" } else { "alert" }>{f.message.clone()}</p> }
+    })
+}
+
+/// `/bills`
+#[component]
+pub fn BillsPage() -> impl IntoView {
+    let query = use_query_map();
+    let data = Resource::new(
+        move || (query.read().get("period"), query.read().get("partner")),
+        |(period, partner)| load_bills(period, partner),
+    );
+    view! {
+        <h1>"Bills"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(v) => view! { <BillsList v=v/> }.into_any(),
+                    Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn BillsList(v: BillsView) -> impl IntoView {
+    let total = |f: fn(&BillSummary) -> Decimal| v.bills.iter().map(f).sum::<Decimal>();
+    let (amount, price, margin) = (total(|b| b.amount), total(|b| b.customer_price), total(|b| b.margin));
+    let cur = v.currency.clone();
+    let csv = format!("/exports/bills/{}?partner={}", v.period, v.partner_id);
+    view! {
+        {notice(&v.flash)}
+        <form method="get" action="/bills" class="inline" aria-label="Choose the period">
+            <label>"Month (UTC) " <input type="month" name="period" value=v.period.clone()/></label>
+            {(!v.partners.is_empty()).then(|| view! {
+                " " <label>"Partner " <select name="partner">{v.partners.iter().map(|(id, name)| view! {
+                    <option value=id.to_string() selected=*id == v.partner_id>{name.clone()}</option>
+                }).collect_view()}</select></label>
+            })}
+            " " <button type="submit">"Show"</button>
+        </form>
+        <p>{format!("{} · {} · amounts in {} · lines rounded down to cents, totals are sums of lines", v.partner_name, v.period, v.currency)}</p>
+        {if v.bills.is_empty() {
+            view! { <p class="empty">"No bills for this month: no usage was billed to any subscription."</p> }.into_any()
+        } else {
+            view! {
+                <table class="data" aria-label="Bills">
+                    <thead><tr>
+                        <th scope="col">"Customer"</th><th scope="col">"Subscription"</th><th scope="col">"Status"</th>
+                        <th scope="col" class="num">"Lines"</th><th scope="col" class="num">"Cost"</th>
+                        <th scope="col" class="num">"Customer price"</th><th scope="col" class="num">"Margin"</th>
+                    </tr></thead>
+                    <tbody>{v.bills.iter().map(|b| view! {
+                        <tr>
+                            <td><a href=format!("/bills/{}/{}", v.period, b.subscription_id)>{b.customer_name.clone()}</a></td>
+                            <td class="mono">{b.subscription_id.to_string()}</td>
+                            <td><span class=format!("badge {}", if b.status == "final" { "ok" } else { "" })>{b.status.clone()}</span>
+                                {b.has_adjustments.then(|| view! { " " <span class="badge warn">"adjustments"</span> })}</td>
+                            <td class="num">{b.lines}</td>
+                            <td class="num">{money(b.amount, &cur)}</td>
+                            <td class="num">{money(b.customer_price, &cur)}</td>
+                            <td class="num">{money(b.margin, &cur)}</td>
+                        </tr>
+                    }).collect_view()}</tbody>
+                    <tfoot><tr>
+                        <th scope="row" colspan="4">"Total"</th>
+                        <td class="num" data-testid="total-amount">{money(amount, &cur)}</td>
+                        <td class="num">{money(price, &cur)}</td><td class="num">{money(margin, &cur)}</td>
+                    </tr></tfoot>
+                </table>
+                <p><a href=csv download>"Download all bills of the month (CSV)"</a></p>
+            }.into_any()
+        }}
+        {v.can_write.then(|| view! {
+            <form method="post" action="/bills/markup" class="inline" aria-label="Default markup">
+                <label>"Default markup (%) " <input name="markup" inputmode="decimal" value=v.default_markup.to_string() size="6"/></label>
+                " " <button type="submit">"Save"</button>
+                <span class="hint">" Customer price = cost × (1 + markup). A customer's own markup, set on its bill, wins."</span>
+            </form>
+        })}
+    }
+}
+
+/// `/bills/:period/:subscription`
+#[component]
+pub fn BillPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let data = Resource::new(
+        move || {
+            (params.read().get("period").unwrap_or_default(), params.read().get("subscription").unwrap_or_default())
+        },
+        |(period, sub)| load_bill(period, sub),
+    );
+    let print = move || query.read().get("print").is_some();
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(v) => view! { <BillDetail v=v print=print()/> }.into_any(),
+                    Err(e) => {
+                        #[cfg(feature = "ssr")]
+                        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+                            resp.set_status(http::StatusCode::from_u16(e.status_code()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
+                        }
+                        let text = match e { AppError::NotFound => "This bill does not exist, or it is not yours.".to_string(), other => other.to_string() };
+                        view! { <h1>"Bill"</h1><p class="notice error" role="alert">{text}</p> }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn BillDetail(v: BillView, print: bool) -> impl IntoView {
+    let b = v.bill.clone();
+    let base = format!("/bills/{}/{}", b.period, b.subscription_id);
+    let cur = b.currency.clone();
+    let can_change = v.can_write && !print && b.status != "final";
+    view! {
+        <div class=if print { "bill print" } else { "bill" }>
+        <h1>{format!("Bill {} · {}", b.period, b.customer_name)}</h1>
+        {notice(&v.flash)}
+        <dl class="facts" data-testid="bill-facts">
+            <dt>"Partner"</dt><dd>{b.partner_name.clone()}</dd>
+            <dt>"Customer"</dt><dd>{b.customer_name.clone()} " " <span class="mono">{b.customer_tenant_id.map(|t| t.to_string()).unwrap_or_default()}</span></dd>
+            <dt>"Subscription"</dt><dd class="mono">{b.subscription_id.to_string()} " " {b.offer_type.clone()}</dd>
+            <dt>"Period (UTC)"</dt><dd>{format!("{} to {}", b.period_start, b.period_end)}</dd>
+            <dt>"Status"</dt><dd data-testid="bill-status">{b.status.clone()} {b.finalized_at.clone().map(|t| format!(" (finalised {t} UTC)"))}</dd>
+            <dt>"Markup"</dt><dd>{format!("{} %", b.markup_percent)}</dd>
+        </dl>
+        {if b.lines.is_empty() {
+            view! { <p class="empty">"No charged usage in this month."</p> }.into_any()
+        } else {
+            view! { <LinesTable lines=b.lines.clone() currency=cur.clone()/> }.into_any()
+        }}
+        <dl class="facts totals">
+            <dt>"Total cost"</dt><dd data-testid="bill-total">{money(b.total_amount, &cur)}</dd>
+            <dt>"Total customer price"</dt><dd data-testid="bill-price">{money(b.total_customer_price, &cur)}</dd>
+            <dt>"Total margin"</dt><dd>{money(b.total_margin, &cur)}</dd>
+        </dl>
+        {(!b.fell_through.is_empty()).then(|| view! {
+            <section class="card" aria-label="Tenants billed here by default">
+                <h2>"Tenants billed to this default subscription"</h2>
+                <p>"Their usage came here because they have no tenant subscription of their own on the stack at the usage time."</p>
+                <ul>{b.fell_through.iter().map(|f| view! {
+                    <li>{match (f.tenant_id, f.customer_name.clone()) {
+                        (Some(t), Some(n)) => format!("{n} ({t})"),
+                        (Some(t), None) => format!("tenant {t} (not in the directory)"),
+                        (None, _) => "local subscriptions the stack has not listed (owner unknown)".to_string(),
+                    }} " — " {f.stacks.clone()}</li>
+                }).collect_view()}</ul>
+            </section>
+        })}
+        {(!print).then(|| view! {
+            <p class="actions">
+                <a href=format!("/exports/bills/{}/{}", b.period, b.subscription_id) download>"Download CSV"</a> " · "
+                <a href=format!("{base}?print=1")>"Print view"</a> " · "
+                <a href=format!("/bills?period={}", b.period)>"All bills of the month"</a>
+            </p>
+        })}
+        {can_change.then(|| view! {
+            <div class="card" aria-label="Bill status">
+                {(b.status == "open").then(|| view! {
+                    <form method="post" action=format!("{base}/draft") class="inline"><button type="submit">"Mark as draft"</button></form> " "
+                })}
+                <form method="post" action=format!("{base}/finalise") class="inline">
+                    <button type="submit" class="primary" disabled=!b.period_ended
+                        onclick="return confirm('Finalise this bill? Its lines are frozen; later usage of the month is billed as adjustments on the next bill.')">"Finalise"</button>
+                </form>
+                {(!b.period_ended).then(|| view! { <span class="hint">" A bill can be finalised once its month has ended (UTC)."</span> })}
+                <form method="post" action=format!("{base}/markup") class="inline" aria-label="Customer markup">
+                    " " <label>"This customer's markup (%) " <input name="markup" inputmode="decimal" size="6" placeholder="partner default"/></label>
+                    " " <button type="submit">"Save markup"</button>
+                </form>
+            </div>
+        })}
+        </div>
+    }
+}
+
+#[component]
+fn LinesTable(lines: Vec<BillLine>, currency: String) -> impl IntoView {
+    view! {
+        <table class="data" aria-label="Bill lines">
+            <thead><tr>
+                <th scope="col">"Type"</th><th scope="col">"Stack"</th><th scope="col">"Meter"</th><th scope="col">"Region"</th>
+                <th scope="col" class="num">"Quantity"</th><th scope="col">"Unit"</th><th scope="col" class="num">"Unit price"</th>
+                <th scope="col" class="num">"Cost"</th><th scope="col" class="num">"Customer price"</th><th scope="col" class="num">"Margin"</th>
+            </tr></thead>
+            <tbody>{lines.into_iter().map(|l| view! {
+                <tr class=if l.line_type == "adjustment" { "adjustment" } else { "" }>
+                    <td>{if l.line_type == "adjustment" { format!("adjustment for {}", l.charge_period) } else { "usage".into() }}</td>
+                    <td>{l.stack_name.clone()}</td>
+                    <td>{l.meter_name.clone()}<br/><span class="mono">{l.commerce_meter_id.to_string()}</span></td>
+                    <td>{l.region.clone()}</td>
+                    <td class="num">{l.quantity.round_dp(6).normalize().to_string()}</td>
+                    <td>{l.unit.clone()}</td>
+                    <td class="num">{format!("{} {}", l.unit_price, currency)}</td>
+                    <td class="num">{money(l.amount, &currency)}</td>
+                    <td class="num">{money(l.customer_price, &currency)}</td>
+                    <td class="num">{money(l.margin, &currency)}</td>
+                </tr>
+            }).collect_view()}</tbody>
+        </table>
+    }
+}

@@ -1,0 +1,5 @@
+//! Meter map and price lists (PRODUCT §2, §4): operator imports, all or nothing, versioned prices.
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod import;

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { expect, test } from '@playwright/test';
+import { signIn } from './helpers';
+
+function usagePage(subscription: string): string {
+  const record = (hour: number) => ({
+    id: `/subscriptions/${subscription}/providers/Microsoft.Commerce.Admin/UsageAggregate/x`,
+    name: 'x',
+    type: 'Microsoft.Commerce.Admin/UsageAggregate',
+    properties: {
+      subscriptionId: subscription,
+      usageStartTime: `2026-10-01T${String(hour).padStart(2, '0')}:00:00+00:00`,
+      usageEndTime: `2026-10-01T${String(hour + 1).padStart(2, '0')}:00:00+00:00`,
+      instanceData: JSON.stringify({ 'Microsoft.Resources': { resourceUri: `/subscriptions/${subscription}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1`, location: 'local' } }),
+      quantity: 2.5,
+      meterId: 'FAB6EB84500B4A09A8CA7358F8BBAEA5',
+    },
+  });
+  // Quantities are JSON numbers in the usage API; written by hand so the text stays exact.
+  return JSON.stringify({ value: [record(0), record(1)] });
+}
+
+for (const javaScriptEnabled of [true, false]) {
+  test.describe(`usage in (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, () => {
+    test.use({ javaScriptEnabled });
+
+    test('an admin creates a key that is shown once, uploads usage, and revokes the key', async ({ page }) => {
+      const name = `e2e-${randomUUID().slice(0, 8)}`;
+      page.on('dialog', (dialog) => dialog.accept());
+      await signIn(page, 'admin@fabrikam.test');
+      const add = page.getByRole('form', { name: 'Add a stack' });
+      await add.getByLabel('Name').fill(name);
+      await add.getByLabel('Cloud ID').fill(randomUUID());
+      await add.getByRole('button', { name: 'Add stack' }).click();
+      await expect(page.getByRole('heading', { name })).toBeVisible();
+
+      const keys = page.getByRole('form', { name: 'Create an ingestion key' });
+      await keys.getByLabel('Key name').fill('forwarder');
+      await keys.getByRole('button', { name: 'Create key' }).click();
+      await expect(page.getByTestId('new-key')).toContainText('sbk_');
+      const table = page.getByRole('table', { name: 'Ingestion keys' });
+      await expect(table).toContainText('forwarder');
+      await page.reload();
+      await expect(page.getByTestId('new-key')).toHaveCount(0);
+
+      await page.getByLabel('Usage files').setInputFiles({
+        name: 'usage.json',
+        mimeType: 'application/json',
+        buffer: Buffer.from(usagePage(randomUUID())),
+      });
+      await page.getByRole('button', { name: 'Upload' }).click();
+      await expect(page.getByRole('status')).toContainText('usage.json: 2 records: 2 new, 0 changed, 0 unchanged');
+      await expect(page.getByTestId('usage-state')).toContainText('2026-10-01 01:00');
+
+      await table.getByRole('button', { name: 'Revoke' }).click();
+      await expect(page.getByRole('status')).toContainText('Key revoked');
+      await expect(table).toContainText('revoked');
+      await expect(table.getByRole('button', { name: 'Revoke' })).toHaveCount(0);
+    });
+  });
+}

@@ -1,0 +1,57 @@
+//! All bills of a partner's month as one CSV, produced bill by bill: for the page's download and `stackbill bills
+//! export`. A bill is computed, written and dropped before the next one is read.
+use futures_util::Stream;
+use sqlx::PgPool;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use app::bills::db::{bill, Period};
+use app::AppError;
+
+/// The subscriptions with a bill in the month (see `app::bills::db::bills` for which ones).
+async fn subscriptions(pool: &PgPool, partner: Uuid, period: Period) -> Result<Vec<Uuid>, AppError> {
+    Ok(sqlx::query_scalar(
+        "select billing_subscription_id from charges
+         where partner_id = $1 and day >= $2 and day < $3 and billing_subscription_id is not null
+         union select subscription_id from bills where partner_id = $1 and period <= $2
+         order by 1",
+    )
+    .bind(partner)
+    .bind(period.start())
+    .bind(period.next().start())
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Writes the CSV (header first) to `send`, one chunk per bill; `only` limits it to one customer.
+pub async fn write(
+    pool: &PgPool,
+    partner: Uuid,
+    period: Period,
+    only: Option<Uuid>,
+    send: &mpsc::Sender<Result<Vec<u8>, AppError>>,
+) -> Result<(), AppError> {
+    if send.send(Ok(app::bills::csv::header())).await.is_err() {
+        return Ok(());
+    }
+    for sub in subscriptions(pool, partner, period).await?.into_iter().filter(|s| only.is_none_or(|o| o == *s)) {
+        let mut conn = pool.acquire().await?;
+        let b = bill(&mut conn, partner, sub, period).await?;
+        drop(conn);
+        if send.send(Ok(app::bills::csv::rows(&b)?)).await.is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// The CSV as a stream of chunks, for a response body.
+pub fn stream(pool: PgPool, partner: Uuid, period: Period) -> impl Stream<Item = Result<Vec<u8>, AppError>> {
+    let (send, receive) = mpsc::channel(4);
+    tokio::spawn(async move {
+        if let Err(e) = write(&pool, partner, period, None, &send).await {
+            let _ = send.send(Err(e)).await;
+        }
+    });
+    futures_util::stream::unfold(receive, |mut r| async move { r.recv().await.map(|item| (item, r)) })
+}

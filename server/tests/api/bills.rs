@@ -1,0 +1,279 @@
+//! Bills computed by hand for a small month: a mapping replaced mid-month, an unregistered tenant and an unknown local
+//! subscription falling through to the default subscription, an unmapped meter, a price change mid-month, a
+//! correction, markup, finalising, and a late record after finalising becoming an adjustment on the next bill.
+//! Then the bills over HTTP: the CSV, and another partner trying to reach them.
+use std::str::FromStr;
+
+use reqwest::StatusCode;
+use rust_decimal::Decimal;
+use sqlx::PgPool;
+use time::macros::datetime;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use app::audit::Actor;
+use app::auth::Scope;
+use app::bills::db::{bill, finalise, set_markup, Period};
+use app::bills::Bill;
+use app::domain::BillingModel;
+use app::local_subscriptions::parse::LocalSubscription;
+use app::registrations::db::{map_tenant, set_registration, stack_by_cloud_id, Expect, StackRef};
+use app::usage::parse::UsageRecord;
+
+use crate::helpers::{directory_subscription, seed_partner, spawn_app};
+
+const BASE_VM: &str = "fab6eb84-500b-4a09-a8ca-7358f8bbaea5";
+const STORAGE: &str = "09f8879e-87e9-4305-a572-4b7be209f857";
+const UNMAPPED: &str = "6dab500f-a4fd-49c4-956d-229bb9c8c793";
+const M1: &str = "821be9b1-ce85-57dd-9a7e-98726239b2bb";
+const M2: &str = "d46f21e1-527d-5562-b071-8da7069bec9b";
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+fn id(s: &str) -> Uuid {
+    Uuid::parse_str(s).unwrap()
+}
+
+struct Month {
+    pool: PgPool,
+    partner: Uuid,
+    stack: StackRef,
+    default: Uuid,
+    a1: Uuid,
+    a2: Uuid,
+    b: Uuid,
+    tenant_c: Uuid,
+    local: [Uuid; 4],
+}
+
+impl Month {
+    async fn usage(&self, local: Uuid, meter: &str, start: OffsetDateTime, quantity: &str) {
+        let record = UsageRecord {
+            local_subscription_id: local,
+            meter_id: id(meter),
+            start,
+            end: start + time::Duration::HOUR,
+            quantity: d(quantity),
+            resource_uri: format!(
+                "/subscriptions/{local}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+            ),
+            location: "local".into(),
+            tags: None,
+            additional_info: None,
+        };
+        let mut tx = self.pool.begin().await.unwrap();
+        app::usage::db::store_page(&mut tx, self.partner, self.stack.stack_id, vec![record]).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    async fn bill(&self, sub: Uuid, period: &str) -> Bill {
+        let mut conn = self.pool.acquire().await.unwrap();
+        bill(&mut conn, self.partner, sub, Period::parse(period).unwrap()).await.unwrap()
+    }
+}
+
+fn amounts(b: &Bill) -> Vec<(String, String, Decimal, Decimal, Decimal)> {
+    b.lines.iter().map(|l| (l.line_type.clone(), l.meter_name.clone(), l.quantity, l.unit_price, l.amount)).collect()
+}
+
+async fn month(pool: PgPool) -> Month {
+    let (partner, own_tenant) = seed_partner(&pool, "Contoso", "ams-01").await;
+    let (tenant_a, tenant_b, tenant_c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let default = directory_subscription(&pool, partner, own_tenant, "APSS").await;
+    let a1 = directory_subscription(&pool, partner, tenant_a, "CSP").await;
+    let a2 = directory_subscription(&pool, partner, tenant_a, "CSP").await;
+    let b = directory_subscription(&pool, partner, tenant_b, "CSP").await;
+    let mut tx = pool.begin().await.unwrap();
+    for (sql, file) in [
+        ("meters", "Local Meter ID,Commerce Meter ID,Factor\nFAB6EB84-500B-4A09-A8CA-7358F8BBAEA5,821be9b1-ce85-57dd-9a7e-98726239b2bb,1\n09F8879E-87E9-4305-A572-4B7BE209F857,d46f21e1-527d-5562-b071-8da7069bec9b,0.5\n"),
+        ("prices", "Meter ID,Meter Name,Meter Region,Unit,Unit Price,Currency,Effective Date\n821be9b1-ce85-57dd-9a7e-98726239b2bb,Base VM,Azure Stack Hub,1 vCPU Hour,0.008,USD,2017-07-01\n821be9b1-ce85-57dd-9a7e-98726239b2bb,Base VM,Azure Stack Hub,1 vCPU Hour,0.010,USD,2026-10-16\nd46f21e1-527d-5562-b071-8da7069bec9b,Blob Storage,Azure Stack Hub,1 GB/Month,0.006,USD,2017-07-01\nc70df2d5-a62e-5ade-b348-f536792f2e49,D2 v3,EU West,1 Hour,0.096,USD,2017-07-01\n"),
+    ] {
+        if sql == "meters" {
+            let rows = app::pricing::import::parse_meter_map(file).unwrap();
+            app::pricing::db::import_meter_map(&mut tx, &Actor::command_line(), &rows).await.unwrap();
+        } else {
+            let prices = app::pricing::import::parse_prices(file).unwrap();
+            let s = app::pricing::db::import_prices(&mut tx, &Actor::command_line(), &prices).await.unwrap();
+            assert_eq!((s.added, s.skipped), (3, 1), "EU West is left out");
+        }
+    }
+    let cloud: Uuid = sqlx::query_scalar("select cloud_id from stacks").fetch_one(&mut *tx).await.unwrap();
+    let stack = stack_by_cloud_id(&mut tx, Scope::All, cloud).await.unwrap();
+    let actor = Actor::command_line();
+    set_registration(&mut tx, &actor, &stack, BillingModel::PayAsYouUse, default).await.unwrap();
+    // Registered since January (the form registers from now; the test needs a past month).
+    sqlx::query("update registration_defaults set valid_from = '2026-01-01T00:00:00Z'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    map_tenant(&mut tx, &actor, &stack, tenant_a, a1, Some(datetime!(2026-10-01 00:00 UTC)), Expect::Anything)
+        .await
+        .unwrap();
+    map_tenant(&mut tx, &actor, &stack, tenant_a, a2, Some(datetime!(2026-10-11 00:00 UTC)), Expect::Anything)
+        .await
+        .unwrap();
+    map_tenant(&mut tx, &actor, &stack, tenant_b, b, Some(datetime!(2026-10-01 00:00 UTC)), Expect::Anything)
+        .await
+        .unwrap();
+    let local = [Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4()];
+    let list = [(local[0], tenant_a), (local[1], tenant_b), (local[2], tenant_c)]
+        .map(|(subscription_id, owner_tenant_id)| LocalSubscription {
+            subscription_id,
+            owner_tenant_id,
+            display_name: "x".into(),
+            offer_name: "basic".into(),
+            state: "Enabled".into(),
+        })
+        .to_vec();
+    app::local_subscriptions::db::store_list(&mut tx, partner, stack.stack_id, list).await.unwrap();
+    set_markup(&mut tx, &actor, partner, None, Some(d("10"))).await.unwrap();
+    tx.commit().await.unwrap();
+    let m = Month { pool, partner, stack, default, a1, a2, b, tenant_c, local };
+    m.usage(local[0], BASE_VM, datetime!(2026-10-05 10:00 UTC), "10").await; // A1, 0.008
+    m.usage(local[0], BASE_VM, datetime!(2026-10-20 10:00 UTC), "10").await; // A2 (replaced), 0.010
+    m.usage(local[0], UNMAPPED, datetime!(2026-10-20 10:00 UTC), "99").await; // informational
+    m.usage(local[1], BASE_VM, datetime!(2026-10-10 10:00 UTC), "3.3333").await; // B
+    m.usage(local[1], STORAGE, datetime!(2026-10-10 10:00 UTC), "100").await; // B, × 0.5
+    m.usage(local[2], BASE_VM, datetime!(2026-10-12 10:00 UTC), "5").await; // tenant C: unmapped, default
+    m.usage(local[3], BASE_VM, datetime!(2026-10-12 11:00 UTC), "7").await; // unknown local subscription: default
+    m
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn a_month_of_usage_is_billed_to_the_cent(pool: PgPool) {
+    let m = month(pool).await;
+
+    let (a1, a2, b, default) = (
+        m.bill(m.a1, "2026-10").await,
+        m.bill(m.a2, "2026-10").await,
+        m.bill(m.b, "2026-10").await,
+        m.bill(m.default, "2026-10").await,
+    );
+
+    assert_eq!(amounts(&a1), [("usage".into(), "Base VM".into(), d("10"), d("0.008"), d("0.08"))]);
+    assert_eq!(
+        amounts(&a2),
+        [("usage".into(), "Base VM".into(), d("10"), d("0.01"), d("0.10"))],
+        "replaced mid-month, new price"
+    );
+    // 3.3333 × 0.008 = 0.0266664 → 0.02; 100 × 0.5 × 0.006 = 0.30.
+    assert_eq!(
+        amounts(&b),
+        [
+            ("usage".into(), "Base VM".into(), d("3.3333"), d("0.008"), d("0.02")),
+            ("usage".into(), "Blob Storage".into(), d("50"), d("0.006"), d("0.30"))
+        ]
+    );
+    assert_eq!(
+        (b.total_amount, b.total_customer_price, b.total_margin),
+        (d("0.32"), d("0.35"), d("0.03")),
+        "10 % markup, per line"
+    );
+    assert_eq!(b.lines[0].precise_amount, d("0.0266664"));
+    // Tenant C (5) and the unknown subscription (7) fall through: 12 × 0.008 = 0.096 → 0.09.
+    assert_eq!(amounts(&default), [("usage".into(), "Base VM".into(), d("12"), d("0.008"), d("0.09"))]);
+    let fell: Vec<Option<Uuid>> = default.fell_through.iter().map(|f| f.tenant_id).collect();
+    assert_eq!(fell, [None, Some(m.tenant_c)], "both are named on the default bill");
+    assert_eq!(b.currency, "USD");
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn corrections_count_and_late_usage_after_finalising_becomes_an_adjustment(pool: PgPool) {
+    let m = month(pool).await;
+    m.usage(m.local[1], STORAGE, datetime!(2026-10-10 10:00 UTC), "120").await; // correction: 60 × 0.006 = 0.36
+
+    let mut tx = m.pool.begin().await.unwrap();
+    let finalised =
+        finalise(&mut tx, &Actor::command_line(), m.partner, m.b, Period::parse("2026-10").unwrap()).await.unwrap();
+    tx.commit().await.unwrap();
+    m.usage(m.local[1], BASE_VM, datetime!(2026-10-28 10:00 UTC), "100").await; // late: 100 × 0.010 = 1.00
+    let october = m.bill(m.b, "2026-10").await;
+    let november = m.bill(m.b, "2026-11").await;
+
+    assert_eq!(finalised.total_amount, d("0.38"));
+    assert_eq!(october.status, "final");
+    assert_eq!(october.total_amount, d("0.38"), "a final bill never changes");
+    assert_eq!(amounts(&november), [("adjustment".into(), "Base VM".into(), d("100"), d("0.01"), d("1.00"))]);
+    assert_eq!(november.lines[0].charge_period, "2026-10");
+    let audited: i64 = sqlx::query_scalar("select count(*) from audit_events where action = 'bill.finalise'")
+        .fetch_one(&m.pool)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn a_price_import_re_rates_open_bills(pool: PgPool) {
+    let m = month(pool).await;
+    let file = "Meter ID,Meter Name,Meter Region,Unit,Unit Price,Currency,Effective Date\n\
+                821be9b1-ce85-57dd-9a7e-98726239b2bb,Base VM,Azure Stack,1 vCPU Hour,0.02,USD,2026-10-01\n";
+    let mut tx = m.pool.begin().await.unwrap();
+    let prices = app::pricing::import::parse_prices(file).unwrap();
+    app::pricing::db::import_prices(&mut tx, &Actor::command_line(), &prices).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let default = m.bill(m.default, "2026-10").await;
+    let a2 = m.bill(m.a2, "2026-10").await;
+
+    assert_eq!(amounts(&default), [("usage".into(), "Base VM".into(), d("12"), d("0.02"), d("0.24"))]);
+    assert_eq!(amounts(&a2)[0].3, d("0.01"), "the price from 16 October still wins after it");
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn bills_are_pages_and_csv_for_their_partner_and_nobody_else(pool: PgPool) {
+    let m = month(pool.clone()).await;
+    let (_, fabrikam_tenant) = seed_partner(&pool, "Fabrikam", "sea-01").await;
+    let contoso_tenant: Uuid = sqlx::query_scalar("select directory_tenant_id from partners where name = 'Contoso'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let app = spawn_app(pool).await;
+    app.sign_in("adele", Some(contoso_tenant), &["Partner.Admin"]).await;
+
+    let page = app.page(&format!("/bills/2026-10/{}", m.b)).await;
+    let list = app.page("/bills?period=2026-10").await;
+    let csv = app.get(&format!("/exports/bills/2026-10/{}", m.b)).await.text().await.unwrap();
+    let all = app.get(&format!("/exports/bills/2026-10?partner={}", m.partner)).await.text().await.unwrap();
+
+    assert!(page.contains("0.32 USD") && page.contains("0.35 USD"), "total cost and customer price are shown");
+    assert!(list.contains("Total") && list.contains("0.59 USD"), "0.08 + 0.10 + 0.32 + 0.09 = 0.59: {list}");
+    let mut lines = csv.lines();
+    assert_eq!(lines.next().unwrap(), app::bills::csv::HEADER);
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(row[5], M1);
+    assert_eq!(
+        (row[9], row[10], row[11], row[12], row[13], row[14], row[15]),
+        ("3.3333", "0.008", "0.0266664", "0.02", "0.02", "0.00", "USD")
+    );
+    assert_eq!((row[16], row[17], row[18]), ("2026-10-01", "2026-10-31", "usage"));
+    assert_eq!(csv.lines().count(), 3);
+    assert_eq!(all.lines().count(), 1 + 1 + 1 + 2 + 1, "header and every line of the four bills");
+    assert!(all.contains(M2));
+
+    app.sign_in("farah", Some(fabrikam_tenant), &["Partner.Admin"]).await;
+    let theirs = app.get(&format!("/bills/2026-10/{}", m.b)).await;
+    let their_csv = app.get(&format!("/exports/bills/2026-10/{}", m.b)).await;
+    let their_all = app.get(&format!("/exports/bills/2026-10?partner={}", m.partner)).await;
+    let finalise = app
+        .client
+        .post(app.url(&format!("/bills/2026-10/{}/finalise", m.b)))
+        .header("origin", &app.base)
+        .send()
+        .await
+        .unwrap();
+    let own_list = app.page("/bills?period=2026-10").await;
+
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
+    assert_eq!(their_csv.status(), StatusCode::NOT_FOUND);
+    assert_eq!(their_all.status(), StatusCode::NOT_FOUND);
+    assert_eq!(finalise.status(), StatusCode::NOT_FOUND);
+    assert!(
+        !own_list.contains(&m.b.to_string()) && !own_list.contains("0.32"),
+        "nothing of Contoso in Fabrikam's list"
+    );
+    let status: Option<String> =
+        sqlx::query_scalar("select status from bills").fetch_optional(&app.pool).await.unwrap();
+    assert_eq!(status, None);
+}
