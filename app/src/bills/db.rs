@@ -45,6 +45,12 @@ impl Period {
         Period(Date::from_calendar_date(y, m, 1).expect("day 1 exists"))
     }
 
+    /// The first day of the previous month.
+    pub fn previous(self) -> Self {
+        let day = self.0.previous_day().expect("not the first day ever");
+        Period(Date::from_calendar_date(day.year(), day.month(), 1).expect("day 1 exists"))
+    }
+
     /// The last day.
     pub fn end(self) -> Date {
         self.next().0.previous_day().expect("not the first day ever")

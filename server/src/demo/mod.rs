@@ -3,6 +3,7 @@
 //! Configuration (partners, directory, stacks, registrations, mappings) is created once; a second run finds the
 //! demo partners and leaves it alone. Usage covers the 60 whole UTC days before today: running it again the same
 //! day changes nothing, and on a later day it only adds the days since, like stacks that keep reporting.
+mod billing;
 mod directory;
 mod reference;
 mod usage;
@@ -14,7 +15,7 @@ use uuid::Uuid;
 pub use directory::{CONTOSO, FABRIKAM};
 
 /// Makes a demo GUID from a family prefix and a number, so every ID in the demo is stable across runs.
-pub(crate) fn guid(prefix: u32, n: u64) -> Uuid {
+pub fn guid(prefix: u32, n: u64) -> Uuid {
     Uuid::from_u128(((prefix as u128) << 96) | (0x4000_8000_u128 << 48) | n as u128)
 }
 
@@ -29,6 +30,8 @@ pub struct Summary {
     pub created_configuration: bool,
     /// Usage records added.
     pub usage_records: u64,
+    /// Bills finalised.
+    pub bills_finalised: u64,
 }
 
 impl std::fmt::Display for Summary {
@@ -36,8 +39,8 @@ impl std::fmt::Display for Summary {
         let config = if self.created_configuration { "created" } else { "already present" };
         write!(
             f,
-            "demo data: {} meters and {} prices added; partners, directory, stacks and registrations {config}; {} usage records added",
-            self.meters, self.prices, self.usage_records
+            "demo data: {} meters and {} prices added; partners, directory, stacks and registrations {config}; {} usage records added; {} bills finalised",
+            self.meters, self.prices, self.usage_records, self.bills_finalised
         )
     }
 }
@@ -53,6 +56,9 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<Summary> {
     reference::load_meter_map(&mut tx).await.context("meter map")?;
     summary.created_configuration = directory::load(&mut tx).await.context("partners, directory and stacks")?;
     summary.usage_records = usage::load(&mut tx).await.context("usage")?;
+    if summary.created_configuration {
+        summary.bills_finalised = billing::load(&mut tx).await.context("bills")?;
+    }
     tx.commit().await?;
     Ok(summary)
 }

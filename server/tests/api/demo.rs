@@ -60,6 +60,29 @@ async fn the_demo_covers_what_the_product_shows(pool: PgPool) {
     assert!(closed >= 2, "a replaced and a removed mapping");
     assert_eq!(days, 60);
     assert!(only_azure_stack, "the EU West row of the sample price list is skipped");
+    let flags: (i64, i64, i64, i64) = sqlx::query_as(
+        "select count(*) filter (where fell_through and tenant_id is not null), count(*) filter (where tenant_id is null),
+                count(*) filter (where commerce_meter_id is null), count(*) filter (where amount > 0)
+         from charges",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(flags.0 > 0 && flags.1 > 0, "unmapped tenants and an unknown local subscription fall through: {flags:?}");
+    assert!(flags.2 > 0 && flags.3 > 0, "informational meters next to charged ones: {flags:?}");
+    let finals: i64 =
+        sqlx::query_scalar("select count(*) from bills where status = 'final'").fetch_one(&pool).await.unwrap();
+    assert!(finals >= 3, "last month's bills of the first partner are final");
+    let northwind = server::demo::guid(0x5b5c_0000, 1);
+    let contoso = uuid::Uuid::parse_str(server::demo::CONTOSO.partner_id).unwrap();
+    let this_month = app::bills::db::Period::of(time::OffsetDateTime::now_utc());
+    let mut conn = pool.acquire().await.unwrap();
+    let bill = app::bills::db::bill(&mut conn, contoso, northwind, this_month).await.unwrap();
+    assert!(
+        bill.lines.iter().any(|l| l.line_type == "adjustment"),
+        "late usage after finalising shows as an adjustment"
+    );
+    assert_eq!(bill.markup_percent.to_string(), "20", "a customer markup over the partner's 15 %");
 }
 
 #[test]
