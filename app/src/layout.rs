@@ -18,8 +18,10 @@ pub fn Layout(children: Children) -> impl IntoView {
         <header class="topbar">
             <a class="brand" href="/">"Stackbill"</a>
             <nav aria-label="Main">
+                <a href="/dashboard">"Dashboard"</a>
                 <a href="/">"Stacks"</a>
                 <a href="/customers">"Customers"</a>
+                <a href="/usage">"Usage"</a>
                 <a href="/bills">"Bills"</a>
                 <a href="/audit">"Audit log"</a>
                 <a href="/operator">"Operator"</a>

@@ -5,14 +5,17 @@ pub mod audit;
 pub mod auth;
 pub mod bills;
 pub mod charges;
+pub mod charts;
 pub mod collector;
 pub mod customers;
+pub mod dashboard;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod directory;
 pub mod domain;
 pub mod error;
+pub mod explorer;
 pub mod home;
 pub mod keys;
 pub mod layout;

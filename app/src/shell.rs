@@ -7,6 +7,8 @@ use leptos_router::{path, SsrMode};
 use crate::audit::page::AuditPageView;
 use crate::bills::page::{BillPage, BillsPage};
 use crate::customers::CustomersPage;
+use crate::dashboard::DashboardPage;
+use crate::explorer::page::ExplorerPage;
 use crate::home::{HomePage, NoAccessPage, NotFoundPage};
 use crate::layout::Layout;
 use crate::operator::OperatorPage;
@@ -48,6 +50,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/customers") view=CustomersPage ssr=SsrMode::Async/>
                     <Route path=path!("/operator") view=OperatorPage ssr=SsrMode::Async/>
                     <Route path=path!("/bills") view=BillsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/usage") view=ExplorerPage ssr=SsrMode::Async/>
                     <Route path=path!("/bills/:period/:subscription") view=BillPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>

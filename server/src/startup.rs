@@ -114,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .route("/bills/{period}/{subscription}/markup", post(bills_routes::customer_markup))
         .route("/bills/{period}/{subscription}/{action}", post(bills_routes::change_status))
         .route("/exports/bills/{period}", get(bills_routes::export_period))
+        .route("/exports/usage", get(crate::usage_export::export))
         .route("/exports/bills/{period}/{subscription}", get(bills_routes::export_bill))
         .route("/stacks/{cloud_id}/registration", post(forms::registration))
         .route("/stacks/{cloud_id}/rename", post(forms::rename))

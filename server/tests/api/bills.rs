@@ -22,7 +22,7 @@ use app::usage::parse::UsageRecord;
 
 use crate::helpers::{directory_subscription, seed_partner, spawn_app};
 
-const BASE_VM: &str = "fab6eb84-500b-4a09-a8ca-7358f8bbaea5";
+pub(crate) const BASE_VM: &str = "fab6eb84-500b-4a09-a8ca-7358f8bbaea5";
 const STORAGE: &str = "09f8879e-87e9-4305-a572-4b7be209f857";
 const UNMAPPED: &str = "6dab500f-a4fd-49c4-956d-229bb9c8c793";
 const M1: &str = "821be9b1-ce85-57dd-9a7e-98726239b2bb";
@@ -36,20 +36,21 @@ fn id(s: &str) -> Uuid {
     Uuid::parse_str(s).unwrap()
 }
 
-struct Month {
-    pool: PgPool,
-    partner: Uuid,
-    stack: StackRef,
-    default: Uuid,
-    a1: Uuid,
-    a2: Uuid,
-    b: Uuid,
-    tenant_c: Uuid,
-    local: [Uuid; 4],
+pub(crate) struct Month {
+    pub(crate) pool: PgPool,
+    pub(crate) partner: Uuid,
+    pub(crate) stack: StackRef,
+    pub(crate) default: Uuid,
+    pub(crate) a1: Uuid,
+    pub(crate) a2: Uuid,
+    pub(crate) b: Uuid,
+    pub(crate) tenant_b: Uuid,
+    pub(crate) tenant_c: Uuid,
+    pub(crate) local: [Uuid; 4],
 }
 
 impl Month {
-    async fn usage(&self, local: Uuid, meter: &str, start: OffsetDateTime, quantity: &str) {
+    pub(crate) async fn usage(&self, local: Uuid, meter: &str, start: OffsetDateTime, quantity: &str) {
         let record = UsageRecord {
             local_subscription_id: local,
             meter_id: id(meter),
@@ -78,7 +79,7 @@ fn amounts(b: &Bill) -> Vec<(String, String, Decimal, Decimal, Decimal)> {
     b.lines.iter().map(|l| (l.line_type.clone(), l.meter_name.clone(), l.quantity, l.unit_price, l.amount)).collect()
 }
 
-async fn month(pool: PgPool) -> Month {
+pub(crate) async fn month(pool: PgPool) -> Month {
     let (partner, own_tenant) = seed_partner(&pool, "Contoso", "ams-01").await;
     let (tenant_a, tenant_b, tenant_c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
     let default = directory_subscription(&pool, partner, own_tenant, "APSS").await;
@@ -130,7 +131,7 @@ async fn month(pool: PgPool) -> Month {
     app::local_subscriptions::db::store_list(&mut tx, partner, stack.stack_id, list).await.unwrap();
     set_markup(&mut tx, &actor, partner, None, Some(d("10"))).await.unwrap();
     tx.commit().await.unwrap();
-    let m = Month { pool, partner, stack, default, a1, a2, b, tenant_c, local };
+    let m = Month { pool, partner, stack, default, a1, a2, b, tenant_b, tenant_c, local };
     m.usage(local[0], BASE_VM, datetime!(2026-10-05 10:00 UTC), "10").await; // A1, 0.008
     m.usage(local[0], BASE_VM, datetime!(2026-10-20 10:00 UTC), "10").await; // A2 (replaced), 0.010
     m.usage(local[0], UNMAPPED, datetime!(2026-10-20 10:00 UTC), "99").await; // informational

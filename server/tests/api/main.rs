@@ -15,6 +15,7 @@ mod ingest_more;
 mod operator;
 mod private_cluster;
 mod registrations;
+mod reports;
 mod rules_http;
 mod security;
 mod stack_pages;

@@ -1,0 +1,221 @@
+//! The dashboard (PRODUCT §6): this month's charges so far per stack and per customer, the top customers, a daily
+//! chart and a projection to month end. Read from the charges rollup, so it costs the same at any usage volume.
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::charts::{Bar, BarChart};
+use crate::AppError;
+
+/// A row of a breakdown: who, and the precise cost so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct CostRow {
+    /// Stack cloud ID or billing subscription ID.
+    pub id: Uuid,
+    /// Stack or customer name.
+    pub name: String,
+    /// Cost so far (precise; bills round per line).
+    pub cost: Decimal,
+}
+
+/// The dashboard's data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    /// The partner shown.
+    pub partner_id: Uuid,
+    /// Its name.
+    pub partner_name: String,
+    /// Partners to choose from (operators only).
+    pub partners: Vec<(Uuid, String)>,
+    /// Currency.
+    pub currency: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Cost so far this month.
+    pub cost: Decimal,
+    /// Projected cost for the whole month at the pace so far.
+    pub projection: Decimal,
+    /// Per stack.
+    pub stacks: Vec<CostRow>,
+    /// Per customer (billing subscription), highest first.
+    pub customers: Vec<CostRow>,
+    /// Per UTC day of the month so far: (`MM-DD`, cost).
+    pub daily: Vec<(String, Decimal)>,
+    /// Usage hours of stacks without a registration at the time (not billed).
+    pub unregistered_quantity: Decimal,
+}
+
+/// This month's figures for the caller's partner (operators: `partner`, default the first).
+#[server]
+pub async fn load_dashboard(partner: Option<String>) -> Result<Dashboard, AppError> {
+    use crate::bills::db::Period;
+    let scope = crate::auth::api::ssr::require_user().await?.scope()?;
+    let pool = crate::db::pool()?;
+    let partners: Vec<(Uuid, String)> =
+        sqlx::query_as("select partner_id, name from partners where $1::uuid is null or partner_id = $1 order by name")
+            .bind(scope.partner_filter())
+            .fetch_all(&pool)
+            .await?;
+    let wanted = partner.and_then(|p| Uuid::parse_str(p.trim()).ok());
+    let (partner_id, partner_name) =
+        partners.iter().find(|p| Some(p.0) == wanted).or(partners.first()).cloned().ok_or(AppError::NotFound)?;
+    let now = time::OffsetDateTime::now_utc();
+    let month = Period::of(now);
+    let (from, to) = (month.start(), month.next().start());
+    let currency: String = sqlx::query_scalar("select currency::text from partners where partner_id = $1")
+        .bind(partner_id)
+        .fetch_one(&pool)
+        .await?;
+    let stacks: Vec<CostRow> = sqlx::query_as(
+        "select s.cloud_id as id, s.name, coalesce(sum(c.amount), 0) as cost
+         from stacks s left join charges c on c.stack_id = s.stack_id and c.partner_id = s.partner_id
+                                          and c.day >= $2 and c.day < $3 and c.billing_subscription_id is not null
+         where s.partner_id = $1 group by s.cloud_id, s.name order by cost desc, s.name",
+    )
+    .bind(partner_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&pool)
+    .await?;
+    let customers: Vec<CostRow> = sqlx::query_as(
+        "select c.billing_subscription_id as id, coalesce(max(d.customer_name), '(not in the directory)') as name,
+                coalesce(sum(c.amount), 0) as cost
+         from charges c left join commerce_subscriptions d on d.subscription_id = c.billing_subscription_id
+         where c.partner_id = $1 and c.day >= $2 and c.day < $3 and c.billing_subscription_id is not null
+         group by c.billing_subscription_id order by cost desc, name",
+    )
+    .bind(partner_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&pool)
+    .await?;
+    let daily: Vec<(String, Decimal)> = sqlx::query_as(
+        "select to_char(d, 'MM-DD'), coalesce(sum(c.amount), 0)
+         from generate_series($2::date, least($3::date - 1, (now() at time zone 'UTC')::date), interval '1 day') as d
+         left join charges c on c.partner_id = $1 and c.day = d::date and c.billing_subscription_id is not null
+         group by d order by d",
+    )
+    .bind(partner_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&pool)
+    .await?;
+    let unregistered_quantity: Decimal = sqlx::query_scalar(
+        "select coalesce(sum(quantity), 0) from charges
+         where partner_id = $1 and day >= $2 and day < $3 and billing_subscription_id is null",
+    )
+    .bind(partner_id)
+    .bind(from)
+    .bind(to)
+    .fetch_one(&pool)
+    .await?;
+    let cost: Decimal = customers.iter().map(|c| c.cost).sum();
+    let month_seconds = Decimal::from((to.midnight().assume_utc() - from.midnight().assume_utc()).whole_seconds());
+    let elapsed = Decimal::from((now - from.midnight().assume_utc()).whole_seconds().max(1));
+    Ok(Dashboard {
+        partner_id,
+        partner_name,
+        partners: if scope.partner_filter().is_none() { partners } else { vec![] },
+        currency,
+        month: month.to_string(),
+        projection: (cost * month_seconds / elapsed).round_dp(2),
+        cost,
+        stacks,
+        customers,
+        daily,
+        unregistered_quantity,
+    })
+}
+
+fn money(d: Decimal, currency: &str) -> String {
+    format!("{:.2} {currency}", d.round_dp(2))
+}
+
+fn as_f64(d: Decimal) -> f64 {
+    // Drawing only: bar heights need floating point; every figure shown as text stays exact.
+    d.to_string().parse().unwrap_or(0.0)
+}
+
+/// `/dashboard`
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let query = use_query_map();
+    let data = Resource::new(move || query.read().get("partner"), load_dashboard);
+    view! {
+        <h1>"Dashboard"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! { <DashboardView d=d/> }.into_any(),
+                    Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn DashboardView(d: Dashboard) -> impl IntoView {
+    let cur = d.currency.clone();
+    let bars: Vec<Bar> = d.daily.iter().map(|(day, cost)| Bar { label: day.clone(), value: as_f64(*cost) }).collect();
+    let top: Vec<CostRow> = d.customers.iter().take(5).cloned().collect();
+    let max_top = top.first().map(|c| c.cost).unwrap_or_default();
+    view! {
+        {(!d.partners.is_empty()).then(|| view! {
+            <form method="get" action="/dashboard" class="inline" aria-label="Choose the partner">
+                <label>"Partner " <select name="partner">{d.partners.iter().map(|(id, name)| view! {
+                    <option value=id.to_string() selected=*id == d.partner_id>{name.clone()}</option>
+                }).collect_view()}</select></label>
+                " " <button type="submit">"Show"</button>
+            </form>
+        })}
+        <p>{format!("{} · {} (UTC) so far · cost at list prices, before per-line rounding on bills", d.partner_name, d.month)}</p>
+        <div class="stats">
+            <div class="stat" data-testid="cost-so-far">"Cost so far"<strong>{money(d.cost, &cur)}</strong></div>
+            <div class="stat">"Projected for the month"<strong>{money(d.projection, &cur)}</strong></div>
+            <div class="stat">"Customers billed"<strong>{d.customers.len()}</strong></div>
+        </div>
+        {(!d.unregistered_quantity.is_zero()).then(|| view! {
+            <p class="notice error" role="alert">"Some usage this month came from stacks that were not registered at the time; it is not billed. See the stacks' pages."</p>
+        })}
+        <BarChart title=format!("Cost per day, {} (UTC)", d.month) unit=cur.clone() x_label="Day (UTC)".into() bars=bars/>
+        <section class="card" aria-label="Top customers">
+            <h2>"Top customers"</h2>
+            {if top.is_empty() { view! { <p class="empty">"No charges yet this month."</p> }.into_any() } else {
+                view! { <ol>{top.into_iter().map(|c| {
+                    let share = if max_top.is_zero() { 0.0 } else { as_f64(c.cost / max_top) * 100.0 };
+                    view! { <li><a href=format!("/bills/{}/{}", d.month, c.id)>{c.name}</a> " " {money(c.cost, &cur)}
+                        <div class="meter" style=format!("width:{share:.0}%")></div></li> }
+                }).collect_view()}</ol> }.into_any()
+            }}
+        </section>
+        <section class="card" aria-label="Per stack">
+            <h2>"Per stack"</h2>
+            <CostTable rows=d.stacks.clone() currency=cur.clone() link=|id| format!("/stacks/{id}") label="Stack"/>
+        </section>
+        <section class="card" aria-label="Per customer">
+            <h2>"Per customer"</h2>
+            <CostTable rows=d.customers.clone() currency=cur.clone() link=move |id| format!("/bills/{}/{id}", d.month) label="Customer"/>
+        </section>
+    }
+}
+
+#[component]
+fn CostTable(
+    rows: Vec<CostRow>,
+    currency: String,
+    link: impl Fn(Uuid) -> String + 'static,
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <table class="data" aria-label=label>
+            <thead><tr><th scope="col">{label}</th><th scope="col" class="num">"Cost so far"</th></tr></thead>
+            <tbody>{rows.into_iter().map(|r| view! {
+                <tr><td><a href=link(r.id)>{r.name}</a></td><td class="num">{money(r.cost, &currency)}</td></tr>
+            }).collect_view()}</tbody>
+        </table>
+    }
+}

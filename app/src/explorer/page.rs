@@ -1,0 +1,197 @@
+//! `/usage`: the explorer's form (GET, so a view is a link), its chart and table, and the CSV link.
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::{Choice, Filters, UsageRow};
+use crate::charts::{Bar, BarChart};
+use crate::AppError;
+
+/// Rows shown on the page at most (the CSV has all).
+pub const PAGE_ROWS: i64 = 1000;
+
+/// The explorer's data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Explorer {
+    /// The filters in force (defaults filled in).
+    pub filters: Filters,
+    /// Currency.
+    pub currency: String,
+    /// The partner's stacks (cloud ID, name).
+    pub stacks: Vec<Choice>,
+    /// Its customers (tenant, name).
+    pub customers: Vec<Choice>,
+    /// Local meters with usage.
+    pub meters: Vec<Choice>,
+    /// The rows.
+    pub rows: Vec<UsageRow>,
+    /// Whether the page shows only the first rows.
+    pub truncated: bool,
+}
+
+/// The view for the caller's partner (operators: the first partner; the explorer is a partner's tool).
+#[server]
+pub async fn load_explorer(filters: Filters) -> Result<Explorer, AppError> {
+    let scope = crate::auth::api::ssr::require_user().await?.scope()?;
+    let pool = crate::db::pool()?;
+    let partner: uuid::Uuid = sqlx::query_scalar(
+        "select partner_id from partners where $1::uuid is null or partner_id = $1 order by name limit 1",
+    )
+    .bind(scope.partner_filter())
+    .fetch_optional(&pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let p = super::db::parse(&filters, today)?;
+    let sql = super::db::sql(&p);
+    let mut rows = super::db::query(&sql, partner, &p, PAGE_ROWS + 1).fetch_all(&pool).await?;
+    let truncated = rows.len() as i64 > PAGE_ROWS;
+    rows.truncate(PAGE_ROWS as usize);
+    let choices = |sql: &'static str| sqlx::query_as::<_, Choice>(sql).bind(partner).fetch_all(&pool);
+    let stacks = choices("select cloud_id as id, name from stacks where partner_id = $1 order by name").await?;
+    let customers = choices(
+        "select customer_tenant_id as id, max(customer_name) as name from commerce_subscriptions
+         where billing_partner_id = $1 group by 1 order by 2",
+    )
+    .await?;
+    let meters = choices(
+        "select m.meter_id as id, m.name from local_meters m
+         where exists (select 1 from charges c where c.partner_id = $1 and c.local_meter_id = m.meter_id) order by m.name",
+    )
+    .await?;
+    let currency: String = sqlx::query_scalar("select currency::text from partners where partner_id = $1")
+        .bind(partner)
+        .fetch_one(&pool)
+        .await?;
+    let filters = Filters {
+        from: p.from.to_string(),
+        to: p.to.to_string(),
+        group: ["day", "meter", "resource"][p.group as usize].into(),
+        ..filters
+    };
+    Ok(Explorer { filters, currency, stacks, customers, meters, rows, truncated })
+}
+
+fn as_f64(d: Decimal) -> f64 {
+    // Drawing only: bar heights need floating point; every figure shown as text stays exact.
+    d.to_string().parse().unwrap_or(0.0)
+}
+
+/// `/usage`
+#[component]
+pub fn ExplorerPage() -> impl IntoView {
+    let query = use_query_map();
+    let data = Resource::new(
+        move || {
+            let q = query.read();
+            let get = |k: &str| q.get(k).unwrap_or_default();
+            Filters {
+                from: get("from"),
+                to: get("to"),
+                stack: get("stack"),
+                customer: get("customer"),
+                meter: get("meter"),
+                group: get("group"),
+            }
+        },
+        load_explorer,
+    );
+    view! {
+        <h1>"Usage explorer"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(e) => view! { <ExplorerView e=e/> }.into_any(),
+                    Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> <p><a href="/usage">"Reset the filters"</a></p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn select(name: &'static str, label: &'static str, choices: Vec<super::Choice>, current: String) -> impl IntoView {
+    view! {
+        <label>{label} " "
+            <select name=name>
+                <option value="">"all"</option>
+                {choices.into_iter().map(|c| {
+                    let selected = c.id.to_string() == current;
+                    view! { <option value=c.id.to_string() selected=selected>{c.name}</option> }
+                }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
+#[component]
+fn ExplorerView(e: Explorer) -> impl IntoView {
+    let f = e.filters.clone();
+    let cur = e.currency.clone();
+    // The chart: cost per group key (days and meters sum over meters; resources show the 20 most costly).
+    let mut bars: Vec<Bar> = Vec::new();
+    for r in &e.rows {
+        let cost = as_f64(r.cost.unwrap_or_default());
+        match bars.iter_mut().find(|b| b.label == r.key) {
+            Some(b) => b.value += cost,
+            None => bars.push(Bar { label: r.key.clone(), value: cost }),
+        }
+    }
+    if f.group == "resource" {
+        bars.truncate(20);
+        for b in &mut bars {
+            b.label = b.label.rsplit('/').next().unwrap_or_default().to_string();
+        }
+    }
+    let x_label = match f.group.as_str() {
+        "meter" => "Meter",
+        "resource" => "Resource (20 most costly)",
+        _ => "Day (UTC)",
+    };
+    let csv = format!("/exports/usage?{}", f.query());
+    view! {
+        <form method="get" action="/usage" class="filters" aria-label="Filter usage">
+            <label>"From (UTC) " <input type="date" name="from" value=f.from.clone()/></label>
+            <label>"To (UTC) " <input type="date" name="to" value=f.to.clone()/></label>
+            {select("stack", "Stack", e.stacks.clone(), f.stack.clone())}
+            {select("customer", "Customer", e.customers.clone(), f.customer.clone())}
+            {select("meter", "Meter", e.meters.clone(), f.meter.clone())}
+            <label>"Group by "
+                <select name="group">
+                    {[("day", "day"), ("meter", "meter"), ("resource", "resource")].into_iter().map(|(v, t)| view! {
+                        <option value=v selected=f.group == v>{t}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <button type="submit">"Show"</button>
+        </form>
+        <BarChart title=format!("Cost by {} at list prices, {} to {} (UTC)", f.group, f.from, f.to) unit=cur.clone() x_label=x_label.into() bars=bars/>
+        <p><a href=csv download>"Download this view (CSV)"</a>
+            {e.truncated.then(|| view! { " · the page shows the first 1,000 rows; the CSV has all" })}</p>
+        {if e.rows.is_empty() {
+            view! { <p class="empty">"No usage matches these filters."</p> }.into_any()
+        } else {
+            view! {
+                <table class="data" aria-label="Usage">
+                    <thead><tr>
+                        <th scope="col">{match f.group.as_str() { "meter" => "Meter", "resource" => "Resource", _ => "Day (UTC)" }}</th>
+                        <th scope="col">"Meter"</th><th scope="col" class="num">"Quantity"</th><th scope="col">"Unit"</th>
+                        <th scope="col" class="num">"Cost at list price"</th>
+                    </tr></thead>
+                    <tbody>{e.rows.into_iter().map(|r| view! {
+                        <tr>
+                            <td class=if f.group == "resource" { "mono" } else { "" }>{r.key}</td>
+                            <td>{r.meter_name}</td>
+                            <td class="num">{r.quantity.round_dp(4).normalize().to_string()}</td>
+                            <td>{r.unit}</td>
+                            <td class="num">{match r.cost {
+                                Some(c) => format!("{:.2} {}", c.round_dp(2), cur),
+                                None => "not charged (informational)".to_string(),
+                            }}</td>
+                        </tr>
+                    }).collect_view()}</tbody>
+                </table>
+            }.into_any()
+        }}
+    }
+}

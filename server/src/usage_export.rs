@@ -1,0 +1,95 @@
+//! `GET /exports/usage?…`: the usage explorer's current view as CSV, every row (the page caps them), streamed from
+//! the database row by row.
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use futures_util::TryStreamExt;
+use tokio::sync::mpsc;
+
+use app::auth::session::AuthSession;
+use app::explorer::Filters;
+use app::AppError;
+
+use crate::forms::{error_page, signed_in};
+use crate::state::AppState;
+
+/// The export.
+pub async fn export(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    Query(f): Query<Filters>,
+) -> Response {
+    let user = match signed_in(&state, &AuthSession(session)).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let setup = async {
+        let scope = user.scope()?;
+        let partner: uuid::Uuid = sqlx::query_scalar(
+            "select partner_id from partners where $1::uuid is null or partner_id = $1 order by name limit 1",
+        )
+        .bind(scope.partner_filter())
+        .fetch_optional(&state.pool)
+        .await?
+        .ok_or(AppError::NotFound)?;
+        let currency: String = sqlx::query_scalar("select currency::text from partners where partner_id = $1")
+            .bind(partner)
+            .fetch_one(&state.pool)
+            .await?;
+        let parsed = app::explorer::db::parse(&f, time::OffsetDateTime::now_utc().date())?;
+        Ok::<_, AppError>((partner, currency, parsed))
+    }
+    .await;
+    let (partner, currency, parsed) = match setup {
+        Ok(s) => s,
+        Err(e) => return error_page(&e),
+    };
+    let (send, receive) = mpsc::channel::<Result<Vec<u8>, AppError>>(8);
+    let pool = state.pool.clone();
+    tokio::spawn(async move {
+        let first = ["Day", "Meter", "ResourceUri"][parsed.group as usize];
+        let header = format!("{first},MeterId,MeterName,Unit,Quantity,Cost,Currency\r\n");
+        if send.send(Ok(header.into_bytes())).await.is_err() {
+            return;
+        }
+        let sql = app::explorer::db::sql(&parsed);
+        let mut rows = app::explorer::db::query(&sql, partner, &parsed, i64::MAX).fetch(&pool);
+        loop {
+            let row = match rows.try_next().await {
+                Ok(Some(r)) => r,
+                Ok(None) => return,
+                Err(e) => {
+                    let _ = send.send(Err(e.into())).await;
+                    return;
+                }
+            };
+            let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+            let cost = row.cost.map(|c| c.normalize().to_string()).unwrap_or_default();
+            let written = w.write_record([
+                row.key.as_str(),
+                &row.meter_id.to_string(),
+                &row.meter_name,
+                &row.unit,
+                &row.quantity.normalize().to_string(),
+                &cost,
+                &currency,
+            ]);
+            let bytes =
+                written.map_err(|_| AppError::Internal).and_then(|()| w.into_inner().map_err(|_| AppError::Internal));
+            if send.send(bytes).await.is_err() {
+                return;
+            }
+        }
+    });
+    let body =
+        Body::from_stream(futures_util::stream::unfold(receive, |mut r| async move { r.recv().await.map(|x| (x, r)) }));
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"usage.csv\""),
+        ],
+        body,
+    )
+        .into_response()
+}

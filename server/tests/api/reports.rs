@@ -1,0 +1,74 @@
+//! The dashboard, the usage explorer and its CSV over HTTP, on the hand-computed month of `bills`, and another
+//! partner looking at the same pages.
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+use crate::bills::{month, BASE_VM};
+use crate::helpers::{seed_partner, spawn_app};
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_explorer_groups_filters_and_exports_what_the_partner_owns(pool: PgPool) {
+    let m = month(pool.clone()).await;
+    let (_, fabrikam_tenant) = seed_partner(&pool, "Fabrikam", "sea-01").await;
+    let contoso_tenant: uuid::Uuid =
+        sqlx::query_scalar("select directory_tenant_id from partners where name = 'Contoso'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let app = spawn_app(pool).await;
+    app.sign_in("adele", Some(contoso_tenant), &["Partner.Admin"]).await;
+    let october = "from=2026-10-01&to=2026-10-31";
+
+    let by_day = app.page(&format!("/usage?{october}&group=day")).await;
+    let by_meter = app.page(&format!("/usage?{october}&group=meter&customer={}", m.tenant_b)).await;
+    let by_resource = app.page(&format!("/usage?{october}&group=resource")).await;
+    let csv =
+        app.get(&format!("/exports/usage?{october}&group=meter&customer={}", m.tenant_b)).await.text().await.unwrap();
+    let bad = app.page("/usage?group=nope").await;
+
+    assert!(by_day.contains("2026-10-05") && by_day.contains("0.08 USD"), "a day's cost: {by_day}");
+    assert!(by_day.contains("not charged (informational)"), "the unmapped meter is shown, not charged");
+    assert!(by_day.contains("<svg") && by_day.contains("Day (UTC)"), "a chart with its axis named");
+    assert!(by_meter.contains("3.3333") && !by_meter.contains("2026-10-05"), "only customer B");
+    assert!(by_resource.contains("virtualMachines/vm1"));
+    let mut lines = csv.lines();
+    assert_eq!(lines.next().unwrap(), "Meter,MeterId,MeterName,Unit,Quantity,Cost,Currency");
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(
+        rows.iter().any(|r| r.contains(",100,") && r.contains(",0.3,USD")),
+        "storage: 100 local units cost 0.30: {csv}"
+    );
+    assert!(bad.contains("group: “nope” is not day, meter or resource"));
+
+    app.sign_in("farah", Some(fabrikam_tenant), &["Partner.Admin"]).await;
+    let theirs = app.page(&format!("/usage?{october}&group=day")).await;
+    let their_csv = app.get(&format!("/exports/usage?{october}&group=resource")).await.text().await.unwrap();
+    assert!(theirs.contains("No usage matches these filters."));
+    assert_eq!(their_csv.lines().count(), 1, "only the header: {their_csv}");
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_dashboard_shows_this_month_so_far_per_stack_and_customer(pool: PgPool) {
+    let m = month(pool.clone()).await;
+    let contoso_tenant: uuid::Uuid =
+        sqlx::query_scalar("select directory_tenant_id from partners where name = 'Contoso'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let now = OffsetDateTime::now_utc();
+    let hour = now.replace_time(time::Time::from_hms(now.hour(), 0, 0).unwrap()) - time::Duration::HOUR;
+    let hour = hour.max(now.replace_day(1).unwrap().replace_time(time::Time::MIDNIGHT));
+    m.usage(m.local[1], BASE_VM, hour, "25").await; // B, 25 × 0.010 = 0.25
+    let app = spawn_app(pool).await;
+    app.sign_in("adele", Some(contoso_tenant), &["Partner.Admin"]).await;
+
+    let page = app.page("/dashboard").await;
+
+    assert!(page.contains("0.25 USD"), "cost so far: {page}");
+    assert!(
+        page.contains("Top customers") && page.contains(&format!("/bills/{}/{}", app::bills::db::Period::of(now), m.b))
+    );
+    assert!(page.contains("ams-01"), "per stack");
+    assert!(page.contains("<svg") && page.contains("Cost per day"));
+}
