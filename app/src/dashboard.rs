@@ -166,9 +166,7 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
     view! {
         {(!d.partners.is_empty()).then(|| view! {
             <form method="get" action="/dashboard" class="inline" aria-label="Choose the partner">
-                <label>"Partner " <select name="partner">{d.partners.iter().map(|(id, name)| view! {
-                    <option value=id.to_string() selected=*id == d.partner_id>{name.clone()}</option>
-                }).collect_view()}</select></label>
+                {crate::layout::partner_select(&d.partners, d.partner_id)}
                 " " <button type="submit">"Show"</button>
             </form>
         })}

@@ -66,3 +66,14 @@ pub fn SignOutButton() -> impl IntoView {
         </form>
     }
 }
+
+/// The partner chooser of operator views (empty for partner users, who see only their own).
+pub fn partner_select(partners: &[(uuid::Uuid, String)], current: uuid::Uuid) -> impl IntoView {
+    (!partners.is_empty()).then(|| {
+        let options = partners
+            .iter()
+            .map(|(id, name)| view! { <option value=id.to_string() selected=*id == current>{name.clone()}</option> })
+            .collect_view();
+        view! { " " <label>"Partner " <select name="partner">{options}</select></label> }
+    })
+}

@@ -4,18 +4,11 @@
 //! `DATABASE_URL=… cargo run --release -p server --example ingest_bench -- [records] [concurrency]`.
 use std::time::Instant;
 
-use leptos::config::LeptosOptions;
-use secrecy::SecretString;
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgConnection};
-use url::Url;
 use uuid::Uuid;
 
 use app::audit::Actor;
 use app::auth::Scope;
 use app::partners::NewPartner;
-use server::config::{DatabaseSettings, OidcSettings, SessionSettings, Settings};
-use server::startup::Application;
 
 /// Records per page, as the usage API pages them.
 const PAGE: usize = 1_000;
@@ -89,19 +82,15 @@ fn copy_text(rs: &[Record], partner: Uuid, stack: Uuid) -> Vec<u8> {
     out.into_bytes()
 }
 
+mod common;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).map(|a| a.parse()).transpose()?.unwrap_or(200_000);
     let concurrency: usize = args.get(2).map(|a| a.parse()).transpose()?.unwrap_or(server::ingest::PER_STACK_IN_FLIGHT);
-    let base_url =
-        std::env::var("DATABASE_URL").map_err(|_| anyhow::anyhow!("set DATABASE_URL (bash .ci/bench-ingest does)"))?;
-    let db = format!("stackbill_bench_{}", Uuid::new_v4().simple());
-    let mut admin = PgConnection::connect(&base_url).await?;
-    sqlx::query(&format!("create database {db}")).execute(&mut admin).await?;
-    let url = format!("{}/{db}", &base_url[..base_url.rfind('/').unwrap()]);
-    let pool = PgPoolOptions::new().max_connections(16).connect(&url).await?;
-    app::db::MIGRATOR.run(&pool).await?;
+    let bench = common::Bench::start().await?;
+    let pool = bench.pool.clone();
 
     // A partner, a stack and a key, through the domain code.
     let (partner, cloud) = (Uuid::new_v4(), Uuid::new_v4());
@@ -128,28 +117,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let parse = t.elapsed();
 
-    let listener = Application::bind("127.0.0.1:0".parse()?).await?;
-    let base = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
-    let settings = Settings {
-        database: DatabaseSettings { url: None, data_dir: "unused".into() },
-        oidc: Some(OidcSettings {
-            issuer: Url::parse("http://127.0.0.1:9/unused")?,
-            client_id: "unused".into(),
-            client_secret: SecretString::from("unused"),
-            partner_claim: "tid".into(),
-            roles_claim: "roles".into(),
-            scopes: vec!["openid".into()],
-        }),
-        session: SessionSettings { cookie_secure: false, idle_minutes: 60 },
-        public_url: Url::parse(&base)?,
-    };
-    let app = Application::build(
-        listener,
-        settings,
-        LeptosOptions::builder().output_name("stackbill").build(),
-        pool.clone(),
-    )?;
-    tokio::spawn(app.run_until(std::future::pending()));
+    let base = bench.serve().await?;
     let client = reqwest::Client::new();
     let endpoint = format!("{base}/api/v1/stacks/{cloud}/usage");
 
@@ -181,6 +149,37 @@ async fn main() -> anyhow::Result<()> {
     let stored: i64 = sqlx::query_scalar("select count(*) from usage_records").fetch_one(&pool).await?;
     anyhow::ensure!(stored as usize == n, "stored {stored} of {n}");
 
+    // Where the time goes, part 2: the same pages parsed and stored without HTTP, into a second stack, same concurrency.
+    let second: Uuid = sqlx::query_scalar(
+        "insert into stacks (partner_id, name, cloud_id) values ($1, 'bench-2', $2) returning stack_id",
+    )
+    .bind(partner)
+    .bind(Uuid::new_v4())
+    .fetch_one(&pool)
+    .await?;
+    let pages: Vec<String> = all.chunks(PAGE).map(page_json).collect();
+    let t = Instant::now();
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(pages.into_iter()));
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (queue, pool) = (queue.clone(), pool.clone());
+            tokio::spawn(async move {
+                loop {
+                    let next = queue.lock().unwrap().next();
+                    let Some(body) = next else { return Ok::<_, anyhow::Error>(()) };
+                    let records = app::usage::parse::parse_page(&body).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                    let mut tx = pool.begin().await?;
+                    app::usage::db::store_page(&mut tx, partner, second, records).await?;
+                    tx.commit().await?;
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await??;
+    }
+    let direct = t.elapsed();
+
     // The same records by raw COPY into a table with the same columns, keys and indexes.
     sqlx::query("create table usage_copy (like usage_records including all)").execute(&pool).await?;
     let data = copy_text(&all, partner, stack.stack_id);
@@ -206,11 +205,11 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("parse only (1 core): {:>10.0} records/s", rate(parse));
     println!("HTTP ingest API:     {:>10.0} records/s ({:.2} s)", rate(api), api.as_secs_f64());
+    println!("parse + store, no HTTP: {:>7.0} records/s ({:.2} s)", rate(direct), direct.as_secs_f64());
     println!("raw COPY:            {:>10.0} records/s ({:.2} s)", rate(raw), raw.as_secs_f64());
     println!("API / COPY:          {:>10.0} %", 100.0 * raw.as_secs_f64() / api.as_secs_f64());
 
     drop(conn);
-    pool.close().await;
-    sqlx::query(&format!("drop database {db}")).execute(&mut admin).await?;
+    bench.finish().await?;
     Ok(())
 }

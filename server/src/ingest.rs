@@ -136,34 +136,35 @@ async fn unprocessable(state: &AppState, key: &KeyUse, what: &str, errors: Vec<R
     problem(StatusCode::UNPROCESSABLE_ENTITY, &format!("the {what} was refused; nothing was stored"), Some(&errors))
 }
 
-/// `POST /api/v1/stacks/{cloud_id}/usage`: one usage API page.
-pub async fn usage(
-    State(state): State<AppState>,
-    Path(cloud_id): Path<String>,
-    headers: HeaderMap,
-    body: Result<String, StringRejection>,
+/// The shared path of both endpoints: admit, parse (422 naming every problem), then store and audit the key's use in
+/// one transaction, answering the store's summary as JSON.
+async fn accept<T, S: serde::Serialize>(
+    state: &AppState,
+    request: (String, HeaderMap, Result<String, StringRejection>),
+    what: &str,
+    action: &str,
+    parse: fn(&str) -> Result<T, Vec<RecordError>>,
+    store: impl AsyncFnOnce(&mut sqlx::PgConnection, Uuid, Uuid, T) -> Result<S, AppError>,
 ) -> Response {
-    let (key, _permit, body) = match admit(&state, &cloud_id, &headers, body).await {
+    let (cloud_id, headers, body) = request;
+    let (key, _permit, body) = match admit(state, &cloud_id, &headers, body).await {
         Ok(k) => k,
         Err(r) => return r,
     };
-    let records = match app::usage::parse::parse_page(&body) {
-        Ok(r) => r,
-        Err(errors) => return unprocessable(&state, &key, "page", errors).await,
+    let parsed = match parse(&body) {
+        Ok(p) => p,
+        Err(errors) => return unprocessable(state, &key, what, errors).await,
     };
-    let count = records.len();
     let stored = async {
         let mut tx = state.pool.begin().await?;
-        let summary = app::usage::db::store_page(&mut tx, key.partner_id, key.stack_id, records).await?;
-        let after =
-            json!({ "records": count, "new": summary.new, "changed": summary.changed, "unchanged": summary.unchanged });
+        let summary = store(&mut tx, key.partner_id, key.stack_id, parsed).await?;
         let event = Event {
             partner_id: Some(key.partner_id),
-            action: "usage.ingest",
+            action,
             entity_type: "stack",
             entity_id: key.cloud_id.to_string(),
             before: None,
-            after: Some(after),
+            after: serde_json::to_value(&summary).ok(),
         };
         record(&mut tx, &key.actor, event).await?;
         tx.commit().await?;
@@ -176,6 +177,20 @@ pub async fn usage(
     }
 }
 
+/// `POST /api/v1/stacks/{cloud_id}/usage`: one usage API page.
+pub async fn usage(
+    State(state): State<AppState>,
+    Path(cloud_id): Path<String>,
+    headers: HeaderMap,
+    body: Result<String, StringRejection>,
+) -> Response {
+    let parse = app::usage::parse::parse_page;
+    accept(&state, (cloud_id, headers, body), "page", "usage.ingest", parse, async |c, partner, stack, records| {
+        app::usage::db::store_page(c, partner, stack, records).await
+    })
+    .await
+}
+
 /// `POST /api/v1/stacks/{cloud_id}/subscriptions`: the stack's local subscriptions.
 pub async fn subscriptions(
     State(state): State<AppState>,
@@ -183,34 +198,16 @@ pub async fn subscriptions(
     headers: HeaderMap,
     body: Result<String, StringRejection>,
 ) -> Response {
-    let (key, _permit, body) = match admit(&state, &cloud_id, &headers, body).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
-    let list = match app::local_subscriptions::parse::parse_list(&body) {
-        Ok(l) => l,
-        Err(errors) => return unprocessable(&state, &key, "subscription list", errors).await,
-    };
-    let stored = async {
-        let mut tx = state.pool.begin().await?;
-        let s = app::local_subscriptions::db::store_list(&mut tx, key.partner_id, key.stack_id, list).await?;
-        let event = Event {
-            partner_id: Some(key.partner_id),
-            action: "subscriptions.sync",
-            entity_type: "stack",
-            entity_id: key.cloud_id.to_string(),
-            before: None,
-            after: Some(json!({ "new": s.new, "changed": s.changed, "unchanged": s.unchanged })),
-        };
-        record(&mut tx, &key.actor, event).await?;
-        tx.commit().await?;
-        Ok::<_, AppError>(s)
-    }
-    .await;
-    match stored {
-        Ok(s) => (StatusCode::OK, Json(s)).into_response(),
-        Err(e) => refused(e),
-    }
+    let parse = app::local_subscriptions::parse::parse_list;
+    accept(
+        &state,
+        (cloud_id, headers, body),
+        "subscription list",
+        "subscriptions.sync",
+        parse,
+        async |c, partner, stack, list| app::local_subscriptions::db::store_list(c, partner, stack, list).await,
+    )
+    .await
 }
 
 /// `GET /api/v1/openapi.json`

@@ -25,10 +25,17 @@ fn refused(what: &str, errors: &[RowError]) -> String {
     format!("{what} refused; nothing was stored:\n{}", lines.join("\n"))
 }
 
-/// `POST /operator/prices/import`
-pub async fn import_prices(State(state): State<AppState>, session: Session, mut form: Multipart) -> Response {
+/// Reads the uploaded file with `parse`, stores it with `store` in one transaction, and says what happened.
+async fn import<T, S: std::fmt::Display>(
+    state: &AppState,
+    session: Session,
+    mut form: Multipart,
+    what: &str,
+    parse: fn(&str) -> Result<T, Vec<RowError>>,
+    store: impl AsyncFnOnce(&mut sqlx::PgConnection, &app::audit::Actor, &T) -> Result<S, app::AppError>,
+) -> Response {
     let session = AuthSession(session);
-    let actor = match operator(&state, &session).await {
+    let actor = match operator(state, &session).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -36,47 +43,33 @@ pub async fn import_prices(State(state): State<AppState>, session: Session, mut 
         Ok(t) => t,
         Err(m) => return back(&session, false, m).await,
     };
-    let file = match import::parse_prices(&text) {
-        Ok(f) => f,
-        Err(e) => return back(&session, false, refused("Price list", &e)).await,
+    let parsed = match parse(&text) {
+        Ok(p) => p,
+        Err(e) => return back(&session, false, refused(what, &e)).await,
     };
     let result = async {
         let mut tx = state.pool.begin().await?;
-        let s = db::import_prices(&mut tx, &actor, &file).await?;
+        let s = store(&mut tx, &actor, &parsed).await?;
         tx.commit().await?;
         Ok::<_, app::AppError>(s)
     }
     .await;
     match result {
-        Ok(s) => back(&session, true, format!("Price list imported: {s}. Open periods re-rated.")).await,
+        Ok(s) => back(&session, true, format!("{what} imported: {s}. Open periods re-rated.")).await,
         Err(e) => back(&session, false, e.to_string()).await,
     }
 }
 
+/// `POST /operator/prices/import`
+pub async fn import_prices(State(state): State<AppState>, session: Session, form: Multipart) -> Response {
+    import(&state, session, form, "Price list", import::parse_prices, async |c, a, f| db::import_prices(c, a, f).await)
+        .await
+}
+
 /// `POST /operator/meters/import`
-pub async fn import_meter_map(State(state): State<AppState>, session: Session, mut form: Multipart) -> Response {
-    let session = AuthSession(session);
-    let actor = match operator(&state, &session).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let text = match file_text(&mut form).await {
-        Ok(t) => t,
-        Err(m) => return back(&session, false, m).await,
-    };
-    let rows = match import::parse_meter_map(&text) {
-        Ok(r) => r,
-        Err(e) => return back(&session, false, refused("Meter map", &e)).await,
-    };
-    let result = async {
-        let mut tx = state.pool.begin().await?;
-        let s = db::import_meter_map(&mut tx, &actor, &rows).await?;
-        tx.commit().await?;
-        Ok::<_, app::AppError>(s)
-    }
-    .await;
-    match result {
-        Ok(s) => back(&session, true, format!("Meter map imported: {s}. Open periods re-rated.")).await,
-        Err(e) => back(&session, false, e.to_string()).await,
-    }
+pub async fn import_meter_map(State(state): State<AppState>, session: Session, form: Multipart) -> Response {
+    import(&state, session, form, "Meter map", import::parse_meter_map, async |c, a, rows| {
+        db::import_meter_map(c, a, rows).await
+    })
+    .await
 }

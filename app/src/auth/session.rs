@@ -47,6 +47,11 @@ impl AuthSession {
 
     /// Removes and returns a value of the sign-in flow (single use, as `state` must be).
     pub async fn take<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, AppError> {
+        // Removing marks the session changed, which costs a write to the store at the end of the request; most page
+        // views have no message to take, so look first.
+        if self.0.get_value(key).await.map_err(internal)?.is_none() {
+            return Ok(None);
+        }
         self.0.remove::<T>(key).await.map_err(internal)
     }
 }

@@ -141,11 +141,7 @@ fn BillsList(v: BillsView) -> impl IntoView {
         {notice(&v.flash)}
         <form method="get" action="/bills" class="inline" aria-label="Choose the period">
             <label>"Month (UTC) " <input type="month" name="period" value=v.period.clone()/></label>
-            {(!v.partners.is_empty()).then(|| view! {
-                " " <label>"Partner " <select name="partner">{v.partners.iter().map(|(id, name)| view! {
-                    <option value=id.to_string() selected=*id == v.partner_id>{name.clone()}</option>
-                }).collect_view()}</select></label>
-            })}
+            {crate::layout::partner_select(&v.partners, v.partner_id)}
             " " <button type="submit">"Show"</button>
         </form>
         <p>{format!("{} · {} · amounts in {} · lines rounded down to cents, totals are sums of lines", v.partner_name, v.period, v.currency)}</p>

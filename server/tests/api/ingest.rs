@@ -137,4 +137,10 @@ async fn gzip_bodies_are_accepted_and_overlapping_concurrent_pages_store_each_re
     assert_eq!(r1.unwrap().status(), StatusCode::OK);
     assert_eq!(r2.0, StatusCode::OK);
     assert_eq!(stored(&app.pool).await, 18);
+    let (usage, charged): (rust_decimal::Decimal, rust_decimal::Decimal) =
+        sqlx::query_as("select (select sum(quantity) from usage_records), (select sum(quantity) from charges)")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(charged, usage, "the charges rollup counts each record once under concurrency too");
 }

@@ -1,0 +1,204 @@
+//! Bill page benchmark (issue 5, PRODUCT §7): a partner with N usage records in one month (50 customers, three
+//! charged meters), a customer's bill page served by an in-process server (release build), and `wrk` with 32
+//! connections measuring its latency; then ten times the records and the same measurement. Run it with
+//! `bash .ci/bench-bills` (installs wrk, throwaway cluster) or
+//! `DATABASE_URL=… cargo run --release -p server --example bill_bench -- [records] [seconds]`.
+use std::collections::HashMap;
+use std::process::Command;
+use std::time::Instant;
+
+use sqlx::PgPool;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::SessionStore;
+use uuid::Uuid;
+
+use app::audit::Actor;
+
+const CUSTOMERS: i64 = 50;
+const MONTH_START: time::OffsetDateTime = time::macros::datetime!(2026-10-01 00:00 UTC);
+const HOURS: i64 = 31 * 24;
+
+async fn setup(pool: &PgPool) -> anyhow::Result<(Uuid, Uuid, Uuid)> {
+    let (partner, stack) = (Uuid::new_v4(), Uuid::new_v4());
+    let mut tx = pool.begin().await?;
+    sqlx::query("insert into partners (partner_id, name, mpn_id, directory_tenant_id) values ($1, 'Bench', '1', gen_random_uuid())")
+        .bind(partner)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "insert into stacks (stack_id, partner_id, name, cloud_id) values ($1, $2, 'bench', gen_random_uuid())",
+    )
+    .bind(stack)
+    .bind(partner)
+    .execute(&mut *tx)
+    .await?;
+    // The default subscription and 50 customers, each with its CSP subscription mapped and one local subscription.
+    sqlx::query(
+        "insert into commerce_subscriptions (subscription_id, offer_type, billing_partner_id, customer_tenant_id, customer_name)
+         select ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, case when i = 0 then 'APSS' else 'CSP' end, $1,
+                ('10000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, 'Customer ' || i
+         from generate_series(0, $2) i",
+    )
+    .bind(partner)
+    .bind(CUSTOMERS)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("insert into registrations (stack_id, partner_id, billing_model) values ($1, $2, 'PayAsYouUse')")
+        .bind(stack)
+        .bind(partner)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "insert into registration_defaults (stack_id, partner_id, subscription_id, valid_from)
+         values ($1, $2, '00000000-0000-4000-8000-000000000000', '2026-01-01')",
+    )
+    .bind(stack)
+    .bind(partner)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into tenant_mappings (stack_id, partner_id, tenant_id, subscription_id, valid_from)
+         select $1, $2, ('10000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid,
+                ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, '2026-01-01'
+         from generate_series(1, $3) i",
+    )
+    .bind(stack)
+    .bind(partner)
+    .bind(CUSTOMERS)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into local_subscriptions (stack_id, partner_id, subscription_id, owner_tenant_id)
+         select $1, $2, ('20000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid,
+                ('10000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid
+         from generate_series(1, $3) i",
+    )
+    .bind(stack)
+    .bind(partner)
+    .bind(CUSTOMERS)
+    .execute(&mut *tx)
+    .await?;
+    let map = app::pricing::import::parse_meter_map(include_str!("../data/meter-map-sample.csv"))
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    app::pricing::db::import_meter_map(&mut tx, &Actor::command_line(), &map).await?;
+    let prices = app::pricing::import::parse_prices(include_str!("../data/price-list-sample.csv"))
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    app::pricing::db::import_prices(&mut tx, &Actor::command_line(), &prices).await?;
+    let user: Uuid = sqlx::query_scalar(
+        "insert into users (issuer, subject, partner_id, role) values ('bench', 'bench', $1, 'partner_admin') returning user_id",
+    )
+    .bind(partner)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((partner, stack, user))
+}
+
+/// Adds usage of resources `from..to` for every hour of the month, a day per statement.
+async fn load(pool: &PgPool, partner: Uuid, stack: Uuid, from: i64, to: i64) -> anyhow::Result<u64> {
+    let mut n = 0;
+    for day in 0..31 {
+        n += sqlx::query(
+            "insert into usage_records (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end,
+                                        resource_uri, quantity)
+             select $1, $2, ('20000000-0000-4000-8000-' || lpad((1 + r % $5)::text, 12, '0'))::uuid,
+                    (array['fab6eb84-500b-4a09-a8ca-7358f8bbaea5', '9cd92d4c-bafd-4492-b278-bedc2de8232a',
+                           '09f8879e-87e9-4305-a572-4b7be209f857']::uuid[])[1 + r % 3],
+                    h, h + interval '1 hour', '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm' || r,
+                    1 + (r % 7)
+             from generate_series($3::bigint, $4::bigint - 1) r
+             cross join generate_series($6::timestamptz + make_interval(days => $7), $6::timestamptz + make_interval(days => $7) + interval '23 hours',
+                                        interval '1 hour') h",
+        )
+        .bind(partner)
+        .bind(stack)
+        .bind(from)
+        .bind(to)
+        .bind(CUSTOMERS)
+        .bind(MONTH_START)
+        .bind(day)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    }
+    Ok(n)
+}
+
+fn wrk(url: &str, cookie: &str, seconds: u64) -> anyhow::Result<(String, f64)> {
+    let out = Command::new("wrk")
+        .args(["-t2", "-c32", &format!("-d{seconds}s"), "--latency", "-H", &format!("Cookie: {cookie}"), url])
+        .output()
+        .map_err(|e| anyhow::anyhow!("cannot run wrk ({e}); install it (bash .ci/bench-bills does)"))?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    anyhow::ensure!(!text.contains("Non-2xx"), "the bill page answered errors:\n{text}");
+    let p99 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("99%"))
+        .map(|v| v.trim().to_string())
+        .ok_or_else(|| anyhow::anyhow!("no 99% line in wrk's output:\n{text}"))?;
+    let ms = if let Some(v) = p99.strip_suffix("ms") {
+        v.parse()?
+    } else if let Some(v) = p99.strip_suffix("us") {
+        v.parse::<f64>()? / 1000.0
+    } else if let Some(v) = p99.strip_suffix('s') {
+        v.parse::<f64>()? * 1000.0
+    } else {
+        anyhow::bail!("cannot read {p99}")
+    };
+    Ok((text, ms))
+}
+
+mod common;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let n: i64 = args.get(1).map(|a| a.parse()).transpose()?.unwrap_or(1_000_000);
+    let seconds: u64 = args.get(2).map(|a| a.parse()).transpose()?.unwrap_or(20);
+    let bench = common::Bench::start().await?;
+    let pool = bench.pool.clone();
+    let (partner, stack, user) = setup(&pool).await?;
+
+    let base = bench.serve().await?;
+    // A signed-in session, as the sign-in flow leaves it.
+    let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
+    let mut record = Record {
+        id: Id::default(),
+        data: HashMap::from([("user_id".to_string(), serde_json::json!(user))]),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(10),
+    };
+    store.create(&mut record).await?;
+    let cookie = format!("stackbill_session={}", record.id);
+    let page = format!("{base}/bills/2026-10/00000000-0000-4000-8000-000000000001");
+
+    let resources = n / HOURS;
+    let mut results = Vec::new();
+    for (from, to) in [(0, resources), (resources, resources * 10)] {
+        let t = Instant::now();
+        load(&pool, partner, stack, from, to).await?;
+        let loaded = t.elapsed();
+        sqlx::query("vacuum analyze").execute(&pool).await?;
+        let records: i64 = sqlx::query_scalar("select count(*) from usage_records").fetch_one(&pool).await?;
+        let charges: i64 = sqlx::query_scalar("select count(*) from charges").fetch_one(&pool).await?;
+        let body = reqwest::Client::new().get(&page).header("cookie", &cookie).send().await?.text().await?;
+        anyhow::ensure!(
+            body.contains("Customer 1") && body.contains("Total cost"),
+            "the bill page did not render:\n{body}"
+        );
+        let (text, p99) = wrk(&page, &cookie, seconds)?;
+        println!(
+            "== {records} usage records in the month ({charges} charge rows), loaded in {:.1} s ==",
+            loaded.as_secs_f64()
+        );
+        println!("{text}");
+        results.push((records, p99));
+    }
+    println!("p99 of a customer's bill page at 32 connections:");
+    for (records, p99) in &results {
+        println!("  {records:>10} records: {p99:.2} ms");
+    }
+    println!("growth for 10× the records: {:.2}×", results[1].1 / results[0].1);
+    drop(store);
+    bench.finish().await?;
+    Ok(())
+}

@@ -1,0 +1,63 @@
+//! What the benchmarks share: a fresh database of their own, and the portal served in-process over it.
+use leptos::config::LeptosOptions;
+use secrecy::SecretString;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection, PgPool};
+use url::Url;
+use uuid::Uuid;
+
+use server::config::{DatabaseSettings, OidcSettings, SessionSettings, Settings};
+use server::startup::Application;
+
+/// A new database on the server of `DATABASE_URL`, migrated; dropped by [`Bench::finish`].
+pub struct Bench {
+    admin: PgConnection,
+    name: String,
+    /// The database's pool.
+    pub pool: PgPool,
+}
+
+impl Bench {
+    /// Creates the database.
+    pub async fn start() -> anyhow::Result<Self> {
+        let base = std::env::var("DATABASE_URL")
+            .map_err(|_| anyhow::anyhow!("set DATABASE_URL (the .ci/bench-* scripts do)"))?;
+        let name = format!("stackbill_bench_{}", Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&base).await?;
+        sqlx::query(&format!("create database {name}")).execute(&mut admin).await?;
+        let url = format!("{}/{name}", &base[..base.rfind('/').unwrap_or(base.len())]);
+        let pool = PgPoolOptions::new().max_connections(16).connect(&url).await?;
+        app::db::MIGRATOR.run(&pool).await?;
+        Ok(Self { admin, name, pool })
+    }
+
+    /// Serves the portal on a free port; returns its base URL. Sign-in is not needed by the benchmarks.
+    pub async fn serve(&self) -> anyhow::Result<String> {
+        let listener = Application::bind("127.0.0.1:0".parse()?).await?;
+        let base = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
+        let settings = Settings {
+            database: DatabaseSettings { url: None, data_dir: "unused".into() },
+            oidc: Some(OidcSettings {
+                issuer: Url::parse("http://127.0.0.1:9/unused")?,
+                client_id: "unused".into(),
+                client_secret: SecretString::from("unused"),
+                partner_claim: "tid".into(),
+                roles_claim: "roles".into(),
+                scopes: vec!["openid".into()],
+            }),
+            session: SessionSettings { cookie_secure: false, idle_minutes: 600 },
+            public_url: Url::parse(&base)?,
+        };
+        let options = LeptosOptions::builder().output_name("stackbill").build();
+        let app = Application::build(listener, settings, options, self.pool.clone())?;
+        tokio::spawn(app.run_until(std::future::pending()));
+        Ok(base)
+    }
+
+    /// Drops the database.
+    pub async fn finish(mut self) -> anyhow::Result<()> {
+        self.pool.close().await;
+        sqlx::query(&format!("drop database {}", self.name)).execute(&mut self.admin).await?;
+        Ok(())
+    }
+}
