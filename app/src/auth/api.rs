@@ -17,13 +17,24 @@ pub mod ssr {
     use super::super::{db, CurrentUser};
     use crate::AppError;
 
+    /// The signed-in user, looked up once per request: a page's resources (the layout's `whoami` and the page's own
+    /// data) all ask, and each asking would otherwise cost a database round trip.
+    #[derive(Clone, Default)]
+    pub struct UserOfRequest(std::sync::Arc<tokio::sync::OnceCell<Option<CurrentUser>>>);
+
     /// The signed-in user of this request, if any.
     pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
-        let session = AuthSession::from_request().await?;
-        let Some(user_id) = session.user_id().await? else {
-            return Ok(None);
+        let lookup = async {
+            let session = AuthSession::from_request().await?;
+            let Some(user_id) = session.user_id().await? else {
+                return Ok(None);
+            };
+            db::load_user(&crate::db::pool()?, user_id).await
         };
-        db::load_user(&crate::db::pool()?, user_id).await
+        match leptos::prelude::use_context::<UserOfRequest>() {
+            Some(cache) => cache.0.get_or_try_init(|| lookup).await.cloned(),
+            None => lookup.await,
+        }
     }
 
     /// The signed-in user, or `Unauthorized`.

@@ -71,6 +71,11 @@ struct RawLine {
     unit_price: Decimal,
     quantity: Decimal,
     precise_amount: Decimal,
+    stack_name: String,
+    stack_cloud_id: Uuid,
+    meter_name: String,
+    region: String,
+    unit: String,
 }
 
 type LineKey = (Uuid, Uuid, Decimal);
@@ -82,12 +87,22 @@ async fn current_lines(
     sub: Uuid,
     period: Period,
 ) -> Result<Vec<RawLine>, AppError> {
+    // Names come with the sums (one round trip): the stack's, and the meter's from its latest price list entry.
     Ok(sqlx::query_as(
-        "select stack_id, commerce_meter_id, unit_price, sum(commerce_quantity) as quantity, sum(amount) as precise_amount
-         from charges
-         where partner_id = $1 and billing_subscription_id = $2 and day >= $3 and day < $4
-           and commerce_meter_id is not null and unit_price is not null
-         group by 1, 2, 3",
+        "select c.stack_id, c.commerce_meter_id, c.unit_price, c.quantity, c.precise_amount, s.name as stack_name,
+                s.cloud_id as stack_cloud_id, coalesce(p.meter_name, 'unknown meter') as meter_name,
+                coalesce(p.region, '') as region, coalesce(p.unit, '') as unit
+         from (select stack_id, commerce_meter_id, unit_price, sum(commerce_quantity) as quantity,
+                      sum(amount) as precise_amount
+               from charges
+               where partner_id = $1 and billing_subscription_id = $2 and day >= $3 and day < $4
+                 and commerce_meter_id is not null and unit_price is not null
+               group by 1, 2, 3) c
+         join stacks s on s.stack_id = c.stack_id
+         join partners pa on pa.partner_id = $1
+         left join lateral (select meter_name, region, unit from price_list_entries e
+                            where e.commerce_meter_id = c.commerce_meter_id and e.currency = pa.currency
+                            order by effective_from desc limit 1) p on true",
     )
     .bind(partner)
     .bind(sub)
@@ -106,10 +121,12 @@ async fn billed_lines(
 ) -> Result<Vec<RawLine>, AppError> {
     Ok(sqlx::query_as(
         "select l.stack_id, l.commerce_meter_id, l.unit_price, sum(l.quantity) as quantity,
-                sum(l.precise_amount) as precise_amount
+                sum(l.precise_amount) as precise_amount, s.name as stack_name, s.cloud_id as stack_cloud_id,
+                max(l.meter_name) as meter_name, max(l.region) as region, max(l.unit) as unit
          from bill_lines l join bills b using (partner_id, period, subscription_id)
+         join stacks s on s.stack_id = l.stack_id
          where l.partner_id = $1 and l.subscription_id = $2 and l.charge_period = $3 and b.status = 'final'
-         group by 1, 2, 3",
+         group by 1, 2, 3, 6, 7",
     )
     .bind(partner)
     .bind(sub)
@@ -118,33 +135,20 @@ async fn billed_lines(
     .await?)
 }
 
-/// The final periods whose late usage is billed on `period`'s bill: the unbroken run of final months just before it.
-async fn adjusted_periods(
-    conn: &mut PgConnection,
-    partner: Uuid,
-    sub: Uuid,
-    period: Period,
-) -> Result<Vec<Period>, AppError> {
-    let finals: Vec<Date> = sqlx::query_scalar(
-        "select period from bills where partner_id = $1 and subscription_id = $2 and status = 'final' and period < $3
-         order by period desc",
-    )
-    .bind(partner)
-    .bind(sub)
-    .bind(period.start())
-    .fetch_all(conn)
-    .await?;
+/// The final periods whose late usage is billed on `period`'s bill: the unbroken run of final months just before
+/// it. `finals` are the subscription's final periods before `period`, newest first.
+fn adjusted_periods(period: Period, finals: &[Date]) -> Vec<Period> {
     let mut run = Vec::new();
     let mut expected = period;
     for f in finals {
-        let p = Period(f);
+        let p = Period(*f);
         if p.next() != expected {
             break;
         }
         run.push(p);
         expected = p;
     }
-    Ok(run)
+    run
 }
 
 #[derive(sqlx::FromRow)]
@@ -159,17 +163,7 @@ struct Header {
     status: Option<String>,
     finalized_at: Option<String>,
     frozen_markup: Option<Decimal>,
-}
-
-#[derive(sqlx::FromRow)]
-struct MeterInfo {
-    stack_id: Uuid,
-    stack_name: String,
-    cloud_id: Uuid,
-    commerce_meter_id: Uuid,
-    meter_name: String,
-    region: String,
-    unit: String,
+    finals: Vec<Date>,
 }
 
 fn line(kind: &str, charge_period: Period, raw: &RawLine, markup: Decimal) -> BillLine {
@@ -178,12 +172,12 @@ fn line(kind: &str, charge_period: Period, raw: &RawLine, markup: Decimal) -> Bi
     BillLine {
         line_type: kind.into(),
         charge_period: charge_period.to_string(),
-        stack_name: String::new(),
-        stack_cloud_id: raw.stack_id,
+        stack_name: raw.stack_name.clone(),
+        stack_cloud_id: raw.stack_cloud_id,
         commerce_meter_id: raw.commerce_meter_id,
-        meter_name: String::new(),
-        region: String::new(),
-        unit: String::new(),
+        meter_name: raw.meter_name.clone(),
+        region: raw.region.clone(),
+        unit: raw.unit.clone(),
         quantity: raw.quantity.normalize(),
         unit_price: raw.unit_price.normalize(),
         precise_amount: raw.precise_amount.normalize(),
@@ -200,13 +194,14 @@ async fn compute_lines(
     sub: Uuid,
     period: Period,
     markup: Decimal,
+    finals: &[Date],
 ) -> Result<Vec<(LineKey, BillLine)>, AppError> {
     let mut lines: Vec<(LineKey, BillLine)> = current_lines(conn, partner, sub, period)
         .await?
         .iter()
         .map(|r| ((r.stack_id, r.commerce_meter_id, r.unit_price), line("usage", period, r, markup)))
         .collect();
-    for earlier in adjusted_periods(conn, partner, sub, period).await?.into_iter().rev() {
+    for earlier in adjusted_periods(period, finals).into_iter().rev() {
         let mut diff: BTreeMap<LineKey, RawLine> = BTreeMap::new();
         for r in current_lines(conn, partner, sub, earlier).await? {
             diff.insert((r.stack_id, r.commerce_meter_id, r.unit_price), r);
@@ -229,36 +224,8 @@ async fn compute_lines(
     Ok(lines)
 }
 
-/// Fills in stack and meter names, and orders lines by type, period, stack and meter.
-async fn describe(conn: &mut PgConnection, currency: &str, lines: &mut [BillLine]) -> Result<(), AppError> {
-    let stacks: Vec<Uuid> = lines.iter().map(|l| l.stack_cloud_id).collect();
-    let meters: Vec<Uuid> = lines.iter().map(|l| l.commerce_meter_id).collect();
-    let infos: Vec<MeterInfo> = sqlx::query_as(
-        "select s.stack_id, s.name as stack_name, s.cloud_id, m.id as commerce_meter_id,
-                coalesce(p.meter_name, 'unknown meter') as meter_name, coalesce(p.region, '') as region,
-                coalesce(p.unit, '') as unit
-         from unnest($1::uuid[], $2::uuid[]) as m(stack, id)
-         join stacks s on s.stack_id = m.stack
-         left join lateral (select meter_name, region, unit from price_list_entries
-                            where commerce_meter_id = m.id and currency = $3 order by effective_from desc limit 1) p on true",
-    )
-    .bind(stacks)
-    .bind(meters)
-    .bind(currency)
-    .fetch_all(&mut *conn)
-    .await?;
-    for l in lines.iter_mut() {
-        // Until described, `stack_cloud_id` holds the stack ID.
-        if let Some(i) =
-            infos.iter().find(|i| i.stack_id == l.stack_cloud_id && i.commerce_meter_id == l.commerce_meter_id)
-        {
-            l.stack_name = i.stack_name.clone();
-            l.stack_cloud_id = i.cloud_id;
-            l.meter_name = i.meter_name.clone();
-            l.region = i.region.clone();
-            l.unit = i.unit.clone();
-        }
-    }
+/// Orders lines by type, period, stack and meter.
+fn order(lines: &mut [BillLine]) {
     lines.sort_by(|a, b| {
         (a.line_type != "usage", &a.charge_period, &a.stack_name, &a.meter_name, a.unit_price).cmp(&(
             b.line_type != "usage",
@@ -268,7 +235,6 @@ async fn describe(conn: &mut PgConnection, currency: &str, lines: &mut [BillLine
             b.unit_price,
         ))
     });
-    Ok(())
 }
 
 /// Who may see a subscription's bills: its billing partner, if it is in the caller's scope.
@@ -295,7 +261,9 @@ pub async fn bill(conn: &mut PgConnection, partner: Uuid, sub: Uuid, period: Per
         "select p.name as partner_name, p.currency, p.markup_percent as partner_markup, m.markup_percent as customer_markup,
                 c.customer_name, c.customer_tenant_id, c.offer_type, b.status,
                 to_char(b.finalized_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') as finalized_at,
-                b.markup_percent as frozen_markup
+                b.markup_percent as frozen_markup,
+                array(select f.period from bills f where f.partner_id = p.partner_id and f.subscription_id = $2
+                      and f.status = 'final' and f.period < $3 order by f.period desc) as finals
          from partners p
          left join customer_markups m on m.partner_id = p.partner_id and m.subscription_id = $2
          left join commerce_subscriptions c on c.subscription_id = $2 and c.billing_partner_id = p.partner_id
@@ -314,8 +282,8 @@ pub async fn bill(conn: &mut PgConnection, partner: Uuid, sub: Uuid, period: Per
         frozen_lines(conn, partner, sub, period).await?
     } else {
         let mut l: Vec<BillLine> =
-            compute_lines(conn, partner, sub, period, markup).await?.into_iter().map(|(_, l)| l).collect();
-        describe(conn, &h.currency, &mut l).await?;
+            compute_lines(conn, partner, sub, period, markup, &h.finals).await?.into_iter().map(|(_, l)| l).collect();
+        order(&mut l);
         l
     };
     let fell_through = fell_through(conn, partner, sub, period).await?;

@@ -173,7 +173,7 @@ fn BillsList(v: BillsView) -> impl IntoView {
                         <td class="num">{money(price, &cur)}</td><td class="num">{money(margin, &cur)}</td>
                     </tr></tfoot>
                 </table>
-                <p><a href=csv download>"Download all bills of the month (CSV)"</a></p>
+                <p><a href=csv download rel="external">"Download all bills of the month (CSV)"</a></p>
             }.into_any()
         }}
         {v.can_write.then(|| view! {
@@ -260,7 +260,7 @@ fn BillDetail(v: BillView, print: bool) -> impl IntoView {
         })}
         {(!print).then(|| view! {
             <p class="actions">
-                <a href=format!("/exports/bills/{}/{}", b.period, b.subscription_id) download>"Download CSV"</a> " · "
+                <a href=format!("/exports/bills/{}/{}", b.period, b.subscription_id) download rel="external">"Download CSV"</a> " · "
                 <a href=format!("{base}?print=1")>"Print view"</a> " · "
                 <a href=format!("/bills?period={}", b.period)>"All bills of the month"</a>
             </p>

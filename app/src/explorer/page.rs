@@ -166,7 +166,7 @@ fn ExplorerView(e: Explorer) -> impl IntoView {
             <button type="submit">"Show"</button>
         </form>
         <BarChart title=format!("Cost by {} at list prices, {} to {} (UTC)", f.group, f.from, f.to) unit=cur.clone() x_label=x_label.into() bars=bars/>
-        <p><a href=csv download>"Download this view (CSV)"</a>
+        <p><a href=csv download rel="external">"Download this view (CSV)"</a>
             {e.truncated.then_some(" · the page shows the first 1,000 rows; the CSV has all")}</p>
         {if e.rows.is_empty() {
             view! { <p class="empty">"No usage matches these filters."</p> }.into_any()
