@@ -195,6 +195,17 @@ async fn main() -> anyhow::Result<()> {
         );
         println!("{text}");
         results.push((records, p99));
+        if from == 0 {
+            // Where the time goes: the same load on less and less of the page.
+            for (what, path) in [
+                ("the health check (no page, no session)", "/healthz"),
+                ("an empty page (layout, session, user)", "/no-access"),
+            ] {
+                let (text, p99) = wrk(&format!("{base}{path}"), &cookie, seconds.min(10))?;
+                let rps = text.lines().find(|l| l.starts_with("Requests/sec")).unwrap_or_default().to_string();
+                println!("   {what}: p99 {p99:.2} ms, {rps}");
+            }
+        }
     }
     println!("p99 of a customer's bill page at 32 connections:");
     for (records, p99) in &results {

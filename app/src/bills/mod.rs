@@ -6,8 +6,14 @@
 pub mod csv;
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+mod lifecycle;
+#[cfg(feature = "ssr")]
+mod lines;
 pub mod money;
 pub mod page;
+#[cfg(feature = "ssr")]
+mod period;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

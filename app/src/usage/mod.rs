@@ -1,5 +1,7 @@
 //! Usage in: parsing usage API pages and storing them whole, idempotently (PRODUCT §5).
 #[cfg(feature = "ssr")]
+mod culture_dates;
+#[cfg(feature = "ssr")]
 pub mod db;
 pub mod panel;
 #[cfg(feature = "ssr")]

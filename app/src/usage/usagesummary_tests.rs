@@ -4,6 +4,7 @@ use time::macros::datetime;
 use uuid::Uuid;
 
 use super::*;
+use time::OffsetDateTime;
 
 const SUB: &str = "10ca0000-0000-4000-8000-000000000101";
 const METER: &str = "FAB6EB84-500B-4A09-A8CA-7358F8BBAEA5";

@@ -1,0 +1,172 @@
+//! A bill's lines: this period's charges per stack × commerce meter × unit price, rounded per line, and adjustment
+//! lines for usage that reached final periods after they were finalised.
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use time::Date;
+use uuid::Uuid;
+
+use super::money::{customer_price, round_down};
+use super::period::Period;
+use super::BillLine;
+use crate::AppError;
+
+/// One line's key and precise sums, before rounding.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct RawLine {
+    stack_id: Uuid,
+    commerce_meter_id: Uuid,
+    unit_price: Decimal,
+    quantity: Decimal,
+    precise_amount: Decimal,
+    stack_name: String,
+    stack_cloud_id: Uuid,
+    meter_name: String,
+    region: String,
+    unit: String,
+}
+
+pub(super) type LineKey = (Uuid, Uuid, Decimal);
+
+/// The current charges of a subscription in a period, one row per stack × commerce meter × unit price.
+async fn current_lines(
+    conn: &mut PgConnection,
+    partner: Uuid,
+    sub: Uuid,
+    period: Period,
+) -> Result<Vec<RawLine>, AppError> {
+    // Names come with the sums (one round trip): the stack's, and the meter's from its latest price list entry.
+    Ok(sqlx::query_as(
+        "select c.stack_id, c.commerce_meter_id, c.unit_price, c.quantity, c.precise_amount, s.name as stack_name,
+                s.cloud_id as stack_cloud_id, coalesce(p.meter_name, 'unknown meter') as meter_name,
+                coalesce(p.region, '') as region, coalesce(p.unit, '') as unit
+         from (select stack_id, commerce_meter_id, unit_price, sum(commerce_quantity) as quantity,
+                      sum(amount) as precise_amount
+               from charges
+               where partner_id = $1 and billing_subscription_id = $2 and day >= $3 and day < $4
+                 and commerce_meter_id is not null and unit_price is not null
+               group by 1, 2, 3) c
+         join stacks s on s.stack_id = c.stack_id
+         join partners pa on pa.partner_id = $1
+         left join lateral (select meter_name, region, unit from price_list_entries e
+                            where e.commerce_meter_id = c.commerce_meter_id and e.currency = pa.currency
+                            order by effective_from desc limit 1) p on true",
+    )
+    .bind(partner)
+    .bind(sub)
+    .bind(period.start())
+    .bind(period.next().start())
+    .fetch_all(conn)
+    .await?)
+}
+
+/// What final bills already billed for a period, per line key.
+async fn billed_lines(
+    conn: &mut PgConnection,
+    partner: Uuid,
+    sub: Uuid,
+    charge_period: Period,
+) -> Result<Vec<RawLine>, AppError> {
+    Ok(sqlx::query_as(
+        "select l.stack_id, l.commerce_meter_id, l.unit_price, sum(l.quantity) as quantity,
+                sum(l.precise_amount) as precise_amount, s.name as stack_name, s.cloud_id as stack_cloud_id,
+                max(l.meter_name) as meter_name, max(l.region) as region, max(l.unit) as unit
+         from bill_lines l join bills b using (partner_id, period, subscription_id)
+         join stacks s on s.stack_id = l.stack_id
+         where l.partner_id = $1 and l.subscription_id = $2 and l.charge_period = $3 and b.status = 'final'
+         group by 1, 2, 3, 6, 7",
+    )
+    .bind(partner)
+    .bind(sub)
+    .bind(charge_period.start())
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The final periods whose late usage is billed on `period`'s bill: the unbroken run of final months just before
+/// it. `finals` are the subscription's final periods before `period`, newest first.
+fn adjusted_periods(period: Period, finals: &[Date]) -> Vec<Period> {
+    let mut run = Vec::new();
+    let mut expected = period;
+    for f in finals {
+        let p = Period(*f);
+        if p.next() != expected {
+            break;
+        }
+        run.push(p);
+        expected = p;
+    }
+    run
+}
+
+fn line(kind: &str, charge_period: Period, raw: &RawLine, markup: Decimal) -> BillLine {
+    let amount = round_down(raw.precise_amount);
+    let price = customer_price(raw.precise_amount, markup);
+    BillLine {
+        line_type: kind.into(),
+        charge_period: charge_period.to_string(),
+        stack_name: raw.stack_name.clone(),
+        stack_cloud_id: raw.stack_cloud_id,
+        commerce_meter_id: raw.commerce_meter_id,
+        meter_name: raw.meter_name.clone(),
+        region: raw.region.clone(),
+        unit: raw.unit.clone(),
+        quantity: raw.quantity.normalize(),
+        unit_price: raw.unit_price.normalize(),
+        precise_amount: raw.precise_amount.normalize(),
+        amount,
+        customer_price: price,
+        margin: price - amount,
+    }
+}
+
+/// Lines of an open or draft bill: this period's usage, and adjustments for late usage of final periods.
+pub(super) async fn compute_lines(
+    conn: &mut PgConnection,
+    partner: Uuid,
+    sub: Uuid,
+    period: Period,
+    markup: Decimal,
+    finals: &[Date],
+) -> Result<Vec<(LineKey, BillLine)>, AppError> {
+    let mut lines: Vec<(LineKey, BillLine)> = current_lines(conn, partner, sub, period)
+        .await?
+        .iter()
+        .map(|r| ((r.stack_id, r.commerce_meter_id, r.unit_price), line("usage", period, r, markup)))
+        .collect();
+    for earlier in adjusted_periods(period, finals).into_iter().rev() {
+        let mut diff: BTreeMap<LineKey, RawLine> = BTreeMap::new();
+        for r in current_lines(conn, partner, sub, earlier).await? {
+            diff.insert((r.stack_id, r.commerce_meter_id, r.unit_price), r);
+        }
+        for b in billed_lines(conn, partner, sub, earlier).await? {
+            let e = diff.entry((b.stack_id, b.commerce_meter_id, b.unit_price)).or_insert_with(|| RawLine {
+                quantity: Decimal::ZERO,
+                precise_amount: Decimal::ZERO,
+                ..b.clone()
+            });
+            e.quantity -= b.quantity;
+            e.precise_amount -= b.precise_amount;
+        }
+        lines.extend(
+            diff.into_iter()
+                .filter(|(_, r)| !r.quantity.is_zero() || !r.precise_amount.is_zero())
+                .map(|(k, r)| (k, line("adjustment", earlier, &r, markup))),
+        );
+    }
+    Ok(lines)
+}
+
+/// Orders lines by type, period, stack and meter.
+pub(super) fn order(lines: &mut [BillLine]) {
+    lines.sort_by(|a, b| {
+        (a.line_type != "usage", &a.charge_period, &a.stack_name, &a.meter_name, a.unit_price).cmp(&(
+            b.line_type != "usage",
+            &b.charge_period,
+            &b.stack_name,
+            &b.meter_name,
+            b.unit_price,
+        ))
+    });
+}
