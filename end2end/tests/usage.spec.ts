@@ -43,7 +43,7 @@ for (const javaScriptEnabled of [true, false]) {
       await page.reload();
       await expect(page.getByTestId('new-key')).toHaveCount(0);
 
-      await page.getByLabel('Usage files').setInputFiles({
+      await page.locator('input[name="files"]').setInputFiles({
         name: 'usage.json',
         mimeType: 'application/json',
         buffer: Buffer.from(usagePage(randomUUID())),
