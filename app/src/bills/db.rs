@@ -25,6 +25,8 @@ struct Header {
     finalized_at: Option<String>,
     frozen_markup: Option<Decimal>,
     finals: Vec<Date>,
+    known: bool,
+    fell_through: sqlx::types::Json<Vec<FellThrough>>,
 }
 
 /// Who may see a subscription's bills: its billing partner, if it is in the caller's scope.
@@ -45,7 +47,8 @@ pub async fn bill_partner(conn: &mut PgConnection, scope: Scope, sub: Uuid) -> R
     }
 }
 
-/// A customer's bill for a period.
+/// A customer's bill for a period; `NotFound` when the partner has nothing of this subscription (not in its
+/// directory, no bill, no charges), so no other partner's bill can be asked for by ID.
 pub async fn bill(conn: &mut PgConnection, partner: Uuid, sub: Uuid, period: Period) -> Result<Bill, AppError> {
     let h: Header = sqlx::query_as(
         "select p.name as partner_name, p.currency, p.markup_percent as partner_markup, m.markup_percent as customer_markup,
@@ -53,7 +56,20 @@ pub async fn bill(conn: &mut PgConnection, partner: Uuid, sub: Uuid, period: Per
                 to_char(b.finalized_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') as finalized_at,
                 b.markup_percent as frozen_markup,
                 array(select f.period from bills f where f.partner_id = p.partner_id and f.subscription_id = $2
-                      and f.status = 'final' and f.period < $3 order by f.period desc) as finals
+                      and f.status = 'final' and f.period < $3 order by f.period desc) as finals,
+                c.subscription_id is not null
+                  or exists (select 1 from bills k where k.partner_id = p.partner_id and k.subscription_id = $2)
+                  or exists (select 1 from charges k where k.partner_id = p.partner_id and k.billing_subscription_id = $2)
+                  as known,
+                -- The tenants that fell through to this subscription in the period (one round trip with the rest).
+                (select coalesce(json_agg(t order by t.customer_name nulls last, t.tenant_id nulls first), '[]')
+                 from (select ch.tenant_id, max(cs.customer_name) as customer_name, string_agg(distinct s.name, ', ') as stacks
+                       from charges ch join stacks s on s.stack_id = ch.stack_id
+                       left join commerce_subscriptions cs
+                              on cs.customer_tenant_id = ch.tenant_id and cs.billing_partner_id = ch.partner_id
+                       where ch.partner_id = p.partner_id and ch.billing_subscription_id = $2 and ch.day >= $3
+                         and ch.day < $4 and ch.fell_through
+                       group by ch.tenant_id) t) as fell_through
          from partners p
          left join customer_markups m on m.partner_id = p.partner_id and m.subscription_id = $2
          left join commerce_subscriptions c on c.subscription_id = $2 and c.billing_partner_id = p.partner_id
@@ -63,8 +79,10 @@ pub async fn bill(conn: &mut PgConnection, partner: Uuid, sub: Uuid, period: Per
     .bind(partner)
     .bind(sub)
     .bind(period.start())
+    .bind(period.next().start())
     .fetch_optional(&mut *conn)
     .await?
+    .filter(|h: &Header| h.known)
     .ok_or(AppError::NotFound)?;
     let status = h.status.clone().unwrap_or_else(|| "open".into());
     let markup = h.frozen_markup.or(h.customer_markup).unwrap_or(h.partner_markup);
@@ -76,7 +94,7 @@ pub async fn bill(conn: &mut PgConnection, partner: Uuid, sub: Uuid, period: Per
         order(&mut l);
         l
     };
-    let fell_through = fell_through(conn, partner, sub, period).await?;
+    let fell_through = h.fell_through.0;
     let sum = |f: fn(&BillLine) -> Decimal| lines.iter().map(f).sum::<Decimal>();
     Ok(Bill {
         partner_id: partner,
@@ -154,27 +172,6 @@ async fn frozen_lines(
             margin: (r.customer_price - r.amount).round_dp(2),
         })
         .collect())
-}
-
-async fn fell_through(
-    conn: &mut PgConnection,
-    partner: Uuid,
-    sub: Uuid,
-    period: Period,
-) -> Result<Vec<FellThrough>, AppError> {
-    Ok(sqlx::query_as(
-        "select c.tenant_id, max(cs.customer_name) as customer_name, string_agg(distinct s.name, ', ') as stacks
-         from charges c join stacks s on s.stack_id = c.stack_id
-         left join commerce_subscriptions cs on cs.customer_tenant_id = c.tenant_id and cs.billing_partner_id = c.partner_id
-         where c.partner_id = $1 and c.billing_subscription_id = $2 and c.day >= $3 and c.day < $4 and c.fell_through
-         group by c.tenant_id order by customer_name nulls last, c.tenant_id nulls first",
-    )
-    .bind(partner)
-    .bind(sub)
-    .bind(period.start())
-    .bind(period.next().start())
-    .fetch_all(conn)
-    .await?)
 }
 
 /// Every bill of a partner for a period: customers with usage in it, a bill row, or a final bill before it (late

@@ -93,7 +93,11 @@ pub async fn load_bill(period: String, subscription: String) -> Result<BillView,
     let period = Period::parse(&period).map_err(|_| AppError::NotFound)?;
     let sub = Uuid::parse_str(subscription.trim()).map_err(|_| AppError::NotFound)?;
     let mut conn = crate::db::pool()?.acquire().await?;
-    let partner = bill_partner(&mut conn, scope, sub).await?;
+    // A partner's own bills need no lookup of the owner: `bill` answers NotFound for subscriptions it does not know.
+    let partner = match scope.partner_filter() {
+        Some(mine) => mine,
+        None => bill_partner(&mut conn, scope, sub).await?,
+    };
     let bill = bill(&mut conn, partner, sub, period).await?;
     let flash = crate::auth::session::AuthSession::from_request().await?.take::<Flash>("flash").await?;
     Ok(BillView { bill, can_write: user.can_write() && scope.partner_filter().is_some(), flash })
