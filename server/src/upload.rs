@@ -1,6 +1,6 @@
 //! Uploading usage files (PRODUCT §5), shared by the stack page and `stackbill usage upload`: a usage API JSON page,
-//! or the CSV of AzureStack-Tools' Usagesummary script. Each file is stored whole in one transaction or refused
-//! whole with its bad rows named. A CSV is streamed: a reader thread parses it in chunks while this task stores the
+//! the CSV of AzureStack-Tools' Usagesummary script, or the stack's list of local subscriptions (JSON). Each file is
+//! stored whole in one transaction or refused whole with its bad rows named. A CSV is streamed: a reader thread parses it in chunks while this task stores the
 //! previous chunk, so memory stays flat however long the file.
 use std::io::Read;
 use std::path::Path;
@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 
 use app::audit::db::{record, Event};
 use app::audit::Actor;
+use app::local_subscriptions::db::{store_list, ListSummary};
 use app::registrations::db::StackRef;
 use app::usage::db::{store_page, PageSummary};
 use app::usage::parse::{parse_page, RecordError, UsageRecord};
@@ -33,6 +34,8 @@ pub struct FileOutcome {
     pub refused: u64,
     /// Why, by record or line and field (at most 100).
     pub errors: Vec<RecordError>,
+    /// Set when the file was the stack's list of local subscriptions rather than usage.
+    pub subscriptions: Option<ListSummary>,
 }
 
 impl FileOutcome {
@@ -46,6 +49,8 @@ impl FileOutcome {
                 self.records,
                 lines.join("\n")
             )
+        } else if let Some(s) = self.subscriptions {
+            format!("{name}: local subscriptions: {} new, {} changed, {} unchanged", s.new, s.changed, s.unchanged)
         } else {
             let s = self.stored;
             format!("{name}: {} records: {} new, {} changed, {} unchanged", self.records, s.new, s.changed, s.unchanged)
@@ -113,11 +118,20 @@ async fn audit(
     name: &str,
     o: &FileOutcome,
 ) -> Result<(), AppError> {
-    let after = json!({ "file": name, "records": o.records, "new": o.stored.new, "changed": o.stored.changed,
-                        "unchanged": o.stored.unchanged });
+    let (action, after) = match o.subscriptions {
+        Some(s) => (
+            "subscriptions.sync",
+            json!({ "file": name, "new": s.new, "changed": s.changed, "unchanged": s.unchanged }),
+        ),
+        None => (
+            "usage.upload",
+            json!({ "file": name, "records": o.records, "new": o.stored.new, "changed": o.stored.changed,
+                    "unchanged": o.stored.unchanged }),
+        ),
+    };
     let event = Event {
         partner_id: Some(stack.partner_id),
-        action: "usage.upload",
+        action,
         entity_type: "stack",
         entity_id: stack.cloud_id.to_string(),
         before: None,
@@ -136,17 +150,28 @@ async fn json_page(pool: &PgPool, stack: &StackRef, reader: impl Read, name: &st
     if text.len() as u64 > limit {
         return Err(AppError::Validation(format!("{name}: a JSON page may be at most 16 MiB; split it into pages")));
     }
-    match parse_page(text.trim_start_matches('\u{feff}')) {
-        Err(errors) => {
-            let refused = errors.iter().filter_map(|e| e.index).collect::<std::collections::BTreeSet<_>>().len();
-            Ok(FileOutcome { records: 0, stored: PageSummary::default(), refused: refused.max(1) as u64, errors })
-        }
+    let text = text.trim_start_matches('\u{feff}');
+    match parse_page(text) {
+        // A usage page's entries have `properties`; a subscription list's have `subscriptionId` and `tenantId`, so a
+        // file is never both.
+        Err(errors) => match app::local_subscriptions::parse::parse_list(text) {
+            Ok(list) if !list.is_empty() => {
+                let mut tx = pool.begin().await?;
+                let s = store_list(&mut tx, stack.partner_id, stack.stack_id, list).await?;
+                tx.commit().await?;
+                Ok(FileOutcome { subscriptions: Some(s), ..FileOutcome::default() })
+            }
+            _ => {
+                let refused = errors.iter().filter_map(|e| e.index).collect::<std::collections::BTreeSet<_>>().len();
+                Ok(FileOutcome { refused: refused.max(1) as u64, errors, ..FileOutcome::default() })
+            }
+        },
         Ok(records) => {
             let count = records.len() as u64;
             let mut tx = pool.begin().await?;
             let stored = store_page(&mut tx, stack.partner_id, stack.stack_id, records).await?;
             tx.commit().await?;
-            Ok(FileOutcome { records: count, stored, refused: 0, errors: vec![] })
+            Ok(FileOutcome { records: count, stored, ..FileOutcome::default() })
         }
     }
 }

@@ -23,7 +23,7 @@ pub fn UsagePanel(status: UsageStatus, can_write: bool, action: String) -> impl 
             <form method="post" action=action enctype="multipart/form-data" class="inline" aria-label="Upload usage files">
                 <label>
                     "Usage files "
-                    <span class="hint">"Usage API JSON pages, or the CSV of AzureStack-Tools' Usagesummary script. Each file is stored whole or refused whole."</span>
+                    <span class="hint">"Usage API JSON pages, the CSV of AzureStack-Tools' Usagesummary script, or the stack's subscription list (JSON). Each file is stored whole or refused whole."</span>
                     <input type="file" name="files" multiple required accept=".json,.csv,application/json,text/csv"/>
                 </label>
                 " " <button type="submit">"Upload"</button>

@@ -115,3 +115,47 @@ async fn usage_and_subscription_files_upload_from_the_command_line_with_refusals
     .unwrap();
     assert_eq!(actors, ["command line", "command line"]);
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn meters_and_prices_import_and_bills_export_from_the_command_line(pool: PgPool) {
+    let m = crate::bills::month(pool.clone()).await;
+    let dir = std::env::temp_dir().join(format!("stackbill-cli-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (prices, bad, map) = (dir.join("prices.csv"), dir.join("bad.csv"), dir.join("map.csv"));
+    std::fs::write(
+        &prices,
+        "meter_id,meter name,REGION,unit,unit price,currency,effective date\n\
+         d46f21e1-527d-5562-b071-8da7069bec9b,Blob Storage,Azure Stack Hub,1 GB/Month,0.012,USD,2026-10-01\n\
+         c70df2d5-a62e-5ade-b348-f536792f2e49,D2 v3,EU West,1 Hour,0.096,USD,2017-07-01\n",
+    )
+    .unwrap();
+    std::fs::write(&bad, "Meter ID,Meter Name,Meter Region,Unit,Unit Price,Currency,Effective Date\nx,a,Azure Stack,u,1,USD,2026-10-01\n")
+        .unwrap();
+    std::fs::write(&map, "Local Meter ID,Commerce Meter ID,Factor\n09F8879E-87E9-4305-A572-4B7BE209F857,d46f21e1-527d-5562-b071-8da7069bec9b,1\n")
+        .unwrap();
+    let partner = m.partner.to_string();
+
+    let imported = stackbill(&pool, &["prices", "import", prices.to_str().unwrap()]);
+    let refused = stackbill(&pool, &["prices", "import", bad.to_str().unwrap()]);
+    let mapped = stackbill(&pool, &["meters", "import", map.to_str().unwrap()]);
+    let export = stackbill(
+        &pool,
+        &["bills", "export", "--partner", &partner, "--period", "2026-10", "--customer", &m.b.to_string()],
+    );
+    let unknown =
+        stackbill(&pool, &["bills", "export", "--partner", &Uuid::new_v4().to_string(), "--period", "2026-10"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    assert!(String::from_utf8_lossy(&imported.stdout)
+        .contains("1 added, 0 changed, 0 unchanged, 1 rows of other regions left out"));
+    assert!(!refused.status.success() && stderr(&refused).contains("line 2, Meter ID"), "{}", stderr(&refused));
+    assert!(mapped.status.success(), "{}", stderr(&mapped));
+    let csv = String::from_utf8(export.stdout).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], app::bills::csv::HEADER);
+    // Re-rated: storage now 100 × 1 × 0.012 = 1.20 (factor and price both changed from 16 October's view).
+    let storage: Vec<&str> = lines.iter().find(|l| l.contains("Blob Storage")).unwrap().split(',').collect();
+    assert_eq!((storage[9], storage[10], storage[12]), ("100", "0.012", "1.20"), "{csv}");
+    assert!(!unknown.status.success() && stderr(&unknown).contains("--partner"), "{}", stderr(&unknown));
+}

@@ -127,7 +127,16 @@ async fn uploads_store_each_file_whole_or_refuse_it_with_the_bad_rows_named(pool
         [CSV_HEADER.to_string(), csv_row(sub, 1, "2"), csv_row(sub, 2, "0.25"), csv_row(sub, 1, "2")].join("\r\n");
     let bad_csv = [CSV_HEADER.to_string(), csv_row(sub, 3, "1"), csv_row(sub, 4, "lots")].join("\r\n");
 
-    let res = s.upload(&[("page.json", json_page), ("summary.csv", good_csv), ("bad.csv", bad_csv)]).await;
+    let subs =
+        serde_json::json!({"value": [{"subscriptionId": sub, "tenantId": Uuid::new_v4(), "displayName": "Prod"}]});
+    let res = s
+        .upload(&[
+            ("page.json", json_page),
+            ("summary.csv", good_csv),
+            ("bad.csv", bad_csv),
+            ("subs.json", subs.to_string()),
+        ])
+        .await;
     let html = s.page().await;
 
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -135,6 +144,8 @@ async fn uploads_store_each_file_whole_or_refuse_it_with_the_bad_rows_named(pool
     assert!(html.contains("summary.csv: 3 records: 2 new, 0 changed, 0 unchanged"), "{html}");
     assert!(html.contains("bad.csv: refused, nothing stored"), "{html}");
     assert!(html.contains("line 3, Quantity"), "the bad row is named by line and column: {html}");
+    assert!(html.contains("subs.json: local subscriptions: 1 new, 0 changed, 0 unchanged"), "{html}");
+    assert!(html.contains("Prod"), "the stack page lists the uploaded subscription");
     assert_eq!(s.count("select count(*) from usage_records").await, 4);
     assert_eq!(s.count("select count(*) from audit_events where action = 'usage.upload'").await, 2);
 }
