@@ -8,21 +8,6 @@ use uuid::Uuid;
 use app::bills::db::{bill, Period};
 use app::AppError;
 
-/// The subscriptions with a bill in the month (see `app::bills::db::bills` for which ones).
-async fn subscriptions(pool: &PgPool, partner: Uuid, period: Period) -> Result<Vec<Uuid>, AppError> {
-    Ok(sqlx::query_scalar(
-        "select billing_subscription_id from charges
-         where partner_id = $1 and day >= $2 and day < $3 and billing_subscription_id is not null
-         union select subscription_id from bills where partner_id = $1 and period <= $2
-         order by 1",
-    )
-    .bind(partner)
-    .bind(period.start())
-    .bind(period.next().start())
-    .fetch_all(pool)
-    .await?)
-}
-
 /// Writes the CSV (header first) to `send`, one chunk per bill; `only` limits it to one customer.
 pub async fn write(
     pool: &PgPool,
@@ -34,7 +19,8 @@ pub async fn write(
     if send.send(Ok(app::bills::csv::header())).await.is_err() {
         return Ok(());
     }
-    for sub in subscriptions(pool, partner, period).await?.into_iter().filter(|s| only.is_none_or(|o| o == *s)) {
+    let subs = app::bills::db::bill_subscriptions(&mut *pool.acquire().await?, partner, period).await?;
+    for sub in subs.into_iter().filter(|s| only.is_none_or(|o| o == *s)) {
         let mut conn = pool.acquire().await?;
         let b = bill(&mut conn, partner, sub, period).await?;
         drop(conn);

@@ -174,10 +174,10 @@ async fn frozen_lines(
         .collect())
 }
 
-/// Every bill of a partner for a period: customers with usage in it, a bill row, or a final bill before it (late
-/// usage of which becomes adjustments here). Bills with no lines and no status are left out.
-pub async fn bills(conn: &mut PgConnection, partner: Uuid, period: Period) -> Result<Vec<Bill>, AppError> {
-    let subs: Vec<Uuid> = sqlx::query_scalar(
+/// The subscriptions that may have a bill in a period: customers with usage in it, a bill row, or a final bill
+/// before it (late usage of which becomes adjustments here).
+pub async fn bill_subscriptions(conn: &mut PgConnection, partner: Uuid, period: Period) -> Result<Vec<Uuid>, AppError> {
+    Ok(sqlx::query_scalar(
         "select billing_subscription_id from charges
          where partner_id = $1 and day >= $2 and day < $3 and billing_subscription_id is not null
          union select subscription_id from bills where partner_id = $1 and period <= $2
@@ -186,8 +186,13 @@ pub async fn bills(conn: &mut PgConnection, partner: Uuid, period: Period) -> Re
     .bind(partner)
     .bind(period.start())
     .bind(period.next().start())
-    .fetch_all(&mut *conn)
-    .await?;
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Every bill of a partner for a period (see [`bill_subscriptions`]); bills with no lines and no status are left out.
+pub async fn bills(conn: &mut PgConnection, partner: Uuid, period: Period) -> Result<Vec<Bill>, AppError> {
+    let subs = bill_subscriptions(conn, partner, period).await?;
     let mut out = Vec::new();
     for sub in subs {
         let b = bill(conn, partner, sub, period).await?;
