@@ -10,6 +10,12 @@ pub struct Bar {
     pub value: f64,
 }
 
+/// A money or quantity value as a bar height. Drawing is the only place floats appear: every figure shown as text
+/// stays an exact `Decimal`.
+pub fn height(d: rust_decimal::Decimal) -> f64 {
+    d.to_string().parse().unwrap_or(0.0)
+}
+
 fn nice_max(max: f64) -> f64 {
     if max <= 0.0 {
         return 1.0;

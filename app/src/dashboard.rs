@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::charts::{Bar, BarChart};
+use crate::charts::{height, Bar, BarChart};
 use crate::AppError;
 
 /// A row of a breakdown: who, and the precise cost so far.
@@ -134,11 +134,6 @@ fn money(d: Decimal, currency: &str) -> String {
     format!("{:.2} {currency}", d.round_dp(2))
 }
 
-fn as_f64(d: Decimal) -> f64 {
-    // Drawing only: bar heights need floating point; every figure shown as text stays exact.
-    d.to_string().parse().unwrap_or(0.0)
-}
-
 /// `/dashboard`
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -160,7 +155,7 @@ pub fn DashboardPage() -> impl IntoView {
 #[component]
 fn DashboardView(d: Dashboard) -> impl IntoView {
     let cur = d.currency.clone();
-    let bars: Vec<Bar> = d.daily.iter().map(|(day, cost)| Bar { label: day.clone(), value: as_f64(*cost) }).collect();
+    let bars: Vec<Bar> = d.daily.iter().map(|(day, cost)| Bar { label: day.clone(), value: height(*cost) }).collect();
     let top: Vec<CostRow> = d.customers.iter().take(5).cloned().collect();
     let max_top = top.first().map(|c| c.cost).unwrap_or_default();
     view! {
@@ -184,7 +179,7 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
             <h2>"Top customers"</h2>
             {if top.is_empty() { view! { <p class="empty">"No charges yet this month."</p> }.into_any() } else {
                 view! { <ol>{top.into_iter().map(|c| {
-                    let share = if max_top.is_zero() { 0.0 } else { as_f64(c.cost / max_top) * 100.0 };
+                    let share = if max_top.is_zero() { 0.0 } else { height(c.cost / max_top) * 100.0 };
                     view! { <li><a href=format!("/bills/{}/{}", d.month, c.id)>{c.name}</a> " " {money(c.cost, &cur)}
                         <div class="meter" style=format!("width:{share:.0}%")></div></li> }
                 }).collect_view()}</ol> }.into_any()

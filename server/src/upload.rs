@@ -98,15 +98,19 @@ pub async fn upload_file(
     let file = std::fs::File::open(path).map_err(|e| AppError::Validation(format!("{name}: cannot open: {e}")))?;
     let mut reader = std::io::BufReader::with_capacity(256 * 1024, Counting { inner: file, progress });
     let head = std::io::BufRead::fill_buf(&mut reader).map_err(|e| AppError::Validation(format!("{name}: {e}")))?;
-    let outcome = if looks_like_json(head) {
-        json_page(pool, stack, reader, name).await?
+    // One transaction per file: its records and its audit event are stored together, or (refused) not at all.
+    let mut tx = pool.begin().await?;
+    let mut outcome = if looks_like_json(head) {
+        json_page(&mut tx, stack, reader, name).await?
     } else {
-        csv(pool, stack, reader).await?
+        csv(&mut tx, stack, reader).await?
     };
     if outcome.errors.is_empty() {
-        let mut tx = pool.begin().await?;
         audit(&mut tx, actor, stack, name, &outcome).await?;
         tx.commit().await?;
+    } else {
+        outcome.stored = PageSummary::default();
+        tx.rollback().await?;
     }
     Ok(outcome)
 }
@@ -140,7 +144,12 @@ async fn audit(
     record(conn, actor, event).await
 }
 
-async fn json_page(pool: &PgPool, stack: &StackRef, reader: impl Read, name: &str) -> Result<FileOutcome, AppError> {
+async fn json_page(
+    conn: &mut sqlx::PgConnection,
+    stack: &StackRef,
+    reader: impl Read,
+    name: &str,
+) -> Result<FileOutcome, AppError> {
     let mut text = String::new();
     let limit = crate::ingest::MAX_BODY as u64;
     reader
@@ -156,9 +165,7 @@ async fn json_page(pool: &PgPool, stack: &StackRef, reader: impl Read, name: &st
         // file is never both.
         Err(errors) => match app::local_subscriptions::parse::parse_list(text) {
             Ok(list) if !list.is_empty() => {
-                let mut tx = pool.begin().await?;
-                let s = store_list(&mut tx, stack.partner_id, stack.stack_id, list).await?;
-                tx.commit().await?;
+                let s = store_list(conn, stack.partner_id, stack.stack_id, list).await?;
                 Ok(FileOutcome { subscriptions: Some(s), ..FileOutcome::default() })
             }
             _ => {
@@ -168,24 +175,25 @@ async fn json_page(pool: &PgPool, stack: &StackRef, reader: impl Read, name: &st
         },
         Ok(records) => {
             let count = records.len() as u64;
-            let mut tx = pool.begin().await?;
-            let stored = store_page(&mut tx, stack.partner_id, stack.stack_id, records).await?;
-            tx.commit().await?;
+            let stored = store_page(conn, stack.partner_id, stack.stack_id, records).await?;
             Ok(FileOutcome { records: count, stored, ..FileOutcome::default() })
         }
     }
 }
 
-async fn csv(pool: &PgPool, stack: &StackRef, reader: impl Read + Send + 'static) -> Result<FileOutcome, AppError> {
+async fn csv(
+    conn: &mut sqlx::PgConnection,
+    stack: &StackRef,
+    reader: impl Read + Send + 'static,
+) -> Result<FileOutcome, AppError> {
     let (send, mut receive) = mpsc::channel::<Chunk>(2);
     let parser = tokio::task::spawn_blocking(move || parse_csv(reader, &send));
-    let mut tx = pool.begin().await?;
     let mut outcome = FileOutcome::default();
     while let Some(chunk) = receive.recv().await {
         match chunk {
             // Once a row is bad the file is refused: stop writing, keep reading to report every bad row.
             Chunk::Records(records) if outcome.errors.is_empty() => {
-                let s = store_page(&mut tx, stack.partner_id, stack.stack_id, records).await?;
+                let s = store_page(conn, stack.partner_id, stack.stack_id, records).await?;
                 outcome.stored.new += s.new;
                 outcome.stored.changed += s.changed;
                 outcome.stored.unchanged += s.unchanged;
@@ -201,12 +209,6 @@ async fn csv(pool: &PgPool, stack: &StackRef, reader: impl Read + Send + 'static
         }
     }
     parser.await.map_err(|e| AppError::Validation(format!("the file could not be read: {e}")))?;
-    if outcome.errors.is_empty() {
-        tx.commit().await?;
-    } else {
-        outcome.stored = PageSummary::default();
-        tx.rollback().await?;
-    }
     Ok(outcome)
 }
 

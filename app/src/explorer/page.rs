@@ -1,11 +1,10 @@
 //! `/usage`: the explorer's form (GET, so a view is a link), its chart and table, and the CSV link.
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{Choice, Filters, UsageRow};
-use crate::charts::{Bar, BarChart};
+use crate::charts::{height, Bar, BarChart};
 use crate::AppError;
 
 /// Rows shown on the page at most (the CSV has all).
@@ -73,11 +72,6 @@ pub async fn load_explorer(filters: Filters) -> Result<Explorer, AppError> {
     Ok(Explorer { filters, currency, stacks, customers, meters, rows, truncated })
 }
 
-fn as_f64(d: Decimal) -> f64 {
-    // Drawing only: bar heights need floating point; every figure shown as text stays exact.
-    d.to_string().parse().unwrap_or(0.0)
-}
-
 /// `/usage`
 #[component]
 pub fn ExplorerPage() -> impl IntoView {
@@ -131,7 +125,7 @@ fn ExplorerView(e: Explorer) -> impl IntoView {
     // The chart: cost per group key (days and meters sum over meters; resources show the 20 most costly).
     let mut bars: Vec<Bar> = Vec::new();
     for r in &e.rows {
-        let cost = as_f64(r.cost.unwrap_or_default());
+        let cost = height(r.cost.unwrap_or_default());
         match bars.iter_mut().find(|b| b.label == r.key) {
             Some(b) => b.value += cost,
             None => bars.push(Bar { label: r.key.clone(), value: cost }),
