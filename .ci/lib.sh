@@ -8,6 +8,11 @@ CARGO_LEPTOS_VERSION="0.3.10"
 # The wasm-bindgen CLI must equal the wasm-bindgen crate in Cargo.lock exactly (STYLE P1).
 WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
 
+# The date sweep (.ci/test, issue 11): instants, and the test filters (libtest: any of them) that depend on the date.
+SWEEP_INSTANTS="2027-01-01T00:30:00Z 2027-01-31T23:30:00Z 2028-02-29T12:00:00Z"
+SWEEP_TESTS="demo:: reports:: bills:: registrations:: collector:: cli::"
+SWEEP_BROWSER_TESTS="charts|bills \\(JavaScript off\\)"
+
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -44,4 +49,11 @@ stop_throwaway_postgres() {
     (cd / && "${PG_RUN[@]}" "$PG_BIN_DIR/pg_ctl" stop -D "$PG_TMP/data" -m immediate -w >/dev/null 2>&1) || true
     rm -rf "$PG_TMP"
   fi
+}
+
+# Points DATABASE_URL at a new, empty database of the throwaway cluster (for a run that needs its own demo data).
+sweep_db() {
+  psql -q "$DATABASE_URL" -c "drop database if exists $1" -c "create database $1"
+  DATABASE_URL="${DATABASE_URL%/*}/$1"
+  export DATABASE_URL
 }

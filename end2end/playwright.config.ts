@@ -52,6 +52,10 @@ export default defineConfig({
         OIDC_CLIENT_ID: 'stackbill',
         OIDC_CLIENT_SECRET: 'stackbill-dev-secret',
         RUST_LOG: 'info,sqlx=warn',
+        // The date sweep pins the portal's clock (and the demo's) to the day it tests.
+        ...(process.env.STACKBILL_CLOCK
+          ? { STACKBILL_CLOCK: process.env.STACKBILL_CLOCK, STACKBILL_CLOCK_SINCE: process.env.STACKBILL_CLOCK_SINCE ?? '' }
+          : {}),
       },
       reuseExistingServer: false,
       timeout: 120_000,

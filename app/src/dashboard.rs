@@ -34,6 +34,10 @@ pub struct Dashboard {
     pub currency: String,
     /// `YYYY-MM`.
     pub month: String,
+    /// The month before, `YYYY-MM`, shown beside it (so the 1st of a month is not an empty page).
+    pub last_month: String,
+    /// The month before's cost.
+    pub last_month_cost: Decimal,
     /// Cost so far this month.
     pub cost: Decimal,
     /// Projected cost for the whole month at the pace so far.
@@ -48,9 +52,9 @@ pub struct Dashboard {
     pub unregistered_quantity: Decimal,
 }
 
-/// This month's figures for the caller's partner (operators: `partner`, default the first).
+/// A month's figures (default: this month) for the caller's partner (operators: `partner`, default the first).
 #[server]
-pub async fn load_dashboard(partner: Option<String>) -> Result<Dashboard, AppError> {
+pub async fn load_dashboard(partner: Option<String>, month: Option<String>) -> Result<Dashboard, AppError> {
     use crate::bills::db::Period;
     let scope = crate::auth::api::ssr::require_user().await?.scope()?;
     let pool = crate::db::pool()?;
@@ -62,9 +66,13 @@ pub async fn load_dashboard(partner: Option<String>) -> Result<Dashboard, AppErr
     let wanted = partner.and_then(|p| Uuid::parse_str(p.trim()).ok());
     let (partner_id, partner_name) =
         partners.iter().find(|p| Some(p.0) == wanted).or(partners.first()).cloned().ok_or(AppError::NotFound)?;
-    let now = time::OffsetDateTime::now_utc();
-    let month = Period::of(now);
+    let now = crate::domain::clock::now();
+    let month = match month.filter(|m| !m.trim().is_empty()) {
+        Some(m) => Period::parse(&m)?,
+        None => Period::of(now),
+    };
     let (from, to) = (month.start(), month.next().start());
+    let last_month = month.previous();
     let currency: String = sqlx::query_scalar("select currency::text from partners where partner_id = $1")
         .bind(partner_id)
         .fetch_one(&pool)
@@ -94,13 +102,14 @@ pub async fn load_dashboard(partner: Option<String>) -> Result<Dashboard, AppErr
     .await?;
     let daily: Vec<(String, Decimal)> = sqlx::query_as(
         "select to_char(d, 'MM-DD'), coalesce(sum(c.amount), 0)
-         from generate_series($2::date, least($3::date - 1, (now() at time zone 'UTC')::date), interval '1 day') as d
+         from generate_series($2::date, least($3::date - 1, $4::date), interval '1 day') as d
          left join charges c on c.partner_id = $1 and c.day = d::date and c.billing_subscription_id is not null
          group by d order by d",
     )
     .bind(partner_id)
     .bind(from)
     .bind(to)
+    .bind(now.date())
     .fetch_all(&pool)
     .await?;
     let unregistered_quantity: Decimal = sqlx::query_scalar(
@@ -112,15 +121,20 @@ pub async fn load_dashboard(partner: Option<String>) -> Result<Dashboard, AppErr
     .bind(to)
     .fetch_one(&pool)
     .await?;
+    let last_month_cost = month_cost(&pool, partner_id, last_month).await?;
     let cost: Decimal = customers.iter().map(|c| c.cost).sum();
-    let month_seconds = Decimal::from((to.midnight().assume_utc() - from.midnight().assume_utc()).whole_seconds());
-    let elapsed = Decimal::from((now - from.midnight().assume_utc()).whole_seconds().max(1));
+    let (start, end) = (from.midnight().assume_utc(), to.midnight().assume_utc());
+    let month_seconds = Decimal::from((end - start).whole_seconds());
+    // A past month's projection is its cost: the pace is measured over the part of the month that has passed.
+    let elapsed = Decimal::from((now.min(end) - start).whole_seconds().max(1));
     Ok(Dashboard {
         partner_id,
         partner_name,
         partners: if scope.partner_filter().is_none() { partners } else { vec![] },
         currency,
         month: month.to_string(),
+        last_month: last_month.to_string(),
+        last_month_cost,
         projection: (cost * month_seconds / elapsed).round_dp(2),
         cost,
         stacks,
@@ -128,6 +142,20 @@ pub async fn load_dashboard(partner: Option<String>) -> Result<Dashboard, AppErr
         daily,
         unregistered_quantity,
     })
+}
+
+/// A month's billed cost (precise, before per-line rounding).
+#[cfg(feature = "ssr")]
+async fn month_cost(pool: &sqlx::PgPool, partner: Uuid, month: crate::bills::db::Period) -> Result<Decimal, AppError> {
+    Ok(sqlx::query_scalar(
+        "select coalesce(sum(amount), 0) from charges
+         where partner_id = $1 and day >= $2 and day < $3 and billing_subscription_id is not null",
+    )
+    .bind(partner)
+    .bind(month.start())
+    .bind(month.next().start())
+    .fetch_one(pool)
+    .await?)
 }
 
 fn money(d: Decimal, currency: &str) -> String {
@@ -138,7 +166,10 @@ fn money(d: Decimal, currency: &str) -> String {
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let query = use_query_map();
-    let data = Resource::new(move || query.read().get("partner"), load_dashboard);
+    let data = Resource::new(
+        move || (query.read().get("partner"), query.read().get("month")),
+        |(partner, month)| load_dashboard(partner, month),
+    );
     view! {
         <h1>"Dashboard"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -159,17 +190,20 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
     let top: Vec<CostRow> = d.customers.iter().take(5).cloned().collect();
     let max_top = top.first().map(|c| c.cost).unwrap_or_default();
     view! {
-        {(!d.partners.is_empty()).then(|| view! {
-            <form method="get" action="/dashboard" class="inline" aria-label="Choose the partner">
-                {crate::layout::partner_select(&d.partners, d.partner_id)}
-                " " <button type="submit">"Show"</button>
-            </form>
-        })}
+        <form method="get" action="/dashboard" class="inline" aria-label="Choose the month">
+            {crate::layout::partner_select(&d.partners, d.partner_id)}
+            <label>"Month " <input type="month" name="month" value=d.month.clone()/></label>
+            " " <button type="submit">"Show"</button>
+        </form>
         <p>{format!("{} · {} (UTC) so far · cost at list prices, before per-line rounding on bills", d.partner_name, d.month)}</p>
         <div class="stats">
             <div class="stat" data-testid="cost-so-far">"Cost so far"<strong>{money(d.cost, &cur)}</strong></div>
             <div class="stat">"Projected for the month"<strong>{money(d.projection, &cur)}</strong></div>
             <div class="stat">"Customers billed"<strong>{d.customers.len()}</strong></div>
+            <div class="stat" data-testid="last-month">
+                <a href=format!("/dashboard?month={}&partner={}", d.last_month, d.partner_id)>{format!("Last month ({})", d.last_month)}</a>
+                <strong>{money(d.last_month_cost, &cur)}</strong>
+            </div>
         </div>
         {(!d.unregistered_quantity.is_zero()).then(|| view! {
             <p class="notice error" role="alert">"Some usage this month came from stacks that were not registered at the time; it is not billed. See the stacks' pages."</p>

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
-import { signIn } from './helpers';
+import { portalNow, signIn } from './helpers';
 
 const HEADER =
   'PartnerId,CustomerName,CustomerTenantId,SubscriptionId,StackCloudId,CommerceMeterId,MeterName,Region,Unit,Quantity,UnitPrice,PreciseAmount,Amount,CustomerPrice,Margin,Currency,ChargeStartDate,ChargeEndDate,LineType';
 
-/** Last month (UTC), `YYYY-MM`: the demo leaves Fabrikam's bills of it open. */
+/** Last month (UTC) by the portal's clock, `YYYY-MM`: the demo leaves Fabrikam's bills of it open. */
 function lastMonth(): string {
-  const now = new Date();
+  const now = portalNow();
   const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
   return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
 }

@@ -15,3 +15,14 @@ export async function sessionCookie(page: Page): Promise<string | undefined> {
   const cookies = await page.context().cookies();
   return cookies.find((c) => c.name === 'stackbill_session')?.value;
 }
+
+/**
+ * The portal's "now": the instant `STACKBILL_CLOCK` pins (the date sweep runs the suite on chosen days), else the
+ * wall clock. Tests that need "this month" or "last month" read it here, never from `new Date()` directly.
+ */
+export function portalNow(): Date {
+  const set = process.env.STACKBILL_CLOCK;
+  if (!set) return new Date();
+  const since = Number(process.env.STACKBILL_CLOCK_SINCE || Date.now() / 1000);
+  return new Date(new Date(set).getTime() + (Date.now() - since * 1000));
+}

@@ -37,7 +37,7 @@ pub async fn export(
             .bind(partner)
             .fetch_one(&state.pool)
             .await?;
-        let parsed = app::explorer::db::parse(&f, time::OffsetDateTime::now_utc().date())?;
+        let parsed = app::explorer::db::parse(&f, app::domain::clock::now().date())?;
         Ok::<_, AppError>((partner, currency, parsed))
     }
     .await;

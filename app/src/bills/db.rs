@@ -1,7 +1,7 @@
 //! Reading bills: one customer's bill for a month, and all bills of a partner's month.
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
-use time::{Date, OffsetDateTime};
+use time::Date;
 use uuid::Uuid;
 
 use super::lines::{compute_lines, order};
@@ -115,7 +115,7 @@ pub async fn bill(conn: &mut PgConnection, partner: Uuid, sub: Uuid, period: Per
         total_margin: sum(|l| l.margin),
         lines,
         fell_through,
-        period_ended: period.next().start().midnight().assume_utc() <= OffsetDateTime::now_utc(),
+        period_ended: period.next().start().midnight().assume_utc() <= crate::domain::clock::now(),
     })
 }
 

@@ -53,7 +53,7 @@ pub async fn load_bills(period: Option<String>, partner: Option<String>) -> Resu
     let pool = crate::db::pool()?;
     let period = match period.filter(|p| !p.trim().is_empty()) {
         Some(p) => Period::parse(&p)?,
-        None => Period::of(time::OffsetDateTime::now_utc()),
+        None => Period::of(crate::domain::clock::now()),
     };
     let partners: Vec<(Uuid, String)> =
         sqlx::query_as("select partner_id, name from partners where $1::uuid is null or partner_id = $1 order by name")

@@ -13,6 +13,10 @@ impl Period {
         let bad = || AppError::Validation(format!("period: “{s}” is not a month (YYYY-MM)"));
         let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
         let (y, m): (i32, u8) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+        // Years whose neighbouring months exist too, so `next` and `previous` never leave the calendar.
+        if !(1901..=9998).contains(&y) {
+            return Err(bad());
+        }
         let month = Month::try_from(m).map_err(|_| bad())?;
         Date::from_calendar_date(y, month, 1).map(Period).map_err(|_| bad())
     }

@@ -1,7 +1,6 @@
 //! Saving collector settings (audited, secrets never in the log) and reading its state for the stack page.
 use serde::Deserialize;
 use sqlx::PgConnection;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{CollectorAuth, CollectorStatus};
@@ -112,7 +111,7 @@ pub async fn save_collector(
             Some(day.midnight().assume_utc())
         }
     };
-    if from.is_some_and(|t| t > OffsetDateTime::now_utc()) {
+    if from.is_some_and(|t| t > crate::domain::clock::now()) {
         return Err(rule("collect_from", "The start of collection cannot be in the future."));
     }
     let (token, token_url, client_id, secret, scope) = match &auth {
@@ -131,7 +130,7 @@ pub async fn save_collector(
         "insert into collectors (stack_id, partner_id, provider_subscription_id, auth_kind, bearer_token, token_url,
                                  client_id, client_secret, scope, watermark, enabled)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-                 coalesce($10, date_trunc('hour', now()) - interval '7 days'), $11)
+                 coalesce($10, date_trunc('hour', $12::timestamptz) - interval '7 days'), $11)
          on conflict (stack_id) do update set
            provider_subscription_id = excluded.provider_subscription_id,
            auth_kind = excluded.auth_kind,
@@ -154,6 +153,7 @@ pub async fn save_collector(
     .bind(scope)
     .bind(from)
     .bind(enabled)
+    .bind(crate::domain::clock::now())
     .execute(&mut *conn)
     .await?;
     sqlx::query("update stacks set admin_endpoint = $2, updated_at = now() where stack_id = $1")

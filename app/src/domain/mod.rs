@@ -1,4 +1,6 @@
 //! Validated domain types shared by the server and the browser (STYLE L4).
+#[cfg(feature = "ssr")]
+pub mod clock;
 mod directory;
 mod role;
 

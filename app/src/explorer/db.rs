@@ -25,7 +25,10 @@ pub struct Parsed {
     pub group: u8,
 }
 
-/// Reads the filters; a bad value is named. Periods are at most 366 days.
+/// Days the explorer shows when no period is given.
+pub const DEFAULT_DAYS: i64 = 30;
+
+/// Reads the filters; a bad value is named. Periods are at most 366 days; the default is the last 30 days.
 pub fn parse(f: &Filters, today: Date) -> Result<Parsed, AppError> {
     let day = time::macros::format_description!("[year]-[month]-[day]");
     let date = |field: &str, s: &str, default: Date| match s.trim() {
@@ -38,7 +41,8 @@ pub fn parse(f: &Filters, today: Date) -> Result<Parsed, AppError> {
         "" => Ok(None),
         t => Uuid::parse_str(t).map(Some).map_err(|_| AppError::Validation(format!("{field}: “{t}” is not a GUID"))),
     };
-    let first = today.replace_day(1).unwrap_or(today);
+    // The last 30 days, today included: a view that has usage on the 1st of a month too.
+    let first = today - time::Duration::days(DEFAULT_DAYS - 1);
     let (from, to) = (date("from", &f.from, first)?, date("to", &f.to, today)?);
     if to < from || (to - from).whole_days() > 366 {
         return Err(AppError::Validation("to: give an end on or after the start, at most 366 days later".into()));

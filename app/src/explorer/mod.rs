@@ -12,7 +12,7 @@ use uuid::Uuid;
 /// The filters, as the form and the CSV link carry them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Filters {
-    /// First day (UTC, `YYYY-MM-DD`); default the first of this month.
+    /// First day (UTC, `YYYY-MM-DD`); default 29 days before today (the last 30 days).
     #[serde(default)]
     pub from: String,
     /// Last day (UTC), inclusive; default today.

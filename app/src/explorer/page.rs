@@ -41,7 +41,7 @@ pub async fn load_explorer(filters: Filters) -> Result<Explorer, AppError> {
     .fetch_optional(&pool)
     .await?
     .ok_or(AppError::NotFound)?;
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = crate::domain::clock::now().date();
     let p = super::db::parse(&filters, today)?;
     let sql = super::db::sql(&p);
     let mut rows = super::db::query(&sql, partner, &p, PAGE_ROWS + 1).fetch_all(&pool).await?;

@@ -126,20 +126,23 @@ pub async fn set_registration(
     .execute(&mut *conn)
     .await?;
     if before.as_ref().map(|b| b.1) != Some(default_subscription) {
+        let now = crate::domain::clock::now();
         // Two statements: a data-modifying CTE would not order the close before the insert's exclusion check.
-        sqlx::query("update registration_defaults set valid_to = now() where stack_id = $1 and valid_to is null")
+        sqlx::query("update registration_defaults set valid_to = $2 where stack_id = $1 and valid_to is null")
             .bind(stack.stack_id)
+            .bind(now)
             .execute(&mut *conn)
             .await?;
         sqlx::query(
-            "insert into registration_defaults (stack_id, partner_id, subscription_id, valid_from) values ($1, $2, $3, now())",
+            "insert into registration_defaults (stack_id, partner_id, subscription_id, valid_from) values ($1, $2, $3, $4)",
         )
         .bind(stack.stack_id)
         .bind(stack.partner_id)
         .bind(default_subscription)
+        .bind(now)
         .execute(&mut *conn)
         .await?;
-        crate::charges::db::rerate_stack(conn, stack.stack_id, OffsetDateTime::now_utc()).await?;
+        crate::charges::db::rerate_stack(conn, stack.stack_id, now).await?;
     }
     let event = Event {
         partner_id: Some(stack.partner_id),
@@ -181,7 +184,7 @@ async fn current_mapping(
 
 /// R7: an effective time may be earlier than now, but not in the future and not inside a finalised bill period.
 async fn check_effective(conn: &mut PgConnection, stack: &StackRef, at: OffsetDateTime) -> Result<(), AppError> {
-    if at > OffsetDateTime::now_utc() {
+    if at > crate::domain::clock::now() {
         return Err(AppError::Validation(format!(
             "R7: the effective time {at} is in the future; give a time up to now"
         )));
@@ -254,7 +257,7 @@ pub async fn map_tenant(
     expect: Expect,
 ) -> Result<(), AppError> {
     lock(conn, stack).await?;
-    let at = at.unwrap_or_else(OffsetDateTime::now_utc);
+    let at = at.unwrap_or_else(crate::domain::clock::now);
     let registration = registration_facts(conn, stack).await?;
     let entry = directory_entry(conn, subscription).await?;
     check_mapping(stack.partner_id, registration.as_ref(), tenant, subscription, entry.as_ref())?;
@@ -306,7 +309,7 @@ pub async fn unmap_tenant(
     expect: Expect,
 ) -> Result<(), AppError> {
     lock(conn, stack).await?;
-    let at = at.unwrap_or_else(OffsetDateTime::now_utc);
+    let at = at.unwrap_or_else(crate::domain::clock::now);
     check_effective(conn, stack, at).await?;
     let Some((id, sub, began)) = check_expected(conn, stack, tenant, expect).await? else {
         return Err(AppError::Validation(format!("tenant {tenant} has no subscription on this stack to remove")));

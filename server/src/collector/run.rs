@@ -75,7 +75,7 @@ pub async fn run_forever(pool: PgPool, http: reqwest::Client, schedule: Schedule
         match claim_due(&pool, schedule).await {
             Ok(due) => {
                 for stack in due {
-                    if let Err(e) = collect_once(&pool, &http, stack, OffsetDateTime::now_utc(), schedule).await {
+                    if let Err(e) = collect_once(&pool, &http, stack, app::domain::clock::now(), schedule).await {
                         tracing::warn!(%stack, error = %e, "collector run failed");
                     }
                 }

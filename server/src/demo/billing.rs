@@ -16,13 +16,12 @@ use super::guid;
 const NORTHWIND: u64 = 1;
 
 /// Returns how many bills were finalised.
-pub async fn load(conn: &mut PgConnection) -> anyhow::Result<u64> {
+pub async fn load(conn: &mut PgConnection, now: OffsetDateTime) -> anyhow::Result<u64> {
     let actor = Actor::command_line();
     let contoso = Uuid::parse_str(CONTOSO.partner_id)?;
     let northwind = guid(0x5b5c_0000, NORTHWIND);
     set_markup(conn, &actor, contoso, None, Some(Decimal::from(15))).await?;
     set_markup(conn, &actor, contoso, Some(northwind), Some(Decimal::from(20))).await?;
-    let now = OffsetDateTime::now_utc();
     let last = Period::of(now).previous();
     let subs: Vec<Uuid> = sqlx::query_scalar(
         "select distinct billing_subscription_id from charges

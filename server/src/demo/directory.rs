@@ -137,8 +137,12 @@ pub(super) fn local_sub(stack: u64, customer: u64) -> Uuid {
     guid(LOCAL_SUB, stack * 100 + customer)
 }
 
+/// The demo's "now" (set once per load by [`super::load_at`], for its transaction).
+pub(super) const NOW: &str = "current_setting('stackbill.demo_now')::timestamptz";
+
 /// The first day of demo time: 60 days before today, UTC.
-pub(super) const START: &str = "date_trunc('day', now() at time zone 'utc') at time zone 'utc' - interval '60 days'";
+pub(super) const START: &str =
+    "date_trunc('day', current_setting('stackbill.demo_now')::timestamptz at time zone 'utc') at time zone 'utc' - interval '60 days'";
 
 /// Creates the configuration unless the demo partners exist. Returns whether it created it.
 pub async fn load(conn: &mut PgConnection) -> anyhow::Result<bool> {

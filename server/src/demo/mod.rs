@@ -1,8 +1,9 @@
 //! `stackbill demo`: a realistic, idempotent demo data set.
 //!
 //! Configuration (partners, directory, stacks, registrations, mappings) is created once; a second run finds the
-//! demo partners and leaves it alone. Usage covers the 60 whole UTC days before today: running it again the same
-//! day changes nothing, and on a later day it only adds the days since, like stacks that keep reporting.
+//! demo partners and leaves it alone. Usage covers the 60 whole UTC days before today and today's hours up to the
+//! last whole hour (so the dashboard and the explorer have usage on the 1st of a month too): running it again in
+//! the same hour changes nothing, and later it only adds the hours since, like stacks that keep reporting.
 mod billing;
 mod directory;
 mod reference;
@@ -45,9 +46,16 @@ impl std::fmt::Display for Summary {
     }
 }
 
-/// Loads the demo in one transaction: all of it, or nothing.
+/// Loads the demo in one transaction, as of now: all of it, or nothing.
 pub async fn load(pool: &PgPool) -> anyhow::Result<Summary> {
+    load_at(pool, app::domain::clock::now()).await
+}
+
+/// Loads the demo as of `now`.
+pub async fn load_at(pool: &PgPool, now: time::OffsetDateTime) -> anyhow::Result<Summary> {
     let mut tx = pool.begin().await?;
+    let now_text = now.format(&time::format_description::well_known::Rfc3339)?;
+    sqlx::query("select set_config('stackbill.demo_now', $1, true)").bind(now_text).execute(&mut *tx).await?;
     let mut summary = Summary {
         meters: reference::load_meters(&mut tx).await.context("meter catalogue")?,
         prices: reference::load_prices(&mut tx).await.context("price list")?,
@@ -57,7 +65,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<Summary> {
     summary.created_configuration = directory::load(&mut tx).await.context("partners, directory and stacks")?;
     summary.usage_records = usage::load(&mut tx).await.context("usage")?;
     if summary.created_configuration {
-        summary.bills_finalised = billing::load(&mut tx).await.context("bills")?;
+        summary.bills_finalised = billing::load(&mut tx, now).await.context("bills")?;
     }
     tx.commit().await?;
     Ok(summary)

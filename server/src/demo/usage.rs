@@ -1,11 +1,11 @@
-//! Sixty days of hourly usage shaped like Azure Stack Hub's: always-on VMs (Base VM vCore-hours plus the
+//! Sixty days and today's whole hours of hourly usage shaped like Azure Stack Hub's: always-on VMs (Base VM vCore-hours plus the
 //! uncharged VM-hours meter), Windows VMs running office hours (deallocated at night and at weekends, when
 //! Azure Stack stops metering them), growing blob storage, managed disks, and a public IP (informational).
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::directory::{local_sub, stack_id, stack_partner, LOCAL_SUBSCRIPTIONS, START};
+use super::directory::{local_sub, stack_id, stack_partner, LOCAL_SUBSCRIPTIONS, NOW, START};
 
 const BASE_VM: &str = "fab6eb84-500b-4a09-a8ca-7358f8bbaea5";
 const WINDOWS_VM: &str = "9cd92d4c-bafd-4492-b278-bedc2de8232a";
@@ -93,7 +93,9 @@ async fn insert_series(conn: &mut PgConnection, stack: u64, series: &[Series]) -
                   end as q
            from unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::numeric[], $8::numeric[])
                   as s(sub, meter, uri, kind, base, slope)
-           cross join generate_series({START}, {START} + interval '60 days' - interval '1 hour', interval '1 hour') as h
+           -- Up to the last whole hour before now, like a stack that reports every hour.
+           cross join generate_series({START}, date_trunc('hour', {NOW} at time zone 'utc') at time zone 'utc' - interval '1 hour',
+                                      interval '1 hour') as h
          ) x
          where q > 0
          on conflict do nothing"

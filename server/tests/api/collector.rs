@@ -18,7 +18,7 @@ use crate::helpers::seed_partner;
 use crate::standin_usage_api::{subscription, Config, Record, StandIn};
 
 fn this_hour() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
+    let now = app::domain::clock::now();
     now.replace_time(Time::from_hms(now.hour(), 0, 0).unwrap())
 }
 
@@ -40,7 +40,7 @@ async fn collector_for(pool: &PgPool, standin: &StandIn, token: &str) -> Uuid {
         provider_subscription: standin.provider_subscription.to_string(),
         auth_kind: "bearer".into(),
         bearer_token: token.into(),
-        collect_from: (OffsetDateTime::now_utc() - time::Duration::days(2)).date().to_string(),
+        collect_from: (app::domain::clock::now() - time::Duration::days(2)).date().to_string(),
         enabled: Some("on".into()),
         ..CollectorForm::default()
     };
@@ -70,13 +70,13 @@ async fn a_run_stores_everything_reported_and_the_next_run_picks_up_late_reports
     let http = reqwest::Client::new();
 
     let due = claim_due(&pool, schedule()).await.unwrap();
-    let first = collect_once(&pool, &http, stack, OffsetDateTime::now_utc(), schedule()).await.unwrap();
+    let first = collect_once(&pool, &http, stack, app::domain::clock::now(), schedule()).await.unwrap();
     let after_first = watermark(&pool).await;
     // A record the usage system only now reports, with a reported time inside the overlap of the next run.
     let mut records = config.records.clone();
     records.push(Record::late(now - time::Duration::hours(1), 5, 4));
     standin.set_records(records);
-    let second = collect_once(&pool, &http, stack, OffsetDateTime::now_utc(), schedule()).await.unwrap();
+    let second = collect_once(&pool, &http, stack, app::domain::clock::now(), schedule()).await.unwrap();
 
     assert_eq!(due, vec![stack], "a new collector is due at once");
     assert_eq!((first.usage.new, first.pages, first.subscriptions), (3, 2, 1), "continuation followed past the 503s");
@@ -111,7 +111,7 @@ async fn a_failed_run_keeps_the_watermark_and_says_why(pool: PgPool) {
     let stack = collector_for(&pool, &standin, "a-wrong-token").await;
     let before = watermark(&pool).await;
 
-    let failed = collect_once(&pool, &reqwest::Client::new(), stack, OffsetDateTime::now_utc(), schedule()).await;
+    let failed = collect_once(&pool, &reqwest::Client::new(), stack, app::domain::clock::now(), schedule()).await;
 
     assert!(failed.unwrap_err().contains("401"));
     assert_eq!(watermark(&pool).await, before);

@@ -10,7 +10,7 @@ use server::collector::client::{CollectError, Credentials, Pager, RetryPolicy, U
 use crate::standin_usage_api::{subscription, Config, Paging, Record, StandIn, CLIENT_ID, CLIENT_SECRET, SCOPE};
 
 fn this_hour() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
+    let now = app::domain::clock::now();
     now.replace_time(Time::from_hms(now.hour(), 0, 0).unwrap())
 }
 

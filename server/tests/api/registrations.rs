@@ -115,7 +115,7 @@ async fn r7_replacing_closes_the_old_mapping_and_removing_keeps_history(pool: Pg
         directory_subscription(&w.pool, w.partner, w.tenant, "CSP").await,
     );
     let hour = time::Duration::hours(1);
-    let now = OffsetDateTime::now_utc();
+    let now = app::domain::clock::now();
     w.map(a, Some(now - hour * 3), Expect::Anything).await.unwrap();
 
     w.map(b, Some(now - hour * 2), Expect::Current(Some(a))).await.unwrap();
@@ -149,7 +149,7 @@ async fn r7_no_effective_time_inside_a_finalised_period_or_in_the_future(pool: P
         OffsetDateTime::parse("2026-01-15T00:00:00Z", &time::format_description::well_known::Rfc3339).unwrap();
 
     assert_eq!(rule(w.map(sub, Some(in_final), Expect::Anything).await.unwrap_err()), "R7:");
-    let future = OffsetDateTime::now_utc() + time::Duration::days(1);
+    let future = app::domain::clock::now() + time::Duration::days(1);
     assert_eq!(rule(w.map(sub, Some(future), Expect::Anything).await.unwrap_err()), "R7:");
     assert!(w.mappings().await.is_empty());
 }

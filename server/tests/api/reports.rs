@@ -1,7 +1,6 @@
 //! The dashboard, the usage explorer and its CSV over HTTP, on the hand-computed month of `bills`, and another
 //! partner looking at the same pages.
 use sqlx::PgPool;
-use time::OffsetDateTime;
 
 use crate::bills::{month, BASE_VM};
 use crate::helpers::{seed_partner, spawn_app};
@@ -56,19 +55,56 @@ async fn the_dashboard_shows_this_month_so_far_per_stack_and_customer(pool: PgPo
             .fetch_one(&pool)
             .await
             .unwrap();
-    let now = OffsetDateTime::now_utc();
+    let now = app::domain::clock::now();
+    let this_month = app::bills::db::Period::of(now);
+    let last_month = this_month.previous();
     let hour = now.replace_time(time::Time::from_hms(now.hour(), 0, 0).unwrap()) - time::Duration::HOUR;
     let hour = hour.max(now.replace_day(1).unwrap().replace_time(time::Time::MIDNIGHT));
     m.usage(m.local[1], BASE_VM, hour, "25").await; // B, 25 × 0.010 = 0.25
+    let last_day_noon = last_month.end().midnight().assume_utc() + time::Duration::hours(12);
+    m.usage(m.local[1], BASE_VM, last_day_noon, "40").await; // B, last month: 40 × 0.010 = 0.40
     let app = spawn_app(pool).await;
     app.sign_in("adele", Some(contoso_tenant), &["Partner.Admin"]).await;
 
     let page = app.page("/dashboard").await;
+    let earlier = app.page(&format!("/dashboard?month={last_month}")).await;
+    let out_of_range = app.get("/dashboard?month=9999-12").await;
 
     assert!(page.contains("0.25 USD"), "cost so far: {page}");
+    assert!(
+        page.contains(&format!("Last month ({last_month})")) && page.contains("0.40 USD"),
+        "last month beside this one, so the 1st of a month is not an empty page: {page}"
+    );
+    assert!(earlier.contains(&format!("{last_month} (UTC)")) && earlier.contains("0.40 USD"), "the month picker");
+    assert!(out_of_range.status().is_success() || out_of_range.status().is_client_error());
+    assert!(out_of_range.text().await.unwrap().contains("period: “9999-12” is not a month"), "named, not a panic");
     assert!(
         page.contains("Top customers") && page.contains(&format!("/bills/{}/{}", app::bills::db::Period::of(now), m.b))
     );
     assert!(page.contains("ams-01"), "per stack");
     assert!(page.contains("<svg") && page.contains("Cost per day"));
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_explorer_opens_on_the_last_30_days(pool: PgPool) {
+    let m = month(pool.clone()).await;
+    let contoso_tenant: uuid::Uuid =
+        sqlx::query_scalar("select directory_tenant_id from partners where name = 'Contoso'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let today = app::domain::clock::now().date();
+    let noon =
+        |days_ago: i64| (today - time::Duration::days(days_ago)).midnight().assume_utc() + time::Duration::hours(12);
+    m.usage(m.local[1], BASE_VM, noon(1), "25").await; // yesterday: last month's last day on the 1st of a month
+    m.usage(m.local[1], BASE_VM, noon(30), "25").await; // a day before the default view
+    let app = spawn_app(pool).await;
+    app.sign_in("adele", Some(contoso_tenant), &["Partner.Admin"]).await;
+
+    let page = app.page("/usage?group=day").await;
+
+    let day = |days_ago: i64| (today - time::Duration::days(days_ago)).to_string();
+    assert!(page.contains(&format!("value=\"{}\"", day(29))), "the default starts 29 days before today: {page}");
+    assert!(page.contains(&day(1)) && page.contains("0.25 USD"), "yesterday's usage is in the default view: {page}");
+    assert!(!page.contains(&day(30)), "the 31st day back is not: {page}");
 }

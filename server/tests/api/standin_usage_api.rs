@@ -257,7 +257,7 @@ async fn usage(
         (Ok(start), Ok(end)) => (start, end),
         (Err(refusal), _) | (_, Err(refusal)) => return refusal.into_response(),
     };
-    if end > OffsetDateTime::now_utc() {
+    if end > app::domain::clock::now() {
         return arm_error(StatusCode::BAD_REQUEST, "RequestEndTimeIsInFuture", "ReportedEndTime is in the future.")
             .into_response();
     }
