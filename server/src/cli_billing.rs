@@ -1,4 +1,5 @@
-//! `stackbill meters import`, `prices import` and `bills export`: the operator page's imports and the bills CSV.
+//! `stackbill meters import`, `prices import` and `bills export|list|finalise`: the operator page's imports, the
+//! bills CSV, and month-end close from a scheduler.
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -10,6 +11,7 @@ use uuid::Uuid;
 
 use app::audit::Actor;
 use app::bills::db::Period;
+use app::bills::Bill;
 use app::directory::import::RowError;
 
 fn refused(what: &str, file: &std::path::Path, errors: Vec<RowError>) -> anyhow::Error {
@@ -80,32 +82,138 @@ pub enum BillsCommand {
         #[arg(long)]
         customer: Option<String>,
     },
+    /// List a partner's bills of a month: customer, status, amount, customer price and warnings (tab-separated).
+    List {
+        /// The partner's Partner ID.
+        #[arg(long)]
+        partner: String,
+        /// The month, YYYY-MM (UTC).
+        #[arg(long)]
+        period: String,
+    },
+    /// Finalise a partner's bills of a month (or one customer's) with the page's checks and audit; bills already
+    /// final are left alone. Exits 1 naming each bill that could not be finalised.
+    Finalise {
+        /// The partner's Partner ID.
+        #[arg(long)]
+        partner: String,
+        /// The month, YYYY-MM (UTC).
+        #[arg(long)]
+        period: String,
+        /// Only this customer (billing subscription ID).
+        #[arg(long)]
+        customer: Option<String>,
+    },
+}
+
+/// The partner, period and customer arguments read and checked (the partner must exist).
+async fn month_args(
+    pool: &PgPool,
+    partner: &str,
+    period: &str,
+    customer: Option<&str>,
+) -> anyhow::Result<(Uuid, Period, Option<Uuid>)> {
+    let id = Uuid::parse_str(partner.trim()).with_context(|| format!("--partner: “{partner}” is not a GUID"))?;
+    let period = Period::parse(period).context("--period")?;
+    let only = customer
+        .map(|c| Uuid::parse_str(c.trim()).with_context(|| format!("--customer: “{c}” is not a GUID")))
+        .transpose()?;
+    let known: bool = sqlx::query_scalar("select exists (select 1 from partners where partner_id = $1)")
+        .bind(id)
+        .fetch_one(pool)
+        .await?;
+    anyhow::ensure!(known, "--partner: no partner has the Partner ID {id}");
+    Ok((id, period, only))
+}
+
+/// What a partner should look at before sending a bill.
+fn warnings(b: &Bill) -> String {
+    let mut w = Vec::new();
+    if b.lines.iter().any(|l| l.line_type == "adjustment") {
+        w.push("adjustments for earlier months".to_string());
+    }
+    if !b.fell_through.is_empty() {
+        w.push(format!("usage of {} unmapped tenant(s) or unknown subscription(s) fell through", b.fell_through.len()));
+    }
+    w.join("; ")
 }
 
 impl BillsCommand {
-    /// Streams the CSV to stdout.
+    /// Runs it.
     pub async fn run(self, pool: &PgPool) -> anyhow::Result<()> {
-        let BillsCommand::Export { partner, period, customer } = self;
-        let partner =
-            Uuid::parse_str(partner.trim()).with_context(|| format!("--partner: “{partner}” is not a GUID"))?;
-        let period = Period::parse(&period).context("--period")?;
-        let only = customer
-            .map(|c| Uuid::parse_str(c.trim()).with_context(|| format!("--customer: “{c}” is not a GUID")))
-            .transpose()?;
-        let known: bool = sqlx::query_scalar("select exists (select 1 from partners where partner_id = $1)")
-            .bind(partner)
-            .fetch_one(pool)
-            .await?;
-        anyhow::ensure!(known, "--partner: no partner has the Partner ID {partner}");
-        let (send, mut receive) = mpsc::channel(4);
-        let pool = pool.clone();
-        let writer = tokio::spawn(async move { crate::bills_export::write(&pool, partner, period, only, &send).await });
-        let mut out = std::io::stdout().lock();
-        while let Some(chunk) = receive.recv().await {
-            out.write_all(&chunk?)?;
+        match self {
+            BillsCommand::Export { partner, period, customer } => {
+                let (partner, period, only) = month_args(pool, &partner, &period, customer.as_deref()).await?;
+                export(pool, partner, period, only).await
+            }
+            BillsCommand::List { partner, period } => {
+                let (partner, period, _) = month_args(pool, &partner, &period, None).await?;
+                list(pool, partner, period).await
+            }
+            BillsCommand::Finalise { partner, period, customer } => {
+                let (partner, period, only) = month_args(pool, &partner, &period, customer.as_deref()).await?;
+                finalise_month(pool, partner, period, only).await
+            }
         }
-        out.flush()?;
-        writer.await??;
-        Ok(())
     }
+}
+
+/// Prints the month's bills, one a line, tab-separated, with a header.
+async fn list(pool: &PgPool, partner: Uuid, period: Period) -> anyhow::Result<()> {
+    let mut conn = pool.acquire().await?;
+    let bills = app::bills::db::bills(&mut conn, partner, period).await?;
+    println!("Customer\tSubscription\tStatus\tAmount\tCustomerPrice\tCurrency\tWarnings");
+    for b in &bills {
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            b.customer_name,
+            b.subscription_id,
+            b.status,
+            b.total_amount,
+            b.total_customer_price,
+            b.currency,
+            warnings(b)
+        );
+    }
+    Ok(())
+}
+
+/// Finalises each bill that is not final yet, each in its own transaction (one refusal does not hold back the
+/// others); a named customer whose bill is already final, or any refusal, makes the command fail.
+async fn finalise_month(pool: &PgPool, partner: Uuid, period: Period, only: Option<Uuid>) -> anyhow::Result<()> {
+    let subs = match only {
+        Some(sub) => vec![sub],
+        None => {
+            let mut conn = pool.acquire().await?;
+            let bills = app::bills::db::bills(&mut conn, partner, period).await?;
+            bills.into_iter().filter(|b| b.status != "final").map(|b| b.subscription_id).collect()
+        }
+    };
+    let mut refused = Vec::new();
+    for sub in subs {
+        let mut tx = pool.begin().await?;
+        match app::bills::db::finalise(&mut tx, &Actor::command_line(), partner, sub, period).await {
+            Ok(b) => {
+                tx.commit().await?;
+                println!("finalised {period} {} ({sub}): {} {}", b.customer_name, b.total_amount, b.currency);
+            }
+            Err(e) => refused.push(format!("  {period} {sub}: {e}")),
+        }
+    }
+    anyhow::ensure!(refused.is_empty(), "some bills were not finalised:\n{}", refused.join("\n"));
+    Ok(())
+}
+
+/// Streams the CSV to stdout.
+async fn export(pool: &PgPool, partner: Uuid, period: Period, only: Option<Uuid>) -> anyhow::Result<()> {
+    let (send, mut receive) = mpsc::channel(4);
+    let pool = pool.clone();
+    let writer = tokio::spawn(async move { crate::bills_export::write(&pool, partner, period, only, &send).await });
+    let mut out = std::io::stdout().lock();
+    while let Some(chunk) = receive.recv().await {
+        out.write_all(&chunk?)?;
+    }
+    out.flush()?;
+    writer.await??;
+    Ok(())
 }

@@ -25,6 +25,10 @@ struct RawLine {
     meter_name: String,
     region: String,
     unit: String,
+    /// What final bills already billed for the key, rounded (0 for current charges).
+    billed_amount: Decimal,
+    /// The customer price they billed (0 for current charges).
+    billed_price: Decimal,
 }
 
 pub(super) type LineKey = (Uuid, Uuid, Decimal);
@@ -40,7 +44,8 @@ async fn current_lines(
     Ok(sqlx::query_as(
         "select c.stack_id, c.commerce_meter_id, c.unit_price, c.quantity, c.precise_amount, s.name as stack_name,
                 s.cloud_id as stack_cloud_id, coalesce(p.meter_name, 'unknown meter') as meter_name,
-                coalesce(p.region, '') as region, coalesce(p.unit, '') as unit
+                coalesce(p.region, '') as region, coalesce(p.unit, '') as unit,
+                0::numeric as billed_amount, 0::numeric as billed_price
          from (select stack_id, commerce_meter_id, unit_price, sum(commerce_quantity) as quantity,
                       sum(amount) as precise_amount
                from charges
@@ -71,7 +76,8 @@ async fn billed_lines(
     Ok(sqlx::query_as(
         "select l.stack_id, l.commerce_meter_id, l.unit_price, sum(l.quantity) as quantity,
                 sum(l.precise_amount) as precise_amount, s.name as stack_name, s.cloud_id as stack_cloud_id,
-                max(l.meter_name) as meter_name, max(l.region) as region, max(l.unit) as unit
+                max(l.meter_name) as meter_name, max(l.region) as region, max(l.unit) as unit,
+                sum(l.amount) as billed_amount, sum(l.customer_price) as billed_price
          from bill_lines l join bills b using (partner_id, period, subscription_id)
          join stacks s on s.stack_id = l.stack_id
          where l.partner_id = $1 and l.subscription_id = $2 and l.charge_period = $3 and b.status = 'final'
@@ -103,6 +109,10 @@ fn adjusted_periods(period: Period, finals: &[Date]) -> Vec<Period> {
 fn line(kind: &str, charge_period: Period, raw: &RawLine, markup: Decimal) -> BillLine {
     let amount = round_down(raw.precise_amount);
     let price = customer_price(raw.precise_amount, markup);
+    line_with(kind, charge_period, raw, amount, price)
+}
+
+fn line_with(kind: &str, charge_period: Period, raw: &RawLine, amount: Decimal, price: Decimal) -> BillLine {
     BillLine {
         line_type: kind.into(),
         charge_period: charge_period.to_string(),
@@ -136,26 +146,53 @@ pub(super) async fn compute_lines(
         .map(|r| ((r.stack_id, r.commerce_meter_id, r.unit_price), line("usage", period, r, markup)))
         .collect();
     for earlier in adjusted_periods(period, finals).into_iter().rev() {
-        let mut diff: BTreeMap<LineKey, RawLine> = BTreeMap::new();
-        for r in current_lines(conn, partner, sub, earlier).await? {
-            diff.insert((r.stack_id, r.commerce_meter_id, r.unit_price), r);
-        }
-        for b in billed_lines(conn, partner, sub, earlier).await? {
-            let e = diff.entry((b.stack_id, b.commerce_meter_id, b.unit_price)).or_insert_with(|| RawLine {
-                quantity: Decimal::ZERO,
-                precise_amount: Decimal::ZERO,
-                ..b.clone()
-            });
-            e.quantity -= b.quantity;
-            e.precise_amount -= b.precise_amount;
-        }
-        lines.extend(
-            diff.into_iter()
-                .filter(|(_, r)| !r.quantity.is_zero() || !r.precise_amount.is_zero())
-                .map(|(k, r)| (k, line("adjustment", earlier, &r, markup))),
-        );
+        let current = current_lines(conn, partner, sub, earlier).await?;
+        let billed = billed_lines(conn, partner, sub, earlier).await?;
+        lines.extend(adjustments(earlier, current, billed, markup));
     }
     Ok(lines)
+}
+
+/// Adjustment lines for a final period (PRODUCT §4 R5): per line key, what is billed so far (adjustments included)
+/// must equal ROUNDDOWN of the current precise total, so an adjustment's amount is that minus the billed amounts —
+/// never a rounded difference, which would lose a cent for every small late record. Keys whose amount and customer
+/// price are both already right get no line (no 0.00 lines).
+fn adjustments(
+    earlier: Period,
+    current: Vec<RawLine>,
+    billed: Vec<RawLine>,
+    markup: Decimal,
+) -> impl Iterator<Item = (LineKey, BillLine)> {
+    let key = |r: &RawLine| (r.stack_id, r.commerce_meter_id, r.unit_price);
+    let mut totals: BTreeMap<LineKey, (RawLine, RawLine)> = BTreeMap::new();
+    let zero = |r: &RawLine| RawLine {
+        quantity: Decimal::ZERO,
+        precise_amount: Decimal::ZERO,
+        billed_amount: Decimal::ZERO,
+        billed_price: Decimal::ZERO,
+        ..r.clone()
+    };
+    for c in current {
+        totals.insert(key(&c), (zero(&c), c));
+    }
+    for b in billed {
+        let entry = totals.entry(key(&b)).or_insert_with(|| (zero(&b), zero(&b)));
+        entry.0 = b;
+    }
+    totals.into_iter().filter_map(move |(k, (billed, now))| {
+        // Both sides are whole cents: the difference is too (round_dp only sets the scale to 2).
+        let amount = (round_down(now.precise_amount) - billed.billed_amount).round_dp(2);
+        let price = (customer_price(now.precise_amount, markup) - billed.billed_price).round_dp(2);
+        if amount.is_zero() && price.is_zero() {
+            return None;
+        }
+        let diff = RawLine {
+            quantity: now.quantity - billed.quantity,
+            precise_amount: now.precise_amount - billed.precise_amount,
+            ..now
+        };
+        Some((k, line_with("adjustment", earlier, &diff, amount, price)))
+    })
 }
 
 /// Orders lines by type, period, stack and meter.

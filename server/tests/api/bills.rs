@@ -51,11 +51,16 @@ pub(crate) struct Month {
 
 impl Month {
     pub(crate) async fn usage(&self, local: Uuid, meter: &str, start: OffsetDateTime, quantity: &str) {
-        let record = UsageRecord {
+        self.usage_page(local, meter, &[(start, start + time::Duration::HOUR)], quantity).await;
+    }
+
+    /// One page of records of the same VM, meter and quantity, one per window.
+    async fn usage_page(&self, local: Uuid, meter: &str, windows: &[(OffsetDateTime, OffsetDateTime)], quantity: &str) {
+        let records = windows.iter().map(|&(start, end)| UsageRecord {
             local_subscription_id: local,
             meter_id: id(meter),
             start,
-            end: start + time::Duration::HOUR,
+            end,
             quantity: d(quantity),
             resource_uri: format!(
                 "/subscriptions/{local}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
@@ -63,9 +68,9 @@ impl Month {
             location: "local".into(),
             tags: None,
             additional_info: None,
-        };
+        });
         let mut tx = self.pool.begin().await.unwrap();
-        app::usage::db::store_page(&mut tx, self.partner, self.stack.stack_id, vec![record]).await.unwrap();
+        app::usage::db::store_page(&mut tx, self.partner, self.stack.stack_id, records.collect()).await.unwrap();
         tx.commit().await.unwrap();
     }
 
@@ -203,6 +208,78 @@ async fn corrections_count_and_late_usage_after_finalising_becomes_an_adjustment
         .await
         .unwrap();
     assert_eq!(audited, 1);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn adjustments_bring_what_was_billed_to_the_rounded_current_total(pool: PgPool) {
+    let m = month(pool).await;
+    let october = Period::parse("2026-10").unwrap();
+    let mut tx = m.pool.begin().await.unwrap();
+    finalise(&mut tx, &Actor::command_line(), m.partner, m.b, october).await.unwrap();
+    tx.commit().await.unwrap();
+    // Billed in October: 3.3333 × 0.008 = 0.0266664 → 0.02. Late: 0.5 × 0.008 = 0.004 → precise total 0.0306664,
+    // ROUNDDOWN 0.03, so 0.01 is owed (a rounded delta, ROUNDDOWN(0.004) = 0.00, would lose it).
+    m.usage(m.local[1], BASE_VM, datetime!(2026-10-11 10:00 UTC), "0.5").await;
+    let one = m.bill(m.b, "2026-11").await;
+    // Later still: 0.1 × 0.008 = 0.0008 → 0.0314664, still 0.03: the adjustment stays 0.01, no new line.
+    m.usage(m.local[1], BASE_VM, datetime!(2026-10-12 10:00 UTC), "0.1").await;
+    let two = m.bill(m.b, "2026-11").await;
+    // A late record that changes no cent (0.01 × 0.006 × 0.5 = 0.00003 of storage, 0.30 → 0.30003) adds no line.
+    m.usage(m.local[1], STORAGE, datetime!(2026-10-13 10:00 UTC), "0.01").await;
+    let three = m.bill(m.b, "2026-11").await;
+
+    assert_eq!(amounts(&one), [("adjustment".into(), "Base VM".into(), d("0.5"), d("0.008"), d("0.01"))]);
+    assert_eq!(amounts(&two), [("adjustment".into(), "Base VM".into(), d("0.6"), d("0.008"), d("0.01"))]);
+    assert_eq!(amounts(&three), amounts(&two), "no 0.00 line for storage");
+    // Customer price at 10 %: ROUNDDOWN(0.0314664 × 1.1 = 0.03461304) = 0.03, billed 0.02 → 0.01.
+    assert_eq!((three.total_amount, three.total_customer_price), (d("0.01"), d("0.01")));
+}
+
+/// The 24 hours of a UTC day, and the day as one Daily window.
+fn hours_and_day(day: OffsetDateTime) -> (Vec<(OffsetDateTime, OffsetDateTime)>, (OffsetDateTime, OffsetDateTime)) {
+    let hours = (0..24).map(|h| (day + time::Duration::hours(h), day + time::Duration::hours(h + 1))).collect();
+    (hours, (day, day + time::Duration::DAY))
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn a_day_reported_hourly_and_daily_is_billed_once_in_either_order(pool: PgPool) {
+    let m = month(pool).await;
+    let base_vm = |b: &Bill| b.lines.iter().find(|l| l.unit_price == d("0.01")).map(|l| (l.quantity, l.amount));
+    // 20 October: 24 Hourly records of 4 vCore-hours, then the Daily record of 96 for the same VM and day.
+    let (hours, day) = hours_and_day(datetime!(2026-10-20 00:00 UTC));
+    m.usage_page(m.local[1], BASE_VM, &hours, "4").await;
+    m.usage_page(m.local[1], BASE_VM, &[day], "96").await;
+    let one = m.bill(m.b, "2026-10").await;
+    // 21 October: the Daily record first (it counts while the day has no Hourly records), then the Hourly ones.
+    let (hours, day) = hours_and_day(datetime!(2026-10-21 00:00 UTC));
+    m.usage_page(m.local[1], BASE_VM, &[day], "96").await;
+    let daily_only = m.bill(m.b, "2026-10").await;
+    m.usage_page(m.local[1], BASE_VM, &hours, "4").await;
+    let both = m.bill(m.b, "2026-10").await;
+    let rerated: (Decimal, Decimal) = {
+        let mut tx = m.pool.begin().await.unwrap();
+        app::charges::db::rerate_stack(&mut tx, m.stack.stack_id, datetime!(2026-10-01 00:00 UTC)).await.unwrap();
+        tx.commit().await.unwrap();
+        base_vm(&m.bill(m.b, "2026-10").await).unwrap()
+    };
+
+    // 96 vCore-hours × 0.010 = 0.96 a day, once.
+    assert_eq!(base_vm(&one), Some((d("96"), d("0.96"))), "Hourly first: the Daily record is superseded");
+    assert_eq!(base_vm(&daily_only), Some((d("192"), d("1.92"))), "a Daily record alone counts");
+    assert_eq!(base_vm(&both), Some((d("192"), d("1.92"))), "Daily first: taken back when the Hourly ones arrive");
+    assert_eq!(rerated, (d("192"), d("1.92")), "re-rating follows the same rule");
+    let filters = app::explorer::Filters {
+        from: "2026-10-20".into(),
+        to: "2026-10-21".into(),
+        group: "resource".into(),
+        ..Default::default()
+    };
+    let parsed = app::explorer::db::parse(&filters, datetime!(2026-12-01 00:00 UTC).date()).unwrap();
+    let sql = app::explorer::db::sql(&parsed);
+    let rows = app::explorer::db::query(&sql, m.partner, &parsed, 10).fetch_all(&m.pool).await.unwrap();
+    let vm: Vec<(Decimal, Option<Decimal>)> =
+        rows.iter().filter(|r| r.key.contains(&m.local[1].to_string())).map(|r| (r.quantity, r.cost)).collect();
+    assert_eq!(vm, [(d("192"), Some(d("1.92")))], "the explorer's resource view too: {rows:?}");
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]

@@ -159,3 +159,41 @@ async fn meters_and_prices_import_and_bills_export_from_the_command_line(pool: P
     assert_eq!((storage[9], storage[10], storage[12]), ("100", "0.012", "1.20"), "{csv}");
     assert!(!unknown.status.success() && stderr(&unknown).contains("--partner"), "{}", stderr(&unknown));
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn month_end_close_lists_and_finalises_bills_from_the_command_line(pool: PgPool) {
+    let m = crate::bills::month(pool.clone()).await;
+    let (partner, b, default) = (m.partner.to_string(), m.b.to_string(), m.default.to_string());
+    let this_month = app::bills::db::Period::of(app::domain::clock::now()).to_string();
+    fn month<'a>(partner: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        [&["--partner", partner, "--period", "2026-10"][..], extra].concat()
+    }
+
+    let listed = stackbill(&pool, &[&["bills", "list"][..], &month(&partner, &[])].concat());
+    let one = stackbill(&pool, &[&["bills", "finalise"][..], &month(&partner, &["--customer", &b])].concat());
+    let again = stackbill(&pool, &[&["bills", "finalise"][..], &month(&partner, &["--customer", &b])].concat());
+    let early = stackbill(
+        &pool,
+        &["bills", "finalise", "--partner", &partner, "--period", &this_month, "--customer", &default],
+    );
+    let rest = stackbill(&pool, &[&["bills", "finalise"][..], &month(&partner, &[])].concat());
+    let after = stackbill(&pool, &[&["bills", "list"][..], &month(&partner, &[])].concat());
+
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    let row = |text: &str, sub: &str| text.lines().find(|l| l.contains(sub)).unwrap_or_default().to_string();
+    assert_eq!(listed.lines().count(), 5, "a header and four bills: {listed}");
+    assert!(row(&listed, &b).contains("\topen\t0.32\t0.35\tUSD\t"), "{listed}");
+    assert!(row(&listed, &default).contains("fell through"), "the default bill warns: {listed}");
+    assert!(one.status.success(), "{}", stderr(&one));
+    assert!(String::from_utf8_lossy(&one.stdout).contains("finalised 2026-10"));
+    assert!(!again.status.success() && stderr(&again).contains("already final"), "{}", stderr(&again));
+    assert!(!early.status.success() && stderr(&early).contains("has not ended yet"), "{}", stderr(&early));
+    assert!(rest.status.success(), "{}", stderr(&rest));
+    let after = String::from_utf8(after.stdout).unwrap();
+    assert_eq!(after.lines().skip(1).filter(|l| l.contains("\tfinal\t")).count(), 4, "{after}");
+    let audited: i64 = sqlx::query_scalar("select count(*) from audit_events where action = 'bill.finalise'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(audited, 4, "each bill once, the refusals not at all");
+}
