@@ -121,6 +121,6 @@ begin
           group by 1, 2, 3, 4, 5) u;
 end $$;
 
--- Days reported both ways before this rule were charged twice: recompute every stack's open periods. (Final bills
+-- Days reported both ways before this rule were charged twice: recompute every stack's charges. (Final bills
 -- stay as they are; what they over-billed comes back as adjustments on the next bills.)
-select rerate_stack(stack_id, open_from(partner_id)) from stacks;
+select rerate_stack(stack_id, '-infinity') from stacks;

@@ -16,20 +16,23 @@ pub async fn rerate_stack(conn: &mut PgConnection, stack_id: Uuid, from: OffsetD
     Ok(())
 }
 
-/// Re-rates a stack's open periods (those after its partner's latest final bill).
-pub async fn rerate_stack_open(conn: &mut PgConnection, stack_id: Uuid) -> Result<(), AppError> {
-    sqlx::query("select rerate_stack(s.stack_id, open_from(s.partner_id)) from stacks s where s.stack_id = $1")
-        .bind(stack_id)
-        .execute(conn)
-        .await?;
+/// Re-rates all of a stack's usage: after a change that is not dated (a local subscription's owner).
+///
+/// Charges are the current truth for every period. A final bill keeps its frozen lines whatever happens to its
+/// period's charges, and the difference is billed as adjustments on the subscription's next bill that is not final;
+/// so a re-rate reaches every bill that is not final, including another customer's bill of a month in which one
+/// customer's bill is already final.
+pub async fn rerate_stack_all(conn: &mut PgConnection, stack_id: Uuid) -> Result<(), AppError> {
+    sqlx::query("select rerate_stack($1, '-infinity')").bind(stack_id).execute(conn).await?;
     Ok(())
 }
 
-/// Re-rates every stack from `from` (or from its partner's open periods, whichever is later): after a price list or
-/// meter map import. Returns the number of stacks re-rated.
+/// Re-rates every stack from `from` (all of its usage when `None`): after a price list or meter map import. A
+/// correction that reaches a final period is billed as adjustments (see [`rerate_stack_all`]). Returns the number of
+/// stacks re-rated.
 pub async fn rerate_all(conn: &mut PgConnection, from: Option<OffsetDateTime>) -> Result<u64, AppError> {
     let n = sqlx::query(
-        "select rerate_stack(s.stack_id, greatest(open_from(s.partner_id), coalesce(($1 at time zone 'UTC')::date, '-infinity')))
+        "select rerate_stack(s.stack_id, coalesce(($1 at time zone 'UTC')::date, '-infinity'))
          from stacks s order by s.stack_id",
     )
     .bind(from)

@@ -57,7 +57,7 @@ pub async fn store_list(
     let changed = returned.len() as u64 - new;
     if new + changed > 0 {
         // A subscription's owner decides where its usage goes: usage that arrived before the list is routed again.
-        crate::charges::db::rerate_stack_open(conn, stack).await?;
+        crate::charges::db::rerate_stack_all(conn, stack).await?;
     }
     Ok(ListSummary { new, changed, unchanged: total - new - changed })
 }

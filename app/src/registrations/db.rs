@@ -182,7 +182,8 @@ async fn current_mapping(
         .await?)
 }
 
-/// R7: an effective time may be earlier than now, but not in the future and not inside a finalised bill period.
+/// R7: an effective time may be earlier than now, but not in the future, and the change may not reach a finalised
+/// bill period: neither the one containing it nor any later one (a change from February on re-routes March too).
 async fn check_effective(conn: &mut PgConnection, stack: &StackRef, at: OffsetDateTime) -> Result<(), AppError> {
     if at > crate::domain::clock::now() {
         return Err(AppError::Validation(format!(
@@ -191,7 +192,7 @@ async fn check_effective(conn: &mut PgConnection, stack: &StackRef, at: OffsetDa
     }
     let finalised: Option<time::Date> = sqlx::query_scalar(
         "select period from bills where partner_id = $1 and status = 'final'
-         and $2 >= period::timestamp at time zone 'utc' and $2 < (period + interval '1 month')::timestamp at time zone 'utc' limit 1",
+         and $2 < (period + interval '1 month')::timestamp at time zone 'utc' order by period desc limit 1",
     )
     .bind(stack.partner_id)
     .bind(at)
@@ -199,7 +200,7 @@ async fn check_effective(conn: &mut PgConnection, stack: &StackRef, at: OffsetDa
     .await?;
     match finalised {
         Some(p) => Err(AppError::Validation(format!(
-            "R7: {at} falls in the billing period {}-{:02}, whose bills are final; choose a time in an open period",
+            "R7: a change from {at} would reach the billing period {}-{:02}, whose bills are final; choose a time after it",
             p.year(),
             p.month() as u8
         ))),

@@ -283,6 +283,59 @@ async fn a_day_reported_hourly_and_daily_is_billed_once_in_either_order(pool: Pg
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn finalising_one_customers_bill_leaves_the_others_of_the_month_open_to_re_rating(pool: PgPool) {
+    let m = month(pool).await;
+    let mut tx = m.pool.begin().await.unwrap();
+    finalise(&mut tx, &Actor::command_line(), m.partner, m.a1, Period::parse("2026-10").unwrap()).await.unwrap();
+    // The stack's next list says tenant C's local subscription belongs to customer B's tenant.
+    let moved = LocalSubscription {
+        subscription_id: m.local[2],
+        owner_tenant_id: m.tenant_b,
+        display_name: "x".into(),
+        offer_name: "basic".into(),
+        state: "Enabled".into(),
+    };
+    app::local_subscriptions::db::store_list(&mut tx, m.partner, m.stack.stack_id, vec![moved]).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let (a1, b, default) =
+        (m.bill(m.a1, "2026-10").await, m.bill(m.b, "2026-10").await, m.bill(m.default, "2026-10").await);
+
+    assert_eq!(a1.status, "final");
+    assert_eq!(a1.total_amount, d("0.08"), "the final bill is untouched");
+    // B: (3.3333 + 5) × 0.008 = 0.0666664 → 0.06; the default keeps the unknown subscription's 7 × 0.008 = 0.056.
+    assert_eq!(amounts(&b)[0], ("usage".into(), "Base VM".into(), d("8.3333"), d("0.008"), d("0.06")));
+    assert_eq!(amounts(&default), [("usage".into(), "Base VM".into(), d("7"), d("0.008"), d("0.05"))]);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn a_price_correction_reaching_a_final_month_is_billed_as_adjustments(pool: PgPool) {
+    let m = month(pool).await;
+    let mut tx = m.pool.begin().await.unwrap();
+    finalise(&mut tx, &Actor::command_line(), m.partner, m.b, Period::parse("2026-10").unwrap()).await.unwrap();
+    let file = "Meter ID,Meter Name,Meter Region,Unit,Unit Price,Currency,Effective Date\n\
+                d46f21e1-527d-5562-b071-8da7069bec9b,Blob Storage,Azure Stack Hub,1 GB/Month,0.007,USD,2026-10-01\n";
+    let prices = app::pricing::import::parse_prices(file).unwrap();
+    app::pricing::db::import_prices(&mut tx, &Actor::command_line(), &prices).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let october = m.bill(m.b, "2026-10").await;
+    let november = m.bill(m.b, "2026-11").await;
+
+    assert_eq!(october.total_amount, d("0.32"), "the final bill never changes");
+    // Storage of 10 October, 50 GB: billed at 0.006 (0.30), now 0.007 (0.35): the old line is taken back and the new
+    // one billed, per line key, on the next open bill.
+    assert_eq!(
+        amounts(&november),
+        [
+            ("adjustment".into(), "Blob Storage".into(), d("-50"), d("0.006"), d("-0.30")),
+            ("adjustment".into(), "Blob Storage".into(), d("50"), d("0.007"), d("0.35"))
+        ]
+    );
+    assert_eq!(november.total_amount, d("0.05"));
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn a_price_import_re_rates_open_bills(pool: PgPool) {
     let m = month(pool).await;
     let file = "Meter ID,Meter Name,Meter Region,Unit,Unit Price,Currency,Effective Date\n\

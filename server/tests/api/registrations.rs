@@ -155,6 +155,28 @@ async fn r7_no_effective_time_inside_a_finalised_period_or_in_the_future(pool: P
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn r7_a_change_backdated_into_an_open_month_may_not_reach_a_later_final_one(pool: PgPool) {
+    let w = world(pool).await;
+    w.register("APSS", BillingModel::PayAsYouUse).await.unwrap();
+    let sub = directory_subscription(&w.pool, w.partner, w.tenant, "CSP").await;
+    // February is open, March is final.
+    sqlx::query("insert into bills (partner_id, period, subscription_id, status, finalized_at, currency) values ($1, '2026-03-01', $2, 'final', now(), 'USD')")
+        .bind(w.partner)
+        .bind(sub)
+        .execute(&w.pool)
+        .await
+        .unwrap();
+    let in_february = time::macros::datetime!(2026-02-15 00:00 UTC);
+    let in_april = time::macros::datetime!(2026-04-01 00:00 UTC);
+
+    let refused = w.map(sub, Some(in_february), Expect::Anything).await.unwrap_err().to_string();
+
+    assert!(refused.starts_with("R7:") && refused.contains("2026-03"), "names the final period: {refused}");
+    assert!(w.mappings().await.is_empty(), "nothing changed");
+    w.map(sub, Some(in_april), Expect::Anything).await.unwrap();
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn two_admins_mapping_one_tenant_at_once_leave_one_mapping_and_tell_the_loser(pool: PgPool) {
     let w = world(pool).await;
     w.register("APSS", BillingModel::PayAsYouUse).await.unwrap();
