@@ -131,6 +131,21 @@ fn decimal(line: usize, column: &str, v: &str, errors: &mut Vec<RowError>) -> Op
         .ok()
 }
 
+/// Whether `d` fits a NUMERIC column with `digits` digits before the decimal point and `scale` after it; else an
+/// error naming the limits, so a value the database would refuse or round is refused here, by line and column.
+fn fits(line: usize, column: &str, v: &str, d: Decimal, (digits, scale): (u32, u32), errors: &mut Vec<RowError>) {
+    let whole = d.abs().trunc();
+    if d.normalize().scale() > scale || whole >= Decimal::from(10u64.pow(digits)) {
+        let limits = format!("at most {digits} digits before the decimal point and {scale} after it");
+        errors.push(err(line, column, format!("{v} is out of range: {limits}")));
+    }
+}
+
+/// A unit price's column: NUMERIC(19, 8).
+const PRICE_DIGITS: (u32, u32) = (11, 8);
+/// A meter-map factor's column: NUMERIC(38, 24) (the sample's factors have 18 decimals).
+const FACTOR_DIGITS: (u32, u32) = (14, 24);
+
 /// Whether a region is Azure Stack's (`Azure Stack`, `Azure Stack Hub`, in any case and spacing).
 pub fn is_azure_stack(region: &str) -> bool {
     normalise(region).starts_with("azurestack")
@@ -167,6 +182,9 @@ pub fn parse_prices(text: &str) -> Result<PriceFile, Vec<RowError>> {
         let price = decimal(line, c(4), f[4], &mut errors);
         if price.is_some_and(|p| p.is_sign_negative() && !p.is_zero()) {
             errors.push(err(line, c(4), format!("{} is negative", f[4])));
+        }
+        if let Some(p) = price {
+            fits(line, c(4), f[4], p, PRICE_DIGITS, &mut errors);
         }
         let currency = f[5].to_ascii_uppercase();
         if currency.len() != 3 || !currency.chars().all(|ch| ch.is_ascii_uppercase()) {
@@ -213,6 +231,9 @@ pub fn parse_meter_map(text: &str) -> Result<Vec<MeterMapRow>, Vec<RowError>> {
         let factor = decimal(line, c(2), f[2], &mut errors);
         if factor.is_some_and(|x| x <= Decimal::ZERO) {
             errors.push(err(line, c(2), format!("{} must be greater than 0", f[2])));
+        }
+        if let Some(x) = factor {
+            fits(line, c(2), f[2], x, FACTOR_DIGITS, &mut errors);
         }
         match (local, commerce, factor) {
             (Some(local_meter_id), Some(commerce_meter_id), Some(factor)) if errors.is_empty() => {

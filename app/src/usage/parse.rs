@@ -183,8 +183,15 @@ pub(crate) fn decimal_quantity(text: &str, shown: &str) -> Result<Decimal, Strin
     if q.is_sign_negative() && !q.is_zero() {
         return Err(format!("{shown} is negative"));
     }
+    if q >= Decimal::from(MAX_QUANTITY) {
+        return Err(format!("{shown} is larger than a record can hold (less than 10^15 units)"));
+    }
     Ok(q)
 }
+
+/// Quantities are kept with every decimal they are sent with (up to Decimal's 28 significant digits); their size is
+/// capped so that sums, × meter-map factors, stay within the charges' columns. No meter reports 10^15 units an hour.
+pub const MAX_QUANTITY: i64 = 1_000_000_000_000_000;
 
 /// Meter and subscription IDs, in any spelling `Uuid` reads (with or without dashes, any case).
 pub(crate) fn guid(text: &str) -> Result<Uuid, String> {

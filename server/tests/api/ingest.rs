@@ -75,7 +75,7 @@ async fn the_same_page_twice_is_stored_once_and_a_correction_keeps_history(pool:
             .fetch_one(&app.pool)
             .await
             .unwrap();
-    assert_eq!(history, ("4.0000000000".to_string(), "3.5000000000".to_string()));
+    assert_eq!(history, ("4".to_string(), "3.5".to_string()), "kept exactly as sent");
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
@@ -143,4 +143,48 @@ async fn gzip_bodies_are_accepted_and_overlapping_concurrent_pages_store_each_re
             .await
             .unwrap();
     assert_eq!(charged, usage, "the charges rollup counts each record once under concurrency too");
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn quantities_keep_every_decimal_and_a_quantity_too_large_to_hold_is_named(pool: PgPool) {
+    let (cloud, key) = stack_with_key(&pool, "Contoso").await;
+    let app = spawn_app(pool).await;
+    let sub = Uuid::new_v4();
+    let exact = "0.1234567890123456789012345678";
+
+    let (ok, _) = send(&app, cloud, &key, page(&[record(sub, 0, exact)])).await;
+    let (huge, json) = send(&app, cloud, &key, page(&[record(sub, 1, "1"), record(sub, 2, "1e25")])).await;
+
+    assert_eq!(ok, StatusCode::OK);
+    let kept: rust_decimal::Decimal =
+        sqlx::query_scalar("select quantity from usage_records").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(kept.to_string(), exact, "all 28 significant digits are kept");
+    assert_eq!(huge, StatusCode::UNPROCESSABLE_ENTITY, "{json}");
+    assert_eq!(
+        (json["records"][0]["index"].as_u64(), json["records"][0]["field"].as_str()),
+        (Some(1), Some("properties.quantity"))
+    );
+    assert_eq!(stored(&app.pool).await, 1, "nothing of the refused page");
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn meter_map_factors_keep_eighteen_decimals_and_prices_out_of_range_are_named(pool: PgPool) {
+    let map = "Local Meter ID,Commerce Meter ID,Factor\n\
+               09F8879E-87E9-4305-A572-4B7BE209F857,d46f21e1-527d-5562-b071-8da7069bec9b,0.001369863013698630\n";
+    let rows = app::pricing::import::parse_meter_map(map).unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    app::pricing::db::import_meter_map(&mut tx, &Actor::command_line(), &rows).await.unwrap();
+    tx.commit().await.unwrap();
+    let prices = "Meter ID,Meter Name,Meter Region,Unit,Unit Price,Currency,Effective Date\n\
+                  d46f21e1-527d-5562-b071-8da7069bec9b,Blob Storage,Azure Stack Hub,1 GB/Month,123456789012345,USD,2017-07-01\n";
+
+    let factor: rust_decimal::Decimal =
+        sqlx::query_scalar("select factor from meter_map").fetch_one(&pool).await.unwrap();
+    let refused = app::pricing::import::parse_prices(prices).unwrap_err();
+
+    assert_eq!(factor.normalize().to_string(), "0.00136986301369863", "every decimal of the sample's factor");
+    assert!(
+        refused.iter().any(|e| e.to_string().contains("line 2") && e.to_string().contains("Unit Price")),
+        "{refused:?}"
+    );
 }
