@@ -80,19 +80,23 @@ pub enum RegistrationCommand {
         /// PayAsYouUse, Capacity or Development.
         #[arg(long, default_value = "PayAsYouUse")]
         billing_model: String,
+        /// When the default subscription takes effect (RFC 3339; R7 applies). Default: now, or for a stack's first
+        /// registration every open bill period.
+        #[arg(long)]
+        from: Option<String>,
     },
 }
 
 impl RegistrationCommand {
     /// Runs it in one transaction.
     pub async fn run(self, pool: &PgPool) -> anyhow::Result<()> {
-        let RegistrationCommand::Set { stack, default_subscription, billing_model } = self;
+        let RegistrationCommand::Set { stack, default_subscription, billing_model, from } = self;
         let (cloud_id, sub) = (guid("--stack", &stack)?, guid("--default", &default_subscription)?);
         let model = BillingModel::parse(&billing_model)?;
         let mut tx = pool.begin().await?;
         let stack =
             stack_by_cloud_id(&mut tx, Scope::All, cloud_id).await.with_context(|| format!("--stack {cloud_id}"))?;
-        set_registration(&mut tx, &Actor::command_line(), &stack, model, sub).await?;
+        set_registration(&mut tx, &Actor::command_line(), &stack, model, sub, time(from.as_deref())?).await?;
         tx.commit().await?;
         println!("registered {} with default subscription {sub} ({})", stack.name, model.as_str());
         Ok(())

@@ -100,6 +100,8 @@ pub struct RegistrationForm {
     #[serde(default)]
     default_subscription_id: String,
     billing_model: String,
+    #[serde(default)]
+    effective_from: String,
 }
 
 /// `POST /stacks/{cloud_id}/registration`
@@ -118,7 +120,7 @@ pub async fn registration(
     let result = async {
         let sub = guid("default subscription", &sub_text)?;
         let model = BillingModel::parse(&f.billing_model)?;
-        set_registration(&mut c.tx, &c.actor, &c.stack, model, sub).await
+        set_registration(&mut c.tx, &c.actor, &c.stack, model, sub, effective(&f.effective_from)?).await
     }
     .await;
     finish(c, result, "registration", "Registration saved.").await

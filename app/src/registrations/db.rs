@@ -97,13 +97,16 @@ async fn current_mappings(conn: &mut PgConnection, stack: &StackRef) -> Result<i
 }
 
 /// Registers a stack or changes its registration (R1, R3, R5, R8, R9, R10). A new default subscription takes
-/// effect now; the old one keeps the past.
+/// effect `from` (default now; R7 applies) and the old one keeps the time before. A stack's first registration
+/// without `from` covers every open bill period (from the month after the partner's latest final bill, or all
+/// time), so usage uploaded after onboarding is never billed to nobody.
 pub async fn set_registration(
     conn: &mut PgConnection,
     actor: &Actor,
     stack: &StackRef,
     model: BillingModel,
     default_subscription: Uuid,
+    from: Option<OffsetDateTime>,
 ) -> Result<(), AppError> {
     lock(conn, stack).await?;
     let entry = directory_entry(conn, default_subscription).await?;
@@ -126,23 +129,7 @@ pub async fn set_registration(
     .execute(&mut *conn)
     .await?;
     if before.as_ref().map(|b| b.1) != Some(default_subscription) {
-        let now = crate::domain::clock::now();
-        // Two statements: a data-modifying CTE would not order the close before the insert's exclusion check.
-        sqlx::query("update registration_defaults set valid_to = $2 where stack_id = $1 and valid_to is null")
-            .bind(stack.stack_id)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query(
-            "insert into registration_defaults (stack_id, partner_id, subscription_id, valid_from) values ($1, $2, $3, $4)",
-        )
-        .bind(stack.stack_id)
-        .bind(stack.partner_id)
-        .bind(default_subscription)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-        crate::charges::db::rerate_stack(conn, stack.stack_id, now).await?;
+        set_default(conn, stack, default_subscription, from).await?;
     }
     let event = Event {
         partner_id: Some(stack.partner_id),
@@ -153,6 +140,83 @@ pub async fn set_registration(
         after: Some(json!({"billingModel": model.as_str(), "defaultSubscription": default_subscription})),
     };
     record(conn, actor, event).await
+}
+
+/// Makes `sub` the stack's default subscription from `from` (see [`set_registration`]) and re-rates from then.
+async fn set_default(
+    conn: &mut PgConnection,
+    stack: &StackRef,
+    sub: Uuid,
+    from: Option<OffsetDateTime>,
+) -> Result<(), AppError> {
+    let first: bool = sqlx::query_scalar("select not exists (select 1 from registration_defaults where stack_id = $1)")
+        .bind(stack.stack_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let at = match (first, from) {
+        // The start of the oldest open period: a timestamp in SQL, as it may be -infinity.
+        (true, None) => None,
+        (_, Some(at)) => Some(at),
+        (false, None) => Some(crate::domain::clock::now()),
+    };
+    if let Some(at) = at {
+        check_effective(conn, stack, at).await?;
+        let began: Option<bool> = sqlx::query_scalar(
+            "select valid_from >= $2 from registration_defaults where stack_id = $1 and valid_to is null",
+        )
+        .bind(stack.stack_id)
+        .bind(at)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if began == Some(true) {
+            return Err(AppError::Validation(format!(
+                "R7: the effective time {at} must be after the current default subscription began"
+            )));
+        }
+    }
+    // Two statements: a data-modifying CTE would not order the close before the insert's exclusion check.
+    sqlx::query("update registration_defaults set valid_to = $2 where stack_id = $1 and valid_to is null")
+        .bind(stack.stack_id)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "insert into registration_defaults (stack_id, partner_id, subscription_id, valid_from)
+         values ($1, $2, $3, coalesce($4, open_from($2)::timestamp at time zone 'utc'))",
+    )
+    .bind(stack.stack_id)
+    .bind(stack.partner_id)
+    .bind(sub)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("select rerate_stack($1, coalesce(($2 at time zone 'utc')::date, open_from($3)))")
+        .bind(stack.stack_id)
+        .bind(at)
+        .bind(stack.partner_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// R2 over time: a tenant subscription may not start before the stack's registration does.
+async fn check_registered_at(conn: &mut PgConnection, stack: &StackRef, at: OffsetDateTime) -> Result<(), AppError> {
+    let registered: bool = sqlx::query_scalar(
+        "select exists (select 1 from registration_defaults where stack_id = $1 and valid_from <= $2)",
+    )
+    .bind(stack.stack_id)
+    .bind(at)
+    .fetch_one(conn)
+    .await?;
+    if registered {
+        return Ok(());
+    }
+    Err(AppError::Rule {
+        field: "effective_from".into(),
+        message: format!(
+            "R2: the stack is not registered at {at}; a tenant subscription cannot start before the registration it belongs to. Register the stack from that time first, or choose a later time"
+        ),
+    })
 }
 
 async fn registration_facts(conn: &mut PgConnection, stack: &StackRef) -> Result<Option<RegistrationFacts>, AppError> {
@@ -263,6 +327,7 @@ pub async fn map_tenant(
     let entry = directory_entry(conn, subscription).await?;
     check_mapping(stack.partner_id, registration.as_ref(), tenant, subscription, entry.as_ref())?;
     check_effective(conn, stack, at).await?;
+    check_registered_at(conn, stack, at).await?;
     let current = check_expected(conn, stack, tenant, expect).await?;
     if let Some((_, sub, _)) = current.filter(|c| c.1 == subscription) {
         return Err(AppError::Conflict(format!("tenant {tenant} is already mapped to subscription {sub}")));

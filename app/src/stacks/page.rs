@@ -170,6 +170,12 @@ fn RegistrationForm(detail: StackDetail, action: String) -> impl IntoView {
                     }).collect_view()}
                 </select>
             </label>
+            <label>
+                "Effective from (UTC)"
+                <span class="hint">"Empty means now; a stack's first registration then covers every open bill period, so usage uploaded later is billed. An earlier time re-routes usage since then, but never into a finalised bill period (R7)."</span>
+                {field_error(&flash.clone().filter(|f| f.form == "registration"), "effective_from")}
+                <input type="datetime-local" name="effective_from"/>
+            </label>
             <div><button type="submit" class="primary">"Save registration"</button></div>
         </form>
     }
@@ -244,7 +250,8 @@ fn MappingForm(
             <label>"…and directory tenant ID" {field_error(&flash, "tenant")} <input name="tenant" placeholder="the customer's tenant; taken from the subscription when empty"/></label>
             <label>
                 "Effective from (UTC)"
-                <span class="hint">"Empty means now. An earlier time re-routes usage since then, but never inside a finalised bill period (R7)."</span>
+                <span class="hint">"Empty means now. An earlier time re-routes usage since then, but never into a finalised bill period (R7), and never before the stack's registration (R2)."</span>
+                {field_error(&flash.clone().filter(|f| f.form == "mapping"), "effective_from")}
                 <input type="datetime-local" name="effective_from"/>
             </label>
             <div><button type="submit" class="primary">"Save tenant subscription"</button></div>

@@ -108,12 +108,8 @@ pub(crate) async fn month(pool: PgPool) -> Month {
     let cloud: Uuid = sqlx::query_scalar("select cloud_id from stacks").fetch_one(&mut *tx).await.unwrap();
     let stack = stack_by_cloud_id(&mut tx, Scope::All, cloud).await.unwrap();
     let actor = Actor::command_line();
-    set_registration(&mut tx, &actor, &stack, BillingModel::PayAsYouUse, default).await.unwrap();
-    // Registered since January (the form registers from now; the test needs a past month).
-    sqlx::query("update registration_defaults set valid_from = '2026-01-01T00:00:00Z'")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    set_registration(&mut tx, &actor, &stack, BillingModel::PayAsYouUse, default, None).await.unwrap();
+    // A first registration covers every open period: October is billed to the default subscription too.
     map_tenant(&mut tx, &actor, &stack, tenant_a, a1, Some(datetime!(2026-10-01 00:00 UTC)), Expect::Anything)
         .await
         .unwrap();

@@ -34,11 +34,21 @@ async fn world(pool: PgPool) -> World {
 
 impl World {
     async fn register(&self, offer: &str, model: BillingModel) -> Result<(), AppError> {
+        self.register_from(offer, model, None).await.map(|_| ())
+    }
+
+    /// Registers with a new default subscription of `offer` from `from`; returns the subscription.
+    async fn register_from(
+        &self,
+        offer: &str,
+        model: BillingModel,
+        from: Option<OffsetDateTime>,
+    ) -> Result<Uuid, AppError> {
         let sub = directory_subscription(&self.pool, self.partner, Uuid::new_v4(), offer).await;
         let mut tx = self.pool.begin().await.unwrap();
-        set_registration(&mut tx, &Actor::command_line(), &self.stack, model, sub).await?;
+        set_registration(&mut tx, &Actor::command_line(), &self.stack, model, sub, from).await?;
         tx.commit().await.unwrap();
-        Ok(())
+        Ok(sub)
     }
 
     async fn map(&self, sub: Uuid, at: Option<OffsetDateTime>, expect: Expect) -> Result<(), AppError> {
@@ -174,6 +184,102 @@ async fn r7_a_change_backdated_into_an_open_month_may_not_reach_a_later_final_on
     assert!(refused.starts_with("R7:") && refused.contains("2026-03"), "names the final period: {refused}");
     assert!(w.mappings().await.is_empty(), "nothing changed");
     w.map(sub, Some(in_april), Expect::Anything).await.unwrap();
+}
+
+/// A usage record of local subscription `local` at `start`, stored on the world's stack.
+async fn usage_at(w: &World, local: Uuid, start: OffsetDateTime) {
+    let record = app::usage::parse::UsageRecord {
+        local_subscription_id: local,
+        meter_id: Uuid::parse_str("fab6eb84-500b-4a09-a8ca-7358f8bbaea5").unwrap(),
+        start,
+        end: start + time::Duration::HOUR,
+        quantity: rust_decimal::Decimal::from(4),
+        resource_uri: format!(
+            "/subscriptions/{local}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+        ),
+        location: "local".into(),
+        tags: None,
+        additional_info: None,
+    };
+    let mut tx = w.pool.begin().await.unwrap();
+    app::usage::db::store_page(&mut tx, w.partner, w.stack.stack_id, vec![record]).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn onboarding_a_stack_bills_the_history_uploaded_after_registering_it(pool: PgPool) {
+    let w = world(pool).await;
+    let now = app::domain::clock::now();
+    let month_start = app::bills::db::Period::of(now).start().midnight().assume_utc();
+    // Registered today (its first registration), a tenant mapped from the start of this month.
+    let default = w.register_from("APSS", BillingModel::PayAsYouUse, None).await.unwrap();
+    let csp = directory_subscription(&w.pool, w.partner, w.tenant, "CSP").await;
+    w.map(csp, Some(month_start), Expect::Anything).await.unwrap();
+    let (mapped, unmapped_tenant, unknown) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let list = [(mapped, w.tenant), (unmapped_tenant, Uuid::new_v4())].map(|(subscription_id, owner_tenant_id)| {
+        app::local_subscriptions::parse::LocalSubscription {
+            subscription_id,
+            owner_tenant_id,
+            display_name: "x".into(),
+            offer_name: "basic".into(),
+            state: "Enabled".into(),
+        }
+    });
+    let mut tx = w.pool.begin().await.unwrap();
+    app::local_subscriptions::db::store_list(&mut tx, w.partner, w.stack.stack_id, list.to_vec()).await.unwrap();
+    tx.commit().await.unwrap();
+    // Then last weeks' usage is uploaded: before the mapping, and of an unmapped tenant and an unknown subscription.
+    let weeks_ago = month_start - time::Duration::days(20);
+    for local in [mapped, unmapped_tenant, unknown] {
+        usage_at(&w, local, weeks_ago).await;
+    }
+    usage_at(&w, mapped, month_start).await;
+
+    let billed_to: Vec<(Option<Uuid>, rust_decimal::Decimal)> = sqlx::query_as(
+        "select billing_subscription_id, sum(quantity) from charges group by 1 order by 2 desc, 1 nulls first",
+    )
+    .fetch_all(&w.pool)
+    .await
+    .unwrap();
+
+    // Three records of 4 before the mapping go to the default subscription; the one after it to the customer.
+    assert_eq!(
+        billed_to,
+        [(Some(default), rust_decimal::Decimal::from(12)), (Some(csp), rust_decimal::Decimal::from(4))],
+        "nothing is billed to nobody"
+    );
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn r2_over_time_no_mapping_before_the_registration_and_r7_for_registrations(pool: PgPool) {
+    let w = world(pool).await;
+    let since = time::macros::datetime!(2026-06-01 00:00 UTC);
+    w.register_from("APSS", BillingModel::PayAsYouUse, Some(since)).await.unwrap();
+    let sub = directory_subscription(&w.pool, w.partner, w.tenant, "CSP").await;
+
+    let before = w.map(sub, Some(since - time::Duration::HOUR), Expect::Anything).await.unwrap_err().to_string();
+    sqlx::query("insert into bills (partner_id, period, subscription_id, status, finalized_at, currency) values ($1, '2026-08-01', $2, 'final', now(), 'USD')")
+        .bind(w.partner)
+        .bind(sub)
+        .execute(&w.pool)
+        .await
+        .unwrap();
+    let into_final = w.register_from("APSS", BillingModel::PayAsYouUse, Some(since + time::Duration::days(30))).await;
+    let after_final =
+        w.register_from("APSS", BillingModel::PayAsYouUse, Some(time::macros::datetime!(2026-09-01 00:00 UTC))).await;
+
+    assert!(before.starts_with("R2:"), "{before}");
+    assert!(
+        into_final.unwrap_err().to_string().contains("2026-08"),
+        "a registration change may not reach a final month"
+    );
+    let defaults: Vec<(Uuid, bool)> =
+        sqlx::query_as("select subscription_id, valid_to is null from registration_defaults order by valid_from")
+            .fetch_all(&w.pool)
+            .await
+            .unwrap();
+    assert_eq!(defaults.len(), 2, "{defaults:?}");
+    assert_eq!(defaults[1], (after_final.unwrap(), true), "the new default from September, the old one closed");
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
