@@ -50,6 +50,8 @@ pub struct Dashboard {
     pub daily: Vec<(String, Decimal)>,
     /// Usage hours of stacks without a registration at the time (not billed).
     pub unregistered_quantity: Decimal,
+    /// Quantity of usage with a commerce meter but no price in effect (not on any bill amount; blocks finalising).
+    pub unpriced_quantity: Decimal,
 }
 
 /// A month's figures (default: this month) for the caller's partner (operators: `partner`, default the first).
@@ -112,9 +114,12 @@ pub async fn load_dashboard(partner: Option<String>, month: Option<String>) -> R
     .bind(now.date())
     .fetch_all(&pool)
     .await?;
-    let unregistered_quantity: Decimal = sqlx::query_scalar(
-        "select coalesce(sum(quantity), 0) from charges
-         where partner_id = $1 and day >= $2 and day < $3 and billing_subscription_id is null",
+    // Usage of stacks not registered at the time, and usage that is mapped to a commerce meter but unpriced.
+    let (unregistered_quantity, unpriced_quantity): (Decimal, Decimal) = sqlx::query_as(
+        "select coalesce(sum(quantity) filter (where billing_subscription_id is null), 0),
+                coalesce(sum(quantity) filter (where billing_subscription_id is not null and commerce_meter_id is not null
+                                                 and unit_price is null and not_charged is null), 0)
+         from charges where partner_id = $1 and day >= $2 and day < $3",
     )
     .bind(partner_id)
     .bind(from)
@@ -141,6 +146,7 @@ pub async fn load_dashboard(partner: Option<String>, month: Option<String>) -> R
         customers,
         daily,
         unregistered_quantity,
+        unpriced_quantity,
     })
 }
 
@@ -205,6 +211,12 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
                 <strong>{money(d.last_month_cost, &cur)}</strong>
             </div>
         </div>
+        {(!d.unpriced_quantity.is_zero()).then(|| view! {
+            <p class="notice error" role="alert" data-testid="unpriced">{format!(
+                "{} units of usage this month have no price in {}: they are on no bill amount, and their bills cannot be finalised until a price list covers them. See the bills.",
+                d.unpriced_quantity.normalize(), cur
+            )}</p>
+        })}
         {(!d.unregistered_quantity.is_zero()).then(|| view! {
             <p class="notice error" role="alert">"Some usage this month came from stacks that were not registered at the time; it is not billed. See the stacks' pages."</p>
         })}

@@ -70,7 +70,14 @@ pub async fn change_status(
             }
             "finalise" => {
                 let b = finalise(&mut tx, &actor, partner, sub, period).await?;
-                format!("The bill is final: {} lines, {:.2} {}.", b.lines.len(), b.total_amount, b.currency)
+                let mut m = format!("The bill is final: {} lines, {:.2} {}.", b.lines.len(), b.total_amount, b.currency);
+                if !b.fell_through.is_empty() {
+                    m += &format!(
+                        " Note: it includes usage of {} tenant(s) or unknown subscription(s) that fell through to this default subscription.",
+                        b.fell_through.len()
+                    );
+                }
+                m
             }
             _ => return Err(AppError::NotFound),
         };

@@ -132,6 +132,9 @@ fn warnings(b: &Bill) -> String {
     if b.lines.iter().any(|l| l.line_type == "adjustment") {
         w.push("adjustments for earlier months".to_string());
     }
+    for u in b.uncharged.iter().filter(|u| u.is_unpriced()) {
+        w.push(format!("unpriced usage of {} blocks finalising", u.meter_name));
+    }
     if !b.fell_through.is_empty() {
         w.push(format!("usage of {} unmapped tenant(s) or unknown subscription(s) fell through", b.fell_through.len()));
     }
@@ -196,6 +199,9 @@ async fn finalise_month(pool: &PgPool, partner: Uuid, period: Period, only: Opti
             Ok(b) => {
                 tx.commit().await?;
                 println!("finalised {period} {} ({sub}): {} {}", b.customer_name, b.total_amount, b.currency);
+                if !b.fell_through.is_empty() {
+                    println!("  note: {}", warnings(&b));
+                }
             }
             Err(e) => refused.push(format!("  {period} {sub}: {e}")),
         }

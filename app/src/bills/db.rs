@@ -5,7 +5,7 @@ use time::Date;
 use uuid::Uuid;
 
 use super::lines::{compute_lines, order};
-use super::{Bill, BillLine, BillSummary, FellThrough};
+use super::{Bill, BillLine, BillSummary, FellThrough, Uncharged};
 use crate::auth::Scope;
 use crate::AppError;
 
@@ -95,6 +95,7 @@ pub async fn bill(conn: &mut PgConnection, partner: Uuid, sub: Uuid, period: Per
         l
     };
     let fell_through = h.fell_through.0;
+    let uncharged = uncharged(conn, partner, sub, period).await?;
     let sum = |f: fn(&BillLine) -> Decimal| lines.iter().map(f).sum::<Decimal>();
     Ok(Bill {
         partner_id: partner,
@@ -115,8 +116,34 @@ pub async fn bill(conn: &mut PgConnection, partner: Uuid, sub: Uuid, period: Per
         total_margin: sum(|l| l.margin),
         lines,
         fell_through,
+        uncharged,
         period_ended: period.next().start().midnight().assume_utc() <= crate::domain::clock::now(),
     })
+}
+
+/// The period's usage on `sub` with a commerce meter but no amount (see [`Uncharged`]).
+async fn uncharged(
+    conn: &mut PgConnection,
+    partner: Uuid,
+    sub: Uuid,
+    period: Period,
+) -> Result<Vec<Uncharged>, AppError> {
+    Ok(sqlx::query_as(
+        "select coalesce(c.not_charged, 'unpriced') as reason, coalesce(m.name, 'unknown meter') as meter_name,
+                string_agg(distinct s.name, ', ') as stacks, sum(c.quantity) as quantity,
+                to_char(min(c.day), 'YYYY-MM-DD') as first_day, to_char(max(c.day), 'YYYY-MM-DD') as last_day
+         from charges c join stacks s on s.stack_id = c.stack_id
+         left join local_meters m on m.meter_id = c.local_meter_id
+         where c.partner_id = $1 and c.billing_subscription_id = $2 and c.day >= $3 and c.day < $4
+           and c.commerce_meter_id is not null and c.unit_price is null
+         group by 1, c.local_meter_id, 2 order by 1 desc, 2, 4",
+    )
+    .bind(partner)
+    .bind(sub)
+    .bind(period.start())
+    .bind(period.next().start())
+    .fetch_all(conn)
+    .await?)
 }
 
 async fn frozen_lines(

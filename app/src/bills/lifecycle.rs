@@ -55,6 +55,13 @@ pub async fn finalise(
             b.period
         )));
     }
+    // Nothing disappears silently (PRODUCT §4 R9): usage without a price would be billed as nothing.
+    if let Some(u) = b.uncharged.iter().find(|u| u.is_unpriced()) {
+        return Err(AppError::Validation(format!(
+            "Finalising is blocked: {} has usage without a price in {} ({} units from {} to {} on {}); import a price list that covers it, then finalise.",
+            u.meter_name, b.currency, u.quantity.normalize(), u.first_day, u.last_day, u.stacks
+        )));
+    }
     sqlx::query(
         "insert into bills (partner_id, period, subscription_id, status, finalized_at, currency, markup_percent)
          values ($1, $2, $3, 'final', now(), $4, $5)

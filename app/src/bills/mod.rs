@@ -64,6 +64,41 @@ pub struct FellThrough {
     pub stacks: String,
 }
 
+/// Usage on a bill's subscription that has a commerce meter but no amount, per reason and local meter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Uncharged {
+    /// `unpriced` (no price in effect in the partner's currency: blocks finalising), or the billing model of the
+    /// stack (`Capacity`: billed by capacity purchase; `Development`: the ASDK, free), whose usage is never charged.
+    pub reason: String,
+    /// The local meter's name.
+    pub meter_name: String,
+    /// The stacks it happened on.
+    pub stacks: String,
+    /// Quantity, in the local meter's unit.
+    pub quantity: Decimal,
+    /// First UTC day with such usage, `YYYY-MM-DD`.
+    pub first_day: String,
+    /// Last UTC day with such usage.
+    pub last_day: String,
+}
+
+impl Uncharged {
+    /// Whether it blocks finalising (unpriced usage; a model's uncharged usage does not).
+    pub fn is_unpriced(&self) -> bool {
+        self.reason == "unpriced"
+    }
+
+    /// Why, in plain words.
+    pub fn explanation(&self) -> &'static str {
+        match self.reason.as_str() {
+            "Capacity" => "not charged: the stack is registered as Capacity, billed by its capacity purchase",
+            "Development" => "not charged: the stack is registered as Development (ASDK), whose usage is free",
+            _ => "unpriced: no price in effect for its commerce meter in the partner's currency; import a price list that covers it",
+        }
+    }
+}
+
 /// A customer's bill for a month.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bill {
@@ -103,6 +138,8 @@ pub struct Bill {
     pub total_margin: Decimal,
     /// Tenants that fell through to this (default) subscription.
     pub fell_through: Vec<FellThrough>,
+    /// Usage of the period on this subscription that has no amount: unpriced, or of a Capacity/Development stack.
+    pub uncharged: Vec<Uncharged>,
     /// Whether the month has ended (only then can it be finalised).
     pub period_ended: bool,
 }

@@ -249,6 +249,22 @@ fn BillDetail(v: BillView, print: bool) -> impl IntoView {
             <dt>"Total customer price"</dt><dd data-testid="bill-price">{money(b.total_customer_price, &cur)}</dd>
             <dt>"Total margin"</dt><dd>{money(b.total_margin, &cur)}</dd>
         </dl>
+        {(!b.uncharged.is_empty()).then(|| view! {
+            <section class="card" aria-label="Usage without an amount">
+                <h2>"Usage without an amount"</h2>
+                <table class="data" aria-label="Uncharged usage">
+                    <thead><tr><th scope="col">"Meter"</th><th scope="col">"Stacks"</th><th scope="col">"Days (UTC)"</th>
+                        <th scope="col" class="num">"Quantity"</th><th scope="col">"Why"</th></tr></thead>
+                    <tbody>{b.uncharged.iter().map(|u| view! {
+                        <tr class=if u.is_unpriced() { "unpriced" } else { "" }>
+                            <td>{u.meter_name.clone()}</td><td>{u.stacks.clone()}</td>
+                            <td>{format!("{} – {}", u.first_day, u.last_day)}</td>
+                            <td class="num">{u.quantity.normalize().to_string()}</td><td>{u.explanation()}</td>
+                        </tr>
+                    }).collect_view()}</tbody>
+                </table>
+            </section>
+        })}
         {(!b.fell_through.is_empty()).then(|| view! {
             <section class="card" aria-label="Tenants billed here by default">
                 <h2>"Tenants billed to this default subscription"</h2>

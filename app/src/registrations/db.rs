@@ -131,6 +131,10 @@ pub async fn set_registration(
     if before.as_ref().map(|b| b.1) != Some(default_subscription) {
         set_default(conn, stack, default_subscription, from).await?;
     }
+    if before.as_ref().is_some_and(|b| b.0 != model.as_str()) {
+        // The billing model decides whether usage is charged at all (it is not dated): all of it is re-rated.
+        crate::charges::db::rerate_stack_all(conn, stack.stack_id).await?;
+    }
     let event = Event {
         partner_id: Some(stack.partner_id),
         action: "registration.set",

@@ -95,6 +95,8 @@ pub fn check_default(
     match entry.offer {
         OfferType::Csp | OfferType::Apss => {}
         OfferType::Ea if current_mappings == 0 => {}
+        // The ASDK reports usage with EA, pay-as-you-go, CSP and MSDN subscriptions (DOMAIN §3.3).
+        OfferType::Payg | OfferType::Msdn if model == BillingModel::Development && current_mappings == 0 => {}
         OfferType::Ea => {
             return Err(violation(
                 "R3",
@@ -110,7 +112,7 @@ pub fn check_default(
                 "R3",
                 "InvalidCSPSubscription",
                 "default_subscription",
-                format!("subscription {subscription_id} is {}; the default subscription must be CSP or APSS (EA only without tenant subscriptions)", other.as_str()),
+                format!("subscription {subscription_id} is {}; the default subscription must be CSP or APSS (EA only without tenant subscriptions; PAYG and MSDN only for a Development registration)", other.as_str()),
             ))
         }
     }

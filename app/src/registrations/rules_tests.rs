@@ -52,6 +52,15 @@ fn r3_default_must_be_csp_or_apss_or_ea_without_mappings() {
 }
 
 #[test]
+fn r3_payg_and_msdn_defaults_only_for_development_registrations() {
+    for offer in [OfferType::Payg, OfferType::Msdn] {
+        assert_eq!(rule_of(check_default(PARTNER, BillingModel::Development, SUB, Some(&entry(offer)), 0)), "allowed");
+        assert_eq!(rule_of(check_default(PARTNER, BillingModel::PayAsYouUse, SUB, Some(&entry(offer)), 0)), "R3");
+        assert_eq!(rule_of(check_default(PARTNER, BillingModel::Capacity, SUB, Some(&entry(offer)), 0)), "R3");
+    }
+}
+
+#[test]
 fn r3_an_ea_default_refuses_tenant_mappings() {
     let r = reg(BillingModel::PayAsYouUse, OfferType::Ea);
     assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), TENANT, SUB, Some(&entry(OfferType::Csp)))), "R3");

@@ -122,11 +122,17 @@ fn RegistrationView(detail: StackDetail) -> impl IntoView {
     match (s.billing_model, s.default_subscription) {
         (Some(model), Some(sub)) => {
             let name = detail.subscriptions.iter().find(|o| o.subscription_id == sub).map(|o| format!("{} ({})", o.customer_name, o.offer_type));
+            let why = match model.as_str() {
+                "Capacity" => Some("Capacity: this stack's usage is kept and shown but not charged here; it is billed through the capacity purchase."),
+                "Development" => Some("Development (ASDK): this stack's usage is kept and shown but not charged; it is free."),
+                _ => None,
+            };
             view! {
                 <p data-testid="registration">
                     "Registered · " <strong>{model}</strong> " · default subscription "
                     <span class="mono">{sub.to_string()}</span> " " {name}
                 </p>
+                {why.map(|w| view! { <p class="notice" data-testid="not-charged">{w}</p> })}
             }
             .into_any()
         }
