@@ -2,7 +2,8 @@
 -- hour of a resource's usage of a meter is billed once: Hourly records (a window of at most an hour) are the billing
 -- truth; a Daily record (any longer window) counts only for a (stack, local subscription, meter, resource, UTC day)
 -- with no Hourly records, and is superseded otherwise. Both are kept as reported; charges, re-rating and the
--- explorer follow the rule, whatever order the two arrive in.
+-- explorer follow the rule, whatever order the two arrive in. (`reported_at`, part of the key since migration
+-- `reported_hours`, is resolved when the trigger runs.)
 
 create function is_hourly(s timestamptz, e timestamptz) returns boolean language sql immutable
     as $$ select e - s <= interval '1 hour' $$;
@@ -49,24 +50,26 @@ begin
                            and h.resource_uri = g.resource_uri and is_hourly(h.usage_start, h.usage_end))
           and not exists (select 1 from new_rows n
                           where (n.partner_id, n.stack_id, n.local_subscription_id, n.meter_id, n.usage_start,
-                                 n.usage_end, n.resource_uri)
+                                 n.usage_end, n.resource_uri, n.reported_at)
                               = (d.partner_id, d.stack_id, d.local_subscription_id, d.meter_id, d.usage_start,
-                                 d.usage_end, d.resource_uri));
+                                 d.usage_end, d.resource_uri, d.reported_at));
     elsif tg_op = 'UPDATE' then
         -- A correction: keep the old quantity (PRODUCT §5), then charge the difference of the records that count
         -- (the keys are unchanged, so whether a day has Hourly records is too).
         insert into usage_record_history (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end,
-                                          resource_uri, old_quantity, new_quantity)
+                                          resource_uri, reported_at, old_quantity, new_quantity)
         select n.partner_id, n.stack_id, n.local_subscription_id, n.meter_id, n.usage_start, n.usage_end, n.resource_uri,
-               o.quantity, n.quantity
+               n.reported_at, o.quantity, n.quantity
         from new_rows n
-        join old_rows o using (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end, resource_uri)
+        join old_rows o using (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end, resource_uri,
+                               reported_at)
         where n.quantity <> o.quantity;
         perform pg_advisory_xact_lock_shared(stack_lock_key(s)) from (select distinct stack_id from new_rows) x(s);
         perform apply_usage_deltas(array_agg(n.partner_id), array_agg(n.stack_id), array_agg(n.local_subscription_id),
                                    array_agg(n.meter_id), array_agg(n.usage_start), array_agg(n.quantity - o.quantity))
         from new_rows n
-        join old_rows o using (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end, resource_uri)
+        join old_rows o using (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end, resource_uri,
+                               reported_at)
         where n.quantity <> o.quantity
           and (is_hourly(n.usage_start, n.usage_end)
                or not superseded(n.partner_id, n.stack_id, n.local_subscription_id, n.meter_id, n.resource_uri,

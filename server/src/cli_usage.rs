@@ -19,6 +19,10 @@ async fn stack(pool: &PgPool, cloud_id: &str) -> anyhow::Result<StackRef> {
     stack_by_cloud_id(&mut conn, Scope::All, cloud).await.context("--stack: no stack has this cloud ID")
 }
 
+fn target(stack: &StackRef, reported: Option<time::OffsetDateTime>) -> crate::upload::Target<'_> {
+    crate::upload::Target { stack, reported }
+}
+
 /// `stackbill usage …`
 #[derive(Debug, Subcommand)]
 pub enum UsageCommand {
@@ -27,6 +31,10 @@ pub enum UsageCommand {
         /// The stack's cloud ID.
         #[arg(long)]
         stack: String,
+        /// The start of the reported hour the files are the query of (RFC 3339, a whole hour): their usage adds to
+        /// other reported hours' parts (PRODUCT §4 R10). Without it the files hold totals that replace.
+        #[arg(long)]
+        reported_hour: Option<String>,
         /// The files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -36,8 +44,15 @@ pub enum UsageCommand {
 impl UsageCommand {
     /// Uploads every file (one refused file does not stop the others) and fails if any was refused.
     pub async fn run(self, pool: &PgPool) -> anyhow::Result<()> {
-        let UsageCommand::Upload { stack: cloud_id, files } = self;
+        let UsageCommand::Upload { stack: cloud_id, reported_hour, files } = self;
         let stack = stack(pool, &cloud_id).await?;
+        let reported = reported_hour
+            .map(|t| {
+                let at = time::OffsetDateTime::parse(t.trim(), &time::format_description::well_known::Rfc3339)
+                    .with_context(|| format!("--reported-hour: “{t}” is not an RFC 3339 time"))?;
+                Ok::<_, anyhow::Error>(app::usage::parse::whole_hour("--reported-hour", at)?)
+            })
+            .transpose()?;
         let style = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
             .expect("a valid template")
             .progress_chars("=> ");
@@ -47,9 +62,15 @@ impl UsageCommand {
             let size = std::fs::metadata(&file).with_context(|| format!("cannot read {name}"))?.len();
             let bar = ProgressBar::new(size).with_style(style.clone()).with_message(name.clone());
             let tick = bar.clone();
-            let outcome =
-                crate::upload::upload_file(pool, &Actor::command_line(), &stack, &file, &name, move |n| tick.inc(n))
-                    .await;
+            let outcome = crate::upload::upload_file(
+                pool,
+                &Actor::command_line(),
+                target(&stack, reported),
+                &file,
+                &name,
+                move |n| tick.inc(n),
+            )
+            .await;
             bar.finish_and_clear();
             match outcome {
                 Ok(o) if o.errors.is_empty() => println!("{}", o.describe(&name)),

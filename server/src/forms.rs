@@ -142,7 +142,7 @@ pub struct MappingForm {
 }
 
 /// `datetime-local` values (`YYYY-MM-DDTHH:MM[:SS]`), read as UTC; empty means now.
-fn effective(s: &str) -> Result<Option<OffsetDateTime>, AppError> {
+pub(crate) fn effective(s: &str) -> Result<Option<OffsetDateTime>, AppError> {
     let s = s.trim();
     if s.is_empty() {
         return Ok(None);

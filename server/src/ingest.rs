@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::rejection::StringRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -177,18 +177,44 @@ async fn accept<T, S: serde::Serialize>(
     }
 }
 
-/// `POST /api/v1/stacks/{cloud_id}/usage`: one usage API page.
+/// `POST /api/v1/stacks/{cloud_id}/usage[?reportedStartTime=…&reportedEndTime=…]`: one usage API page, of one
+/// reported hour when the window is given (its parts add up, PRODUCT §4 R10), else totals that replace.
 pub async fn usage(
     State(state): State<AppState>,
     Path(cloud_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Result<String, StringRejection>,
 ) -> Response {
+    let reported = reported_hour(&query);
     let parse = app::usage::parse::parse_page;
-    accept(&state, (cloud_id, headers, body), "page", "usage.ingest", parse, async |c, partner, stack, records| {
-        app::usage::db::store_page(c, partner, stack, records).await
+    accept(&state, (cloud_id, headers, body), "page", "usage.ingest", parse, async move |c, partner, stack, records| {
+        app::usage::db::store_reported_page(c, partner, stack, records, reported?).await
     })
     .await
+}
+
+/// `reportedStartTime` and `reportedEndTime`: both absent, or one whole reported hour (the collector's query).
+fn reported_hour(query: &HashMap<String, String>) -> Result<Option<time::OffsetDateTime>, AppError> {
+    let get = |name: &str| query.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let time = |name: &str, v: &str| {
+        time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
+            .map_err(|_| AppError::Validation(format!("{name}: not an RFC 3339 time such as 2026-10-01T10:00:00Z")))
+    };
+    match (get("reportedStartTime"), get("reportedEndTime")) {
+        (None, None) => Ok(None),
+        (Some(s), Some(e)) => {
+            let (start, end) = (time("reportedStartTime", s)?, time("reportedEndTime", e)?);
+            let whole = app::usage::parse::whole_hour("reportedStartTime", start).is_ok();
+            if !whole || end - start != time::Duration::HOUR {
+                return Err(AppError::Validation(
+                    "reportedStartTime, reportedEndTime: give one whole reported hour, such as 10:00 to 11:00".into(),
+                ));
+            }
+            Ok(Some(start))
+        }
+        _ => Err(AppError::Validation("reportedStartTime, reportedEndTime: give both or neither".into())),
+    }
 }
 
 /// `POST /api/v1/stacks/{cloud_id}/subscriptions`: the stack's local subscriptions.

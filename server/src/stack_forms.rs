@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use app::collector::db::{save_collector, CollectorForm};
 use app::keys::db::{create_key, revoke_key};
+use app::usage::parse::whole_hour;
 use app::AppError;
 
 use crate::forms::{error_page, finish, start};
@@ -99,6 +100,7 @@ pub async fn upload(
     };
     let mut lines = Vec::new();
     let mut all_ok = true;
+    let mut reported = None;
     loop {
         let mut field = match form.next_field().await {
             Ok(Some(f)) => f,
@@ -107,6 +109,15 @@ pub async fn upload(
                 return finish(c, Err(AppError::Validation(format!("the upload broke off: {e}"))), "usage", "").await
             }
         };
+        if field.name() == Some("reported_hour") {
+            // Sent before the files (it stands before them in the form).
+            let text = field.text().await.unwrap_or_default();
+            match crate::forms::effective(&text).and_then(|t| t.map(|t| whole_hour("reported hour", t)).transpose()) {
+                Ok(t) => reported = t,
+                Err(e) => return finish(c, Err(e), "usage", "").await,
+            }
+            continue;
+        }
         let name = field.file_name().unwrap_or("upload").to_string();
         if field.name() != Some("files") || name.is_empty() {
             continue;
@@ -125,7 +136,8 @@ pub async fn upload(
             return finish(c, Err(AppError::Validation(format!("{name}: the upload broke off: {e}"))), "usage", "")
                 .await;
         }
-        match crate::upload::upload_file(&state.pool, &c.actor, &c.stack, spool.path(), &name, |_| {}).await {
+        let target = crate::upload::Target { stack: &c.stack, reported };
+        match crate::upload::upload_file(&state.pool, &c.actor, target, spool.path(), &name, |_| {}).await {
             Ok(outcome) => {
                 all_ok &= outcome.errors.is_empty();
                 lines.push(outcome.describe(&name));

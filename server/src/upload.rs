@@ -13,7 +13,7 @@ use app::audit::db::{record, Event};
 use app::audit::Actor;
 use app::local_subscriptions::db::{store_list, ListSummary};
 use app::registrations::db::StackRef;
-use app::usage::db::{store_page, PageSummary};
+use app::usage::db::{store_reported_page, PageSummary};
 use app::usage::parse::{parse_page, RecordError, UsageRecord};
 use app::usage::usagesummary::{looks_like_json, UsageSummaryReader};
 use app::AppError;
@@ -86,24 +86,34 @@ enum Chunk {
     Done { records: u64 },
 }
 
+/// What an upload is of: the stack, and the reported hour its usage was reported in (PRODUCT §4 R10), if the file
+/// is one reported hour's query; without one its records are totals that replace.
+pub struct Target<'a> {
+    /// The stack.
+    pub stack: &'a StackRef,
+    /// The start of the reported hour.
+    pub reported: Option<time::OffsetDateTime>,
+}
+
 /// Uploads one file for a stack; `progress` gets the bytes read as they are read.
 pub async fn upload_file(
     pool: &PgPool,
     actor: &Actor,
-    stack: &StackRef,
+    target: Target<'_>,
     path: &Path,
     name: &str,
     progress: impl FnMut(u64) + Send + 'static,
 ) -> Result<FileOutcome, AppError> {
+    let Target { stack, reported } = target;
     let file = std::fs::File::open(path).map_err(|e| AppError::Validation(format!("{name}: cannot open: {e}")))?;
     let mut reader = std::io::BufReader::with_capacity(256 * 1024, Counting { inner: file, progress });
     let head = std::io::BufRead::fill_buf(&mut reader).map_err(|e| AppError::Validation(format!("{name}: {e}")))?;
     // One transaction per file: its records and its audit event are stored together, or (refused) not at all.
     let mut tx = pool.begin().await?;
     let mut outcome = if looks_like_json(head) {
-        json_page(&mut tx, stack, reader, name).await?
+        json_page(&mut tx, stack, reader, name, reported).await?
     } else {
-        csv(&mut tx, stack, reader).await?
+        csv(&mut tx, stack, reader, reported).await?
     };
     if outcome.errors.is_empty() {
         audit(&mut tx, actor, stack, name, &outcome).await?;
@@ -149,6 +159,7 @@ async fn json_page(
     stack: &StackRef,
     reader: impl Read,
     name: &str,
+    reported: Option<time::OffsetDateTime>,
 ) -> Result<FileOutcome, AppError> {
     let mut text = String::new();
     let limit = crate::ingest::MAX_BODY as u64;
@@ -175,7 +186,7 @@ async fn json_page(
         },
         Ok(records) => {
             let count = records.len() as u64;
-            let stored = store_page(conn, stack.partner_id, stack.stack_id, records).await?;
+            let stored = store_reported_page(conn, stack.partner_id, stack.stack_id, records, reported).await?;
             Ok(FileOutcome { records: count, stored, ..FileOutcome::default() })
         }
     }
@@ -185,6 +196,7 @@ async fn csv(
     conn: &mut sqlx::PgConnection,
     stack: &StackRef,
     reader: impl Read + Send + 'static,
+    reported: Option<time::OffsetDateTime>,
 ) -> Result<FileOutcome, AppError> {
     let (send, mut receive) = mpsc::channel::<Chunk>(2);
     let parser = tokio::task::spawn_blocking(move || parse_csv(reader, &send));
@@ -193,7 +205,7 @@ async fn csv(
         match chunk {
             // Once a row is bad the file is refused: stop writing, keep reading to report every bad row.
             Chunk::Records(records) if outcome.errors.is_empty() => {
-                let s = store_page(conn, stack.partner_id, stack.stack_id, records).await?;
+                let s = store_reported_page(conn, stack.partner_id, stack.stack_id, records, reported).await?;
                 outcome.stored.new += s.new;
                 outcome.stored.changed += s.changed;
                 outcome.stored.unchanged += s.unchanged;

@@ -25,12 +25,25 @@ pub struct PageSummary {
 
 type Key = (Uuid, Uuid, OffsetDateTime, OffsetDateTime, String);
 
-/// Stores a page for a stack inside the caller's transaction.
+/// Stores a page for a stack inside the caller's transaction: totals that replace (no reported hour).
 pub async fn store_page(
     conn: &mut PgConnection,
     partner: Uuid,
     stack: Uuid,
     records: Vec<UsageRecord>,
+) -> Result<PageSummary, AppError> {
+    store_reported_page(conn, partner, stack, records, None).await
+}
+
+/// Stores a page of the usage reported in one reported hour (its start, `reported`), or totals when `None`
+/// (PRODUCT §4 R10): the reported hour is part of the dedupe key, so a usage window's quantity is the sum of its
+/// parts and storing the same reported hour again replaces only that hour's part.
+pub async fn store_reported_page(
+    conn: &mut PgConnection,
+    partner: Uuid,
+    stack: Uuid,
+    records: Vec<UsageRecord>,
+    reported: Option<OffsetDateTime>,
 ) -> Result<PageSummary, AppError> {
     // The same record twice in one page: the last one wins, as a resend would.
     let mut unique: HashMap<Key, UsageRecord> = HashMap::with_capacity(records.len());
@@ -52,10 +65,11 @@ pub async fn store_page(
         // Corrections are written to `usage_record_history`, and charges updated, by the table's triggers
         // (migration `create_charges`): they see each row's old and new quantity exactly, even under concurrency.
         "insert into usage_records (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end, resource_uri,
-                                    quantity, location, tags, additional_info)
-         select $1, $2, * from unnest($3::uuid[], $4::uuid[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::numeric[],
-                                      $9::text[], $10::jsonb[], $11::jsonb[])
-         on conflict (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end, resource_uri)
+                                    quantity, location, tags, additional_info, reported_at)
+         select $1, $2, *, coalesce($12, '-infinity'::timestamptz)
+         from unnest($3::uuid[], $4::uuid[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::numeric[],
+                     $9::text[], $10::jsonb[], $11::jsonb[])
+         on conflict (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end, resource_uri, reported_at)
          do update set quantity = excluded.quantity, location = excluded.location, tags = excluded.tags,
                        additional_info = excluded.additional_info, ingested_at = now()
            where usage_records.quantity <> excluded.quantity
@@ -72,6 +86,7 @@ pub async fn store_page(
     .bind(locs)
     .bind(tags)
     .bind(infos)
+    .bind(reported)
     .fetch_all(&mut *conn)
     .await?;
     let new = returned.iter().filter(|inserted| **inserted).count() as u64;

@@ -189,6 +189,16 @@ pub(crate) fn decimal_quantity(text: &str, shown: &str) -> Result<Decimal, Strin
     Ok(q)
 }
 
+/// The start of one reported hour (PRODUCT §4 R10): a whole hour, or a refusal naming `field`.
+pub fn whole_hour(field: &str, t: OffsetDateTime) -> Result<OffsetDateTime, crate::AppError> {
+    if t.minute() != 0 || t.second() != 0 || t.nanosecond() != 0 {
+        return Err(crate::AppError::Validation(format!(
+            "{field}: give the start of one whole reported hour, such as 2026-10-01T11:00"
+        )));
+    }
+    Ok(t)
+}
+
 /// Quantities are kept with every decimal they are sent with (up to Decimal's 28 significant digits); their size is
 /// capped so that sums, × meter-map factors, stay within the charges' columns. No meter reports 10^15 units an hour.
 pub const MAX_QUANTITY: i64 = 1_000_000_000_000_000;

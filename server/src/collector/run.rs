@@ -1,8 +1,10 @@
 //! Running collectors: a scheduler claims due collectors (so two servers never run the same one at once), and each
-//! run reads the stack's subscriptions, then its usage reported since the watermark minus an overlap (usage that is
-//! reported late still falls into a window read again), storing each page whole in its own transaction. Only a
-//! complete run moves the watermark; a failed one is retried later from the same place, which is safe because
-//! storing is idempotent.
+//! run reads the stack's subscriptions, then its usage one whole reported hour at a time, from the watermark minus an
+//! overlap (the usage API can show a report some time after its reported time) up to the current whole hour. Each
+//! page is stored whole in its own transaction with the reported hour it came from, so a usage hour reported in
+//! pieces adds up and reading a reported hour again replaces only that hour's part (PRODUCT §4 R10). Only a complete
+//! run moves the watermark; a failed one is retried later from the same place. Every run, failed ones included,
+//! leaves an audit event.
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -28,7 +30,7 @@ pub struct Schedule {
     pub every: Duration,
     /// Time before a failed run is tried again.
     pub retry_after: Duration,
-    /// How far before the watermark each run reads again (late reports).
+    /// How far before the watermark each run reads again (reports the API shows late), idempotently.
     pub overlap: Duration,
     /// Back-off for busy answers within a run.
     pub retry: RetryPolicy,
@@ -195,6 +197,7 @@ pub async fn collect_once(
             Ok(*summary)
         }
         Err(message) => {
+            let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
             sqlx::query(
                 "update collectors set last_error = $2, last_error_at = now(), next_run_at = now() + make_interval(secs => $3)
                  where stack_id = $1",
@@ -202,9 +205,11 @@ pub async fn collect_once(
             .bind(stack)
             .bind(message)
             .bind(schedule.retry_after.as_secs_f64())
-            .execute(pool)
+            .execute(&mut *tx)
             .await
             .map_err(|e| e.to_string())?;
+            failed_event(&mut tx, stack, message).await.map_err(|e| e.to_string())?;
+            tx.commit().await.map_err(|e| e.to_string())?;
             Err(message.clone())
         }
     };
@@ -230,19 +235,57 @@ async fn run(
         tx.commit().await.map_err(|e| e.to_string())?;
     }
     let to = floor_hour(now);
-    let from = floor_hour(t.watermark - schedule.overlap).min(to - time::Duration::HOUR);
-    let mut pages = t.api.usage(from, to);
+    let mut hour = floor_hour(t.watermark - schedule.overlap).min(to - time::Duration::HOUR);
+    while hour < to {
+        collect_hour(pool, stack, t, hour, &mut summary).await?;
+        hour += time::Duration::HOUR;
+    }
+    Ok(summary)
+}
+
+/// Reads and stores the usage reported in one reported hour; pages without records are not counted.
+async fn collect_hour(
+    pool: &PgPool,
+    stack: Uuid,
+    t: &Target,
+    hour: OffsetDateTime,
+    summary: &mut RunSummary,
+) -> Result<(), String> {
+    let mut pages = t.api.usage(hour, hour + time::Duration::HOUR);
     while let Some(body) = pages.next().await.map_err(|e| e.to_string())? {
         let records = app::usage::parse::parse_page(&body).map_err(|e| refused("usage page", &e))?;
+        if records.is_empty() {
+            continue;
+        }
         let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
-        let s = app::usage::db::store_page(&mut tx, t.partner_id, stack, records).await.map_err(|e| e.to_string())?;
+        let s = app::usage::db::store_reported_page(&mut tx, t.partner_id, stack, records, Some(hour))
+            .await
+            .map_err(|e| e.to_string())?;
         tx.commit().await.map_err(|e| e.to_string())?;
         summary.pages += 1;
         summary.usage.new += s.new;
         summary.usage.changed += s.changed;
         summary.usage.unchanged += s.unchanged;
     }
-    Ok(summary)
+    Ok(())
+}
+
+/// The audit event of a failed run (the stack page shows the error too).
+async fn failed_event(conn: &mut sqlx::PgConnection, stack: Uuid, message: &str) -> Result<(), AppError> {
+    let owner: Option<(Uuid, Uuid)> = sqlx::query_as("select partner_id, cloud_id from stacks where stack_id = $1")
+        .bind(stack)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some((partner, cloud)) = owner else { return Ok(()) };
+    let event = Event {
+        partner_id: Some(partner),
+        action: "usage.collect.failed",
+        entity_type: "stack",
+        entity_id: cloud.to_string(),
+        before: None,
+        after: Some(json!({ "error": message })),
+    };
+    record(conn, &Actor { user_id: None, label: "collector".into() }, event).await
 }
 
 fn refused(what: &str, errors: &[app::usage::parse::RecordError]) -> String {

@@ -92,9 +92,10 @@ async fn a_run_stores_everything_reported_and_the_next_run_picks_up_late_reports
         standin.requests().into_iter().filter(|r| r.contains("subscriberUsageAggregates")).collect();
     assert!(asked.iter().all(|r| r.contains("aggregationGranularity=Hourly")), "{asked:?}");
     let second_start = (now - time::Duration::hours(3)).format(&time::format_description::well_known::Rfc3339).unwrap();
-    assert!(
-        asked.last().unwrap().contains(&second_start[..13]),
-        "the second run re-reads 3 hours before the watermark: {asked:?}"
+    assert_eq!(
+        asked.iter().filter(|r| r.contains(&format!("reportedStartTime={}", &second_start[..13]))).count(),
+        2,
+        "the second run re-reads the 3 hours before the watermark, one reported hour at a time: {asked:?}"
     );
     let owner: Uuid =
         sqlx::query_scalar("select owner_tenant_id from local_subscriptions").fetch_one(&pool).await.unwrap();
@@ -120,4 +121,55 @@ async fn a_failed_run_keeps_the_watermark_and_says_why(pool: PgPool) {
     let status = app::collector::db::status(&pool, stack).await.unwrap().unwrap();
     assert!(status.last_error.unwrap().contains("401") && status.last_success_at.is_none());
     assert!(claim_due(&pool, schedule()).await.unwrap().is_empty(), "a failed collector waits before retrying");
+    let audited: Vec<String> = sqlx::query_scalar("select action from audit_events where action like 'usage.collect%'")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(audited, ["usage.collect.failed"], "a failed run leaves an audit event too");
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn a_usage_hour_reported_in_pieces_across_runs_adds_up(pool: PgPool) {
+    // DOMAIN §1.5's example: one usage hour reported partly in one hour (3) and partly three hours later (2).
+    let now = this_hour();
+    let usage_hour = now - time::Duration::hours(6);
+    let piece = |reported_hours_later: i64, quantity: &str| Record {
+        reported: usage_hour + time::Duration::hours(reported_hours_later),
+        quantity: quantity.into(),
+        ..Record::late(usage_hour + time::Duration::hours(reported_hours_later), reported_hours_later, 1)
+    };
+    let mut config = Config::new();
+    config.records = vec![piece(1, "3")];
+    let standin = StandIn::start(config.clone()).await;
+    let stack = collector_for(&pool, &standin, &config.token).await;
+    let http = reqwest::Client::new();
+    let total = async || -> rust_decimal::Decimal {
+        sqlx::query_scalar("select coalesce(sum(quantity), 0) from usage_records").fetch_one(&pool).await.unwrap()
+    };
+
+    // The first run, before the second part is reported (the stand-in only has the first).
+    let at = |t: OffsetDateTime| t + time::Duration::minutes(5);
+    collect_once(&pool, &http, stack, at(usage_hour + time::Duration::hours(3)), schedule()).await.unwrap();
+    let first = total().await;
+    standin.set_records(vec![piece(1, "3"), piece(4, "2")]);
+    collect_once(&pool, &http, stack, at(usage_hour + time::Duration::hours(5)), schedule()).await.unwrap();
+    let second = total().await;
+    // A later run reads both reported hours again (its overlap reaches them): nothing is counted twice.
+    collect_once(&pool, &http, stack, at(now), schedule()).await.unwrap();
+    let charged: rust_decimal::Decimal =
+        sqlx::query_scalar("select coalesce(sum(quantity), 0) from charges").fetch_one(&pool).await.unwrap();
+
+    assert_eq!(first, rust_decimal::Decimal::from(3));
+    assert_eq!(
+        second,
+        rust_decimal::Decimal::from(5),
+        "3 + 2: the parts add up, the second does not replace the first"
+    );
+    assert_eq!(total().await, rust_decimal::Decimal::from(5));
+    assert_eq!(charged, rust_decimal::Decimal::from(5));
+    let parts: Vec<OffsetDateTime> = sqlx::query_scalar("select reported_at from usage_records order by reported_at")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(parts, [usage_hour + time::Duration::hours(1), usage_hour + time::Duration::hours(4)]);
 }

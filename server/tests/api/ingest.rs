@@ -188,3 +188,46 @@ async fn meter_map_factors_keep_eighteen_decimals_and_prices_out_of_range_are_na
         "{refused:?}"
     );
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn pages_of_one_reported_hour_add_up_and_replace_only_their_own_part(pool: PgPool) {
+    let (cloud, key) = stack_with_key(&pool, "Contoso").await;
+    let app = spawn_app(pool).await;
+    let sub = Uuid::new_v4();
+    let send_reported = |query: &'static str, qty: &'static str| {
+        let (app, key) = (&app, key.clone());
+        async move {
+            let res = app
+                .client
+                .post(app.url(&format!("/api/v1/stacks/{cloud}/usage{query}")))
+                .bearer_auth(&key)
+                .header("content-type", "application/json")
+                .body(page(&[record(sub, 0, qty)]))
+                .send()
+                .await
+                .unwrap();
+            (res.status(), res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let eleven = "?reportedStartTime=2026-10-01T11:00:00Z&reportedEndTime=2026-10-01T12:00:00Z";
+    let fourteen = "?reportedStartTime=2026-10-01T14:00:00Z&reportedEndTime=2026-10-01T15:00:00Z";
+    let total = async || -> rust_decimal::Decimal {
+        sqlx::query_scalar("select sum(quantity) from usage_records").fetch_one(&app.pool).await.unwrap()
+    };
+
+    send_reported(eleven, "3").await;
+    send_reported(fourteen, "2").await;
+    let both = total().await;
+    send_reported(fourteen, "2.5").await;
+    let resent = total().await;
+    let (bad, json) =
+        send_reported("?reportedStartTime=2026-10-01T11:30:00Z&reportedEndTime=2026-10-01T12:30:00Z", "9").await;
+    let (half, _) = send_reported("?reportedStartTime=2026-10-01T11:00:00Z", "9").await;
+
+    assert_eq!(both, rust_decimal::Decimal::from(5), "the parts of one usage hour add up");
+    assert_eq!(resent.to_string(), "5.5", "a resent reported hour replaces only its own part");
+    assert_eq!(bad, StatusCode::UNPROCESSABLE_ENTITY, "{json}");
+    assert!(json.to_string().contains("one whole reported hour"), "{json}");
+    assert_eq!(half, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(total().await.to_string(), "5.5", "refused pages change nothing");
+}

@@ -179,3 +179,28 @@ async fn the_collector_form_saves_settings_without_echoing_secrets_and_names_mis
     assert_eq!(token, "s3cret-token-value", "an empty token field keeps the stored one");
     assert_eq!(s.count("select count(*) from audit_events where after::text like '%s3cret%'").await, 0);
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn uploads_of_reported_hours_add_up_and_a_half_hour_is_refused(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+    let sub = Uuid::new_v4();
+    let upload = |hour: &'static str, qty: &'static str| {
+        let form = Form::new()
+            .text("reported_hour", hour)
+            .part("files", Part::text(page(&[record(sub, 0, qty)])).file_name("usage.json"));
+        let path = format!("/stacks/{}/usage/upload", s.cloud);
+        s.app.client.post(s.app.url(&path)).header("origin", &s.app.base).multipart(form).send()
+    };
+
+    upload("2026-10-01T11:00", "3").await.unwrap();
+    upload("2026-10-01T14:00", "2").await.unwrap();
+    upload("2026-10-01T14:30", "7").await.unwrap();
+    let page = s.page().await;
+
+    let total: rust_decimal::Decimal =
+        sqlx::query_scalar("select sum(quantity) from usage_records").fetch_one(&s.app.pool).await.unwrap();
+    assert_eq!(total, rust_decimal::Decimal::from(5), "two reported hours' parts of one usage hour add up");
+    assert_eq!(s.count("select count(*) from usage_records").await, 2);
+    assert!(page.contains("reported hour: give the start of one whole reported hour"), "{page}");
+}

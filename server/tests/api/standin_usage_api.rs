@@ -266,12 +266,24 @@ async fn usage(
         return arm_error(StatusCode::BAD_REQUEST, "InvalidAggregationGranularity", "Use Daily or Hourly.")
             .into_response();
     }
-    let items: Vec<Value> = config
-        .records
-        .iter()
-        .filter(|r| start <= r.reported && r.reported < end)
-        .map(|r| usage_item(config.provider_subscription, r))
-        .collect();
+    // Like the real API, one aggregate per usage window, resource and meter: the parts of it reported inside the
+    // queried window, summed (DOMAIN §1.5).
+    let mut aggregates: Vec<Record> = Vec::new();
+    for r in config.records.iter().filter(|r| start <= r.reported && r.reported < end) {
+        let same = |a: &&mut Record| {
+            (a.subscription_id, a.meter_id, a.usage_start, &a.resource_uri)
+                == (r.subscription_id, r.meter_id, r.usage_start, &r.resource_uri)
+        };
+        match aggregates.iter_mut().find(|a| same(a)) {
+            Some(a) => {
+                let sum = a.quantity.parse::<rust_decimal::Decimal>().unwrap()
+                    + r.quantity.parse::<rust_decimal::Decimal>().unwrap();
+                a.quantity = format!("{sum:.10}");
+            }
+            None => aggregates.push(r.clone()),
+        }
+    }
+    let items: Vec<Value> = aggregates.iter().map(|r| usage_item(config.provider_subscription, r)).collect();
     page(&s, &config, &uri, &query, items)
 }
 
