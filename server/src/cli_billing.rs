@@ -71,51 +71,35 @@ impl PricesCommand {
 #[derive(Debug, Subcommand)]
 pub enum BillsCommand {
     /// Write a partner's bill lines of a month as CSV on stdout (the header of PRODUCT §6).
-    Export {
-        /// The partner's Partner ID.
-        #[arg(long)]
-        partner: String,
-        /// The month, YYYY-MM (UTC).
-        #[arg(long)]
-        period: String,
-        /// Only this customer (billing subscription ID).
-        #[arg(long)]
-        customer: Option<String>,
-    },
+    Export(MonthArgs),
     /// List a partner's bills of a month: customer, status, amount, customer price and warnings (tab-separated).
-    List {
-        /// The partner's Partner ID.
-        #[arg(long)]
-        partner: String,
-        /// The month, YYYY-MM (UTC).
-        #[arg(long)]
-        period: String,
-    },
+    List(MonthArgs),
     /// Finalise a partner's bills of a month (or one customer's) with the page's checks and audit; bills already
     /// final are left alone. Exits 1 naming each bill that could not be finalised.
-    Finalise {
-        /// The partner's Partner ID.
-        #[arg(long)]
-        partner: String,
-        /// The month, YYYY-MM (UTC).
-        #[arg(long)]
-        period: String,
-        /// Only this customer (billing subscription ID).
-        #[arg(long)]
-        customer: Option<String>,
-    },
+    Finalise(MonthArgs),
+}
+
+/// Which bills: a partner's month, or one customer's bill of it.
+#[derive(Debug, clap::Args)]
+pub struct MonthArgs {
+    /// The partner's Partner ID.
+    #[arg(long)]
+    partner: String,
+    /// The month, YYYY-MM (UTC).
+    #[arg(long)]
+    period: String,
+    /// Only this customer (billing subscription ID).
+    #[arg(long)]
+    customer: Option<String>,
 }
 
 /// The partner, period and customer arguments read and checked (the partner must exist).
-async fn month_args(
-    pool: &PgPool,
-    partner: &str,
-    period: &str,
-    customer: Option<&str>,
-) -> anyhow::Result<(Uuid, Period, Option<Uuid>)> {
+async fn month_args(pool: &PgPool, args: &MonthArgs) -> anyhow::Result<(Uuid, Period, Option<Uuid>)> {
+    let MonthArgs { partner, period, customer } = args;
     let id = Uuid::parse_str(partner.trim()).with_context(|| format!("--partner: “{partner}” is not a GUID"))?;
     let period = Period::parse(period).context("--period")?;
     let only = customer
+        .as_deref()
         .map(|c| Uuid::parse_str(c.trim()).with_context(|| format!("--customer: “{c}” is not a GUID")))
         .transpose()?;
     let known: bool = sqlx::query_scalar("select exists (select 1 from partners where partner_id = $1)")
@@ -145,16 +129,17 @@ impl BillsCommand {
     /// Runs it.
     pub async fn run(self, pool: &PgPool) -> anyhow::Result<()> {
         match self {
-            BillsCommand::Export { partner, period, customer } => {
-                let (partner, period, only) = month_args(pool, &partner, &period, customer.as_deref()).await?;
+            BillsCommand::Export(args) => {
+                let (partner, period, only) = month_args(pool, &args).await?;
                 export(pool, partner, period, only).await
             }
-            BillsCommand::List { partner, period } => {
-                let (partner, period, _) = month_args(pool, &partner, &period, None).await?;
+            BillsCommand::List(args) => {
+                let (partner, period, only) = month_args(pool, &args).await?;
+                anyhow::ensure!(only.is_none(), "--customer: bills list lists every customer of the month");
                 list(pool, partner, period).await
             }
-            BillsCommand::Finalise { partner, period, customer } => {
-                let (partner, period, only) = month_args(pool, &partner, &period, customer.as_deref()).await?;
+            BillsCommand::Finalise(args) => {
+                let (partner, period, only) = month_args(pool, &args).await?;
                 finalise_month(pool, partner, period, only).await
             }
         }

@@ -20,7 +20,7 @@ use app::local_subscriptions::parse::LocalSubscription;
 use app::registrations::db::{map_tenant, set_registration, stack_by_cloud_id, Expect, StackRef};
 use app::usage::parse::UsageRecord;
 
-use crate::helpers::{directory_subscription, seed_partner, spawn_app};
+use crate::helpers::{directory_subscription, partner_tenant, seed_partner, spawn_app};
 
 pub(crate) const BASE_VM: &str = "fab6eb84-500b-4a09-a8ca-7358f8bbaea5";
 const STORAGE: &str = "09f8879e-87e9-4305-a572-4b7be209f857";
@@ -364,10 +364,7 @@ async fn unpriced_usage_is_shown_counted_and_blocks_finalising(pool: PgPool) {
     let mut tx = m.pool.begin().await.unwrap();
     app::pricing::db::import_meter_map(&mut tx, &Actor::command_line(), &rows).await.unwrap();
     tx.commit().await.unwrap();
-    let contoso_tenant: Uuid = sqlx::query_scalar("select directory_tenant_id from partners where name = 'Contoso'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let contoso_tenant = partner_tenant(&pool, "Contoso").await;
     let app = spawn_app(pool).await;
     app.sign_in("adele", Some(contoso_tenant), &["Partner.Admin"]).await;
 
@@ -411,10 +408,7 @@ async fn a_price_import_re_rates_open_bills(pool: PgPool) {
 async fn bills_are_pages_and_csv_for_their_partner_and_nobody_else(pool: PgPool) {
     let m = month(pool.clone()).await;
     let (_, fabrikam_tenant) = seed_partner(&pool, "Fabrikam", "sea-01").await;
-    let contoso_tenant: Uuid = sqlx::query_scalar("select directory_tenant_id from partners where name = 'Contoso'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let contoso_tenant = partner_tenant(&pool, "Contoso").await;
     let app = spawn_app(pool).await;
     app.sign_in("adele", Some(contoso_tenant), &["Partner.Admin"]).await;
 

@@ -142,6 +142,15 @@ pub fn spec(auth: &Authorize, subject: &str, tid: Option<Uuid>, roles: &[&str]) 
 }
 
 /// A partner with one stack, added through the domain code; returns (partner ID, directory tenant).
+/// The directory tenant of the partner named `name` (signs its users in).
+pub async fn partner_tenant(pool: &PgPool, name: &str) -> Uuid {
+    sqlx::query_scalar("select directory_tenant_id from partners where name = $1")
+        .bind(name)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
 pub async fn seed_partner(pool: &PgPool, name: &str, stack: &str) -> (Uuid, Uuid) {
     let (partner_id, tenant) = (Uuid::new_v4(), Uuid::new_v4());
     let new = NewPartner::parse(name, &partner_id.to_string(), "1234567", &tenant.to_string(), "USD").unwrap();

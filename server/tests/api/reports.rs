@@ -3,17 +3,13 @@
 use sqlx::PgPool;
 
 use crate::bills::{month, BASE_VM};
-use crate::helpers::{seed_partner, spawn_app};
+use crate::helpers::{partner_tenant, seed_partner, spawn_app};
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn the_explorer_groups_filters_and_exports_what_the_partner_owns(pool: PgPool) {
     let m = month(pool.clone()).await;
     let (_, fabrikam_tenant) = seed_partner(&pool, "Fabrikam", "sea-01").await;
-    let contoso_tenant: uuid::Uuid =
-        sqlx::query_scalar("select directory_tenant_id from partners where name = 'Contoso'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let contoso_tenant = partner_tenant(&pool, "Contoso").await;
     let app = spawn_app(pool).await;
     app.sign_in("adele", Some(contoso_tenant), &["Partner.Admin"]).await;
     let october = "from=2026-10-01&to=2026-10-31";
@@ -50,11 +46,7 @@ async fn the_explorer_groups_filters_and_exports_what_the_partner_owns(pool: PgP
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn the_dashboard_shows_this_month_so_far_per_stack_and_customer(pool: PgPool) {
     let m = month(pool.clone()).await;
-    let contoso_tenant: uuid::Uuid =
-        sqlx::query_scalar("select directory_tenant_id from partners where name = 'Contoso'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let contoso_tenant = partner_tenant(&pool, "Contoso").await;
     let now = app::domain::clock::now();
     let this_month = app::bills::db::Period::of(now);
     let last_month = this_month.previous();
@@ -88,11 +80,7 @@ async fn the_dashboard_shows_this_month_so_far_per_stack_and_customer(pool: PgPo
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn the_explorer_opens_on_the_last_30_days(pool: PgPool) {
     let m = month(pool.clone()).await;
-    let contoso_tenant: uuid::Uuid =
-        sqlx::query_scalar("select directory_tenant_id from partners where name = 'Contoso'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let contoso_tenant = partner_tenant(&pool, "Contoso").await;
     let today = app::domain::clock::now().date();
     let noon =
         |days_ago: i64| (today - time::Duration::days(days_ago)).midnight().assume_utc() + time::Duration::hours(12);
