@@ -103,11 +103,7 @@ fn failure_page(e: SignInError) -> Response {
          <link rel=\"stylesheet\" href=\"/pkg/stackbill.css\"></head><body><main class=\"content\">\
          <h1>Sign-in failed</h1><p role=\"alert\">{}</p><p><a class=\"button\" href=\"/auth/login\">Sign in again</a></p>\
          </main></body></html>",
-        html_escape(&e.to_string())
+        app::domain::text::html_escape(&e.to_string())
     );
     (status, Html(body)).into_response()
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

@@ -22,7 +22,7 @@ use crate::state::AppState;
 /// A small error page with the error's status.
 pub fn error_page(e: &AppError) -> Response {
     let status = StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = format!("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Stackbill</title></head><body><main><h1>{}</h1><p><a href=\"/\">Back to the home page</a></p></main></body></html>", e);
+    let body = format!("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Stackbill</title></head><body><main><h1>{}</h1><p><a href=\"/\">Back to the home page</a></p></main></body></html>", app::domain::text::html_escape(&e.to_string()));
     (status, Html(body)).into_response()
 }
 

@@ -213,10 +213,21 @@ impl Oidc {
     }
 }
 
-/// Only same-origin paths are allowed as the post-sign-in destination (no open redirect).
+/// Only same-origin paths are allowed as the post-sign-in destination (no open redirect): a path starting with one
+/// `/`, without backslashes, control characters or white space (browsers drop tabs and newlines from URLs, so
+/// `/<tab>/evil.example` would become `//evil.example`), that stays on the origin when resolved.
 pub fn safe_next(next: Option<&str>) -> String {
+    let base = Url::parse("https://stackbill.invalid/").expect("a valid URL");
+    let same_origin = |n: &str| base.join(n).is_ok_and(|u| u.origin() == base.origin());
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+                && same_origin(n) =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -231,6 +242,8 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example/")), "/");
         assert_eq!(safe_next(Some("https://evil.example/")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/");
         assert_eq!(safe_next(None), "/");
     }
 }

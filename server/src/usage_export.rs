@@ -66,11 +66,12 @@ pub async fn export(
             };
             let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
             let cost = row.cost.map(|c| c.normalize().to_string()).unwrap_or_default();
+            let text = app::domain::text::csv_text;
             let written = w.write_record([
-                row.key.as_str(),
+                &*text(&row.key),
                 &row.meter_id.to_string(),
-                &row.meter_name,
-                &row.unit,
+                &*text(&row.meter_name),
+                &*text(&row.unit),
                 &row.quantity.normalize().to_string(),
                 &cost,
                 &currency,

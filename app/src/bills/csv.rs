@@ -1,4 +1,5 @@
-//! The bill CSV (PRODUCT §6, reconciliation-file style): one row per bill line, with exactly this header.
+//! The bill CSV (PRODUCT §6, reconciliation-file style): one row per bill line, with exactly this header. Text
+//! cells are neutralised against spreadsheet formulas; numbers are written as numbers.
 use super::Bill;
 
 /// The header, as PRODUCT §6 gives it.
@@ -9,16 +10,17 @@ pub fn rows(b: &Bill) -> Result<Vec<u8>, crate::AppError> {
     let mut w = csv::WriterBuilder::new().has_headers(false).terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     for l in &b.lines {
         let charge = super::db::Period::parse(&l.charge_period)?;
+        let text = |s: &str| crate::domain::text::csv_text(s).into_owned();
         w.write_record([
             b.partner_id.to_string(),
-            b.customer_name.clone(),
+            text(&b.customer_name),
             b.customer_tenant_id.map(|t| t.to_string()).unwrap_or_default(),
             b.subscription_id.to_string(),
             l.stack_cloud_id.to_string(),
             l.commerce_meter_id.to_string(),
-            l.meter_name.clone(),
-            l.region.clone(),
-            l.unit.clone(),
+            text(&l.meter_name),
+            text(&l.region),
+            text(&l.unit),
             l.quantity.to_string(),
             l.unit_price.to_string(),
             l.precise_amount.to_string(),

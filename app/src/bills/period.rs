@@ -10,7 +10,8 @@ pub struct Period(pub(super) Date);
 impl Period {
     /// Parses `YYYY-MM`.
     pub fn parse(s: &str) -> Result<Self, AppError> {
-        let bad = || AppError::Validation(format!("period: “{s}” is not a month (YYYY-MM)"));
+        let bad =
+            || AppError::Validation(format!("period: “{}” is not a month (YYYY-MM)", crate::domain::text::echo(s)));
         let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
         let (y, m): (i32, u8) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
         // Years whose neighbouring months exist too, so `next` and `previous` never leave the calendar.

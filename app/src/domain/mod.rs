@@ -3,6 +3,7 @@
 pub mod clock;
 mod directory;
 mod role;
+pub mod text;
 
 pub use directory::{BillingModel, OfferType, SubscriptionStatus};
 pub use role::Role;

@@ -33,13 +33,15 @@ pub fn parse(f: &Filters, today: Date) -> Result<Parsed, AppError> {
     let day = time::macros::format_description!("[year]-[month]-[day]");
     let date = |field: &str, s: &str, default: Date| match s.trim() {
         "" => Ok(default),
-        t => {
-            Date::parse(t, day).map_err(|_| AppError::Validation(format!("{field}: “{t}” is not a date (YYYY-MM-DD)")))
-        }
+        t => Date::parse(t, day).map_err(|_| {
+            AppError::Validation(format!("{field}: “{}” is not a date (YYYY-MM-DD)", crate::domain::text::echo(t)))
+        }),
     };
     let guid = |field: &str, s: &str| match s.trim() {
         "" => Ok(None),
-        t => Uuid::parse_str(t).map(Some).map_err(|_| AppError::Validation(format!("{field}: “{t}” is not a GUID"))),
+        t => Uuid::parse_str(t)
+            .map(Some)
+            .map_err(|_| AppError::Validation(format!("{field}: “{}” is not a GUID", crate::domain::text::echo(t)))),
     };
     // The last 30 days, today included: a view that has usage on the 1st of a month too.
     let first = today - time::Duration::days(DEFAULT_DAYS - 1);
@@ -51,7 +53,10 @@ pub fn parse(f: &Filters, today: Date) -> Result<Parsed, AppError> {
         "" | "day" => 0,
         "meter" => 1,
         "resource" => 2,
-        other => return Err(AppError::Validation(format!("group: “{other}” is not day, meter or resource"))),
+        other => {
+            let other = crate::domain::text::echo(other);
+            return Err(AppError::Validation(format!("group: “{other}” is not day, meter or resource")));
+        }
     };
     Ok(Parsed {
         from,

@@ -96,6 +96,11 @@ impl TestApp {
         let res = self.get("/auth/login").await;
         assert!(res.status().is_redirection(), "sign-in should redirect, got {}", res.status());
         let location = Url::parse(res.headers()[LOCATION].to_str().unwrap()).unwrap();
+        self.start_sign_in_from(location)
+    }
+
+    /// Reads the provider URL a sign-in redirected to.
+    pub fn start_sign_in_from(&self, location: Url) -> Authorize {
         assert!(location.as_str().starts_with(&self.idp.issuer), "redirects to the provider: {location}");
         let params: std::collections::HashMap<String, String> = location.query_pairs().into_owned().collect();
         Authorize {

@@ -1,4 +1,5 @@
 //! Integration tests: one binary (STYLE L12), each test on a fresh database from `#[sqlx::test]`.
+mod attacks;
 mod auth;
 mod bills;
 mod cli;

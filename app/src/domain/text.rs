@@ -1,0 +1,54 @@
+//! Text that leaves Stackbill in a form someone else interprets: HTML outside Leptos' views, CSV cells a
+//! spreadsheet may run, and echoes of what a user typed.
+
+/// Escapes text for HTML element content and attribute values.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A text cell of a CSV export, neutralised the OWASP way: a cell that a spreadsheet would read as a formula (it
+/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`. Numbers are written as they
+/// are, never through this, so `-0.30` stays a number.
+pub fn csv_text(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}").into(),
+        _ => s.into(),
+    }
+}
+
+/// What a user typed, for an error message: at most 40 characters, so a message never carries more of the input
+/// than it needs to name it.
+pub fn echo(s: &str) -> String {
+    const MAX: usize = 40;
+    let s = s.trim();
+    match s.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_is_escaped_and_formulas_neutralised_but_numbers_kept() {
+        assert_eq!(html_escape("<img src=x onerror='a(1)'>&"), "&lt;img src=x onerror=&#39;a(1)&#39;&gt;&amp;");
+        assert_eq!(csv_text("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_text("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_text("\tx"), "'\tx");
+        assert_eq!(csv_text("Northwind"), "Northwind");
+        assert_eq!(echo(&"x".repeat(100)).chars().count(), 41);
+    }
+}

@@ -1,0 +1,5 @@
+//! Attacks on a running portal (issue 9), one file per attack, each performing it against the real router and
+//! asserting that it fails.
+mod formulas_in_csv_exports;
+mod open_redirect_after_sign_in;
+mod reflected_script_in_error_pages;
