@@ -59,8 +59,9 @@ impl StackCommand {
             .fetch_one(&mut *tx)
             .await?;
         anyhow::ensure!(exists, "--partner: no partner has Partner ID {partner}");
-        app::stacks::db::add_stack(&mut tx, &Actor::command_line(), partner, &stack).await?;
+        let added = app::stacks::db::add_stack(&mut tx, &Actor::command_line(), partner, &stack).await?;
         tx.commit().await?;
+        added.into_result()?;
         println!("added stack {name}");
         Ok(())
     }

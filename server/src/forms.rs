@@ -259,8 +259,9 @@ pub async fn add_stack(State(state): State<AppState>, session: Session, Form(f):
         if !known {
             return Err(AppError::Validation(format!("Partner ID: no partner has Partner ID {partner}")));
         }
-        app::stacks::db::add_stack(&mut tx, &actor(&user), partner, &stack).await?;
+        let added = app::stacks::db::add_stack(&mut tx, &actor(&user), partner, &stack).await?;
         tx.commit().await?;
+        added.into_result()?;
         Ok(Uuid::parse_str(f.cloud_id.trim()).unwrap_or_default())
     }
     .await;

@@ -43,18 +43,21 @@ fn violation(rule: &'static str, code: &'static str, field: &'static str, messag
     RuleViolation { rule, code, field, message }
 }
 
-/// R9: the subscription exists in the commerce directory and is active.
-fn existing_active<'a>(
+/// R5 then R9: the subscription is in the partner's own commerce directory, and active. Ownership is checked first
+/// and a subscription that is not the partner's gets the same answer as one that does not exist, so a refusal never
+/// tells one partner the type or status of another's subscriptions.
+fn owned_active<'a>(
     id: Uuid,
     entry: Option<&'a DirectoryEntry>,
+    partner: Uuid,
     field: &'static str,
 ) -> Result<&'a DirectoryEntry, RuleViolation> {
-    let entry = entry.ok_or_else(|| {
+    let entry = entry.filter(|e| e.billing_partner == partner).ok_or_else(|| {
         violation(
-            "R9",
-            "InvalidCustomerSubscriptionId",
+            "R5",
+            "BadCustomerSubscriptionId",
             field,
-            format!("subscription {id} is not in the commerce directory"),
+            format!("subscription {id} was not found in your commerce directory; only your own subscriptions can be registered"),
         )
     })?;
     if entry.status != SubscriptionStatus::Active {
@@ -68,19 +71,6 @@ fn existing_active<'a>(
     Ok(entry)
 }
 
-/// R5: the subscription rolls up to the stack's partner.
-fn rolls_up(entry: &DirectoryEntry, partner: Uuid, field: &'static str) -> Result<(), RuleViolation> {
-    if entry.billing_partner != partner {
-        return Err(violation(
-            "R5",
-            "BadCustomerSubscriptionId",
-            field,
-            format!("subscription {} does not roll up to this stack's partner; only your own subscriptions can be registered", entry.subscription_id),
-        ));
-    }
-    Ok(())
-}
-
 /// Setting (or changing, R10) a registration's default subscription and billing model.
 /// `current_mappings` is the number of tenant mappings in force from the change on.
 pub fn check_default(
@@ -90,8 +80,7 @@ pub fn check_default(
     entry: Option<&DirectoryEntry>,
     current_mappings: usize,
 ) -> Result<(), RuleViolation> {
-    let entry = existing_active(subscription_id, entry, "default_subscription")?;
-    rolls_up(entry, partner, "default_subscription")?;
+    let entry = owned_active(subscription_id, entry, partner, "default_subscription")?;
     match entry.offer {
         OfferType::Csp | OfferType::Apss => {}
         OfferType::Ea if current_mappings == 0 => {}
@@ -168,7 +157,7 @@ pub fn check_mapping(
             format!("the default subscription is {}; change it to a CSP or APSS subscription before adding tenant subscriptions", reg.default_offer.as_str()),
         ));
     }
-    let entry = existing_active(subscription_id, entry, "subscription")?;
+    let entry = owned_active(subscription_id, entry, partner, "subscription")?;
     if entry.offer != OfferType::Csp {
         return Err(violation(
             "R4",
@@ -177,7 +166,6 @@ pub fn check_mapping(
             format!("subscription {subscription_id} is {}; a tenant subscription must be CSP", entry.offer.as_str()),
         ));
     }
-    rolls_up(entry, partner, "subscription")?;
     if entry.customer_tenant != tenant {
         return Err(violation(
             "R6",

@@ -87,6 +87,32 @@ fn r5_subscriptions_must_roll_up_to_the_stacks_partner() {
 }
 
 #[test]
+fn r5_another_partners_subscription_is_refused_like_one_that_does_not_exist() {
+    let r = reg(BillingModel::PayAsYouUse, OfferType::Apss);
+    let missing = check_mapping(PARTNER, Some(&r), TENANT, SUB, None).unwrap_err();
+    for theirs in [
+        DirectoryEntry { billing_partner: OTHER_PARTNER, ..entry(OfferType::Ea) },
+        DirectoryEntry {
+            billing_partner: OTHER_PARTNER,
+            status: SubscriptionStatus::Suspended,
+            ..entry(OfferType::Csp)
+        },
+        DirectoryEntry {
+            billing_partner: OTHER_PARTNER,
+            customer_tenant: Uuid::from_u128(12),
+            ..entry(OfferType::Csp)
+        },
+    ] {
+        assert_eq!(check_mapping(PARTNER, Some(&r), TENANT, SUB, Some(&theirs)).unwrap_err(), missing);
+        assert_eq!(
+            check_default(PARTNER, BillingModel::PayAsYouUse, SUB, Some(&theirs), 0).unwrap_err().to_string(),
+            check_default(PARTNER, BillingModel::PayAsYouUse, SUB, None, 0).unwrap_err().to_string()
+        );
+    }
+    assert!(missing.to_string().contains("not found in your commerce directory"), "{missing}");
+}
+
+#[test]
 fn r6_tenant_subscription_must_belong_to_the_tenant() {
     let r = reg(BillingModel::PayAsYouUse, OfferType::Apss);
     let err = check_mapping(PARTNER, Some(&r), Uuid::from_u128(11), SUB, Some(&entry(OfferType::Csp))).unwrap_err();
@@ -102,14 +128,14 @@ fn r8_capacity_registrations_have_no_tenant_mappings() {
 }
 
 #[test]
-fn r9_subscriptions_must_exist_and_be_active() {
-    assert_eq!(rule_of(check_default(PARTNER, BillingModel::PayAsYouUse, SUB, None, 0)), "R9");
+fn r9_subscriptions_must_be_active() {
+    assert_eq!(rule_of(check_default(PARTNER, BillingModel::PayAsYouUse, SUB, None, 0)), "R5", "not in the directory");
     let suspended = DirectoryEntry { status: SubscriptionStatus::Suspended, ..entry(OfferType::Apss) };
     let err = check_default(PARTNER, BillingModel::PayAsYouUse, SUB, Some(&suspended), 0).unwrap_err();
     assert_eq!(err.rule, "R9");
     assert!(err.message.contains("suspended"));
     let r = reg(BillingModel::PayAsYouUse, OfferType::Apss);
-    assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), TENANT, SUB, None)), "R9");
+    assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), TENANT, SUB, None)), "R5");
 }
 
 #[test]

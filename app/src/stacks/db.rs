@@ -38,13 +38,44 @@ pub async fn list_partners(db: impl PgExecutor<'_>) -> Result<Vec<PartnerSummary
     .await?)
 }
 
+/// What adding a stack did.
+#[derive(Debug)]
+pub enum Added {
+    /// The new stack's ID.
+    Stack(uuid::Uuid),
+    /// Refused (R1): another partner has this cloud ID. The refusal neither confirms that nor says who; the conflict
+    /// is in the audit log for the operator, so the caller commits the transaction and then reports the refusal.
+    Refused(AppError),
+}
+
+impl Added {
+    /// The stack's ID, or the refusal.
+    pub fn into_result(self) -> Result<uuid::Uuid, AppError> {
+        match self {
+            Added::Stack(id) => Ok(id),
+            Added::Refused(e) => Err(e),
+        }
+    }
+}
+
 /// Adds a stack for a partner (R1: a cloud ID is registered once; the refusal does not say by whom).
 pub async fn add_stack(
     conn: &mut sqlx::PgConnection,
     actor: &crate::audit::Actor,
     partner_id: uuid::Uuid,
     s: &super::NewStack,
-) -> Result<uuid::Uuid, AppError> {
+) -> Result<Added, AppError> {
+    let owner: Option<uuid::Uuid> = sqlx::query_scalar("select partner_id from stacks where cloud_id = $1")
+        .bind(s.cloud_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match owner {
+        Some(p) if p == partner_id => {
+            return Err(AppError::Conflict(format!("R1: you already have a stack with cloud ID {}", s.cloud_id)))
+        }
+        Some(other) => return conflict(conn, actor, partner_id, other, s).await,
+        None => {}
+    }
     let inserted: Result<uuid::Uuid, sqlx::Error> = sqlx::query_scalar(
         "insert into stacks (partner_id, name, cloud_id, region, admin_endpoint) values ($1, $2, $3, $4, $5) returning stack_id",
     )
@@ -57,10 +88,7 @@ pub async fn add_stack(
     .await;
     let stack_id = match inserted {
         Err(sqlx::Error::Database(e)) if e.constraint() == Some("stacks_cloud_id_key") => {
-            return Err(AppError::Conflict(format!(
-                "R1: cloud ID {} is already registered; a stack is registered once",
-                s.cloud_id
-            )))
+            return Err(AppError::Conflict(cannot_add(s)))
         }
         Err(sqlx::Error::Database(e)) if e.constraint() == Some("stacks_partner_id_name_key") => {
             return Err(AppError::Conflict(format!("name: you already have a stack named “{}”", s.name)))
@@ -76,7 +104,31 @@ pub async fn add_stack(
         after: serde_json::to_value(s).ok(),
     };
     crate::audit::db::record(conn, actor, event).await?;
-    Ok(stack_id)
+    Ok(Added::Stack(stack_id))
+}
+
+fn cannot_add(s: &super::NewStack) -> String {
+    format!("R1: cloud ID {} cannot be added; if this stack is yours, contact the operator", s.cloud_id)
+}
+
+/// Another partner's cloud ID: an audit event the operator sees (no partner does), and a refusal that says nothing.
+async fn conflict(
+    conn: &mut sqlx::PgConnection,
+    actor: &crate::audit::Actor,
+    partner_id: uuid::Uuid,
+    owner: uuid::Uuid,
+    s: &super::NewStack,
+) -> Result<Added, AppError> {
+    let event = crate::audit::db::Event {
+        partner_id: None,
+        action: "stack.conflict",
+        entity_type: "stack",
+        entity_id: s.cloud_id.to_string(),
+        before: Some(serde_json::json!({ "owner": owner })),
+        after: Some(serde_json::json!({ "requestedBy": partner_id, "name": s.name })),
+    };
+    crate::audit::db::record(conn, actor, event).await?;
+    Ok(Added::Refused(AppError::Conflict(cannot_add(s))))
 }
 
 /// One stack with its mappings and its owner's directory subscriptions; `NotFound` outside the scope.

@@ -76,7 +76,8 @@ async fn r1_a_cloud_id_is_registered_once_without_saying_by_whom(pool: PgPool) {
     let again = NewStack::parse("copy", &w.stack.cloud_id.to_string(), "", "").unwrap();
     let mut conn = w.pool.acquire().await.unwrap();
 
-    let e = app::stacks::db::add_stack(&mut conn, &Actor::command_line(), w.other_partner, &again).await.unwrap_err();
+    let added = app::stacks::db::add_stack(&mut conn, &Actor::command_line(), w.other_partner, &again).await.unwrap();
+    let e = added.into_result().unwrap_err();
 
     assert!(matches!(&e, AppError::Conflict(m) if m.starts_with("R1") && !m.contains("Contoso")), "{e:?}");
 }
