@@ -6,7 +6,17 @@ use serde::{Deserialize, Serialize};
 use crate::AppError;
 
 /// The last page number asked for (a bounded offset: deeper history is reached by filtering).
+#[cfg(feature = "ssr")]
 pub const MAX_PAGE: i64 = 10_000;
+
+/// The offset of page `page`, or a refusal naming the range (never an overflow).
+#[cfg(feature = "ssr")]
+pub fn page_offset(page: i64) -> Result<i64, AppError> {
+    if !(0..=MAX_PAGE).contains(&page) {
+        return Err(AppError::Validation(format!("page: give a number from 0 to {MAX_PAGE}")));
+    }
+    Ok(page * PAGE_SIZE)
+}
 
 /// Events per page.
 #[cfg(feature = "ssr")]
@@ -44,9 +54,7 @@ pub struct AuditPage {
 pub async fn load_audit(stack: String, customer: String, page: i64) -> Result<AuditPage, AppError> {
     let user = crate::auth::api::ssr::require_user().await?;
     let scope = user.scope()?;
-    if !(0..=MAX_PAGE).contains(&page) {
-        return Err(AppError::Validation(format!("page: give a number from 0 to {MAX_PAGE}")));
-    }
+    let offset = page_offset(page)?;
     let filter = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_ascii_lowercase());
     let mut rows: Vec<AuditRow> = sqlx::query_as(
         "select to_char(at at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS') as at, actor_label, action,
@@ -61,7 +69,7 @@ pub async fn load_audit(stack: String, customer: String, page: i64) -> Result<Au
     .bind(filter(&stack))
     .bind(filter(&customer))
     .bind(PAGE_SIZE + 1)
-    .bind(page * PAGE_SIZE)
+    .bind(offset)
     .fetch_all(&crate::db::pool()?)
     .await?;
     let more = rows.len() as i64 > PAGE_SIZE;
@@ -125,5 +133,16 @@ fn AuditTable(page: AuditPage, stack: String, customer: String, number: i64) -> 
             {(number > 0).then(|| view! { <a href=link(number - 1)>"← Newer"</a> " " })}
             {page.more.then(|| view! { <a href=link(number + 1)>"Older →"</a> })}
         </p>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    #[test]
+    fn page_numbers_out_of_range_are_refused_by_name_not_overflowed() {
+        assert_eq!(super::page_offset(2).unwrap(), 2 * super::PAGE_SIZE);
+        for page in [i64::MAX, -5, super::MAX_PAGE + 1] {
+            assert!(super::page_offset(page).unwrap_err().to_string().starts_with("page: give a number"));
+        }
     }
 }

@@ -2,6 +2,5 @@
 //! asserting that it fails.
 mod formulas_in_csv_exports;
 mod open_redirect_after_sign_in;
-mod out_of_range_page_numbers;
 mod probing_other_partners_through_refusals;
 mod reflected_script_in_error_pages;
