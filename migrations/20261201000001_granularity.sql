@@ -28,26 +28,35 @@ begin
         perform apply_usage_deltas(array_agg(partner_id), array_agg(stack_id), array_agg(local_subscription_id),
                                    array_agg(meter_id), array_agg(usage_start), array_agg(quantity))
         from new_rows n
-        where is_hourly(n.usage_start, n.usage_end)
-           or not superseded(n.partner_id, n.stack_id, n.local_subscription_id, n.meter_id, n.resource_uri,
-                             n.usage_start, n.usage_end);
+        -- CASE, not OR: the Hourly test decides first, so the common case never probes for Hourly siblings.
+        where case when is_hourly(n.usage_start, n.usage_end) then true
+                   else not superseded(n.partner_id, n.stack_id, n.local_subscription_id, n.meter_id, n.resource_uri,
+                                       n.usage_start, n.usage_end) end;
         -- Daily records that counted until this statement brought the first Hourly records of their day: taken back.
+        -- The Daily records of the new Hourly days are found first (materialised: usually none, one index probe per
+        -- day and key), and only for those are the day's Hourly records counted.
         perform apply_usage_deltas(array_agg(d.partner_id), array_agg(d.stack_id), array_agg(d.local_subscription_id),
                                    array_agg(d.meter_id), array_agg(d.usage_start), array_agg(-d.quantity))
-        from (select n.partner_id, n.stack_id, n.local_subscription_id, n.meter_id, n.resource_uri,
-                     date_trunc('day', n.usage_start at time zone 'UTC') at time zone 'UTC' as day, count(*) as added
-              from new_rows n where is_hourly(n.usage_start, n.usage_end)
-              group by 1, 2, 3, 4, 5, 6) g
-        join usage_records d
-          on d.partner_id = g.partner_id and d.stack_id = g.stack_id and d.local_subscription_id = g.local_subscription_id
-         and d.meter_id = g.meter_id and d.resource_uri = g.resource_uri
-         and d.usage_start >= g.day and d.usage_start < g.day + interval '1 day'
-         and not is_hourly(d.usage_start, d.usage_end)
-        where g.added = (select count(*) from usage_records h
-                         where h.partner_id = g.partner_id and h.stack_id = g.stack_id
-                           and h.local_subscription_id = g.local_subscription_id and h.meter_id = g.meter_id
-                           and h.usage_start >= g.day and h.usage_start < g.day + interval '1 day'
-                           and h.resource_uri = g.resource_uri and is_hourly(h.usage_start, h.usage_end))
+        from (with g as (select n.partner_id, n.stack_id, n.local_subscription_id, n.meter_id, n.resource_uri,
+                                date_trunc('day', n.usage_start at time zone 'UTC') at time zone 'UTC' as day,
+                                count(*) as added
+                         from new_rows n where is_hourly(n.usage_start, n.usage_end)
+                         group by 1, 2, 3, 4, 5, 6),
+                   candidates as materialized (
+                         select g.added, g.day, u.partner_id, u.stack_id, u.local_subscription_id, u.meter_id,
+                                u.usage_start, u.usage_end, u.resource_uri, u.reported_at, u.quantity
+                         from g join usage_records u
+                           on u.partner_id = g.partner_id and u.stack_id = g.stack_id
+                          and u.local_subscription_id = g.local_subscription_id and u.meter_id = g.meter_id
+                          and u.usage_start >= g.day and u.usage_start < g.day + interval '1 day'
+                          and u.resource_uri = g.resource_uri
+                          and u.usage_end - u.usage_start > interval '1 hour')
+              select * from candidates) d
+        where d.added = (select count(*) from usage_records h
+                         where h.partner_id = d.partner_id and h.stack_id = d.stack_id
+                           and h.local_subscription_id = d.local_subscription_id and h.meter_id = d.meter_id
+                           and h.usage_start >= d.day and h.usage_start < d.day + interval '1 day'
+                           and h.resource_uri = d.resource_uri and is_hourly(h.usage_start, h.usage_end))
           and not exists (select 1 from new_rows n
                           where (n.partner_id, n.stack_id, n.local_subscription_id, n.meter_id, n.usage_start,
                                  n.usage_end, n.resource_uri, n.reported_at)
@@ -71,9 +80,9 @@ begin
         join old_rows o using (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end, resource_uri,
                                reported_at)
         where n.quantity <> o.quantity
-          and (is_hourly(n.usage_start, n.usage_end)
-               or not superseded(n.partner_id, n.stack_id, n.local_subscription_id, n.meter_id, n.resource_uri,
-                                 n.usage_start, n.usage_end));
+          and case when is_hourly(n.usage_start, n.usage_end) then true
+                   else not superseded(n.partner_id, n.stack_id, n.local_subscription_id, n.meter_id, n.resource_uri,
+                                       n.usage_start, n.usage_end) end;
     else
         perform pg_advisory_xact_lock_shared(stack_lock_key(s)) from (select distinct stack_id from old_rows) x(s);
         -- Removed records that counted: Hourly ones, and Daily ones whose day had no Hourly records.
@@ -118,9 +127,9 @@ begin
     from (select partner_id, stack_id, local_subscription_id, meter_id, usage_start, sum(quantity) as quantity
           from usage_records u
           where partner_id = owner and stack_id = stack and usage_start >= from_day::timestamp at time zone 'UTC'
-            and (is_hourly(u.usage_start, u.usage_end)
-                 or not superseded(u.partner_id, u.stack_id, u.local_subscription_id, u.meter_id, u.resource_uri,
-                                   u.usage_start, u.usage_end))
+            and case when is_hourly(u.usage_start, u.usage_end) then true
+                     else not superseded(u.partner_id, u.stack_id, u.local_subscription_id, u.meter_id, u.resource_uri,
+                                         u.usage_start, u.usage_end) end
           group by 1, 2, 3, 4, 5) u;
 end $$;
 

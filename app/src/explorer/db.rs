@@ -105,9 +105,9 @@ pub fn sql(p: &Parsed) -> String {
                 and ($4::uuid is null or s.cloud_id = $4) and ($5::uuid is null or ls.owner_tenant_id = $5)
                 and ($6::uuid is null or u.meter_id = $6)
                 -- Daily records of a day that has Hourly ones are superseded (PRODUCT §4 R7), as in charges.
-                and (is_hourly(u.usage_start, u.usage_end)
-                     or not superseded(u.partner_id, u.stack_id, u.local_subscription_id, u.meter_id, u.resource_uri,
-                                       u.usage_start, u.usage_end))
+                and case when is_hourly(u.usage_start, u.usage_end) then true
+                         else not superseded(u.partner_id, u.stack_id, u.local_subscription_id, u.meter_id,
+                                             u.resource_uri, u.usage_start, u.usage_end) end
               group by 1, 2, 3, 4 order by cost desc nulls last, quantity desc, 1 limit $7"
             .to_string(),
     }
