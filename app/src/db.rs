@@ -14,3 +14,11 @@ pub fn pool() -> Result<PgPool, AppError> {
         AppError::Internal
     })
 }
+
+/// The key secrets are sealed with, provided like the pool.
+pub fn secret_key() -> Result<crate::domain::secrets::SecretKey, AppError> {
+    leptos::prelude::use_context::<crate::domain::secrets::SecretKey>().ok_or_else(|| {
+        tracing::error!("SecretKey missing from the Leptos context");
+        AppError::Internal
+    })
+}

@@ -9,6 +9,7 @@ use leptos::config::get_configuration;
 use app::audit::Actor;
 use app::partners::NewPartner;
 
+use crate::collector::run::Reach;
 use crate::config::Settings;
 use crate::database::Database;
 use crate::startup::Application;
@@ -153,13 +154,15 @@ async fn serve(settings: Settings, db: &Database) -> anyhow::Result<()> {
     let addr: SocketAddr = options.site_addr;
     let public_url = settings.public_url.clone();
     let listener = Application::bind(addr).await?;
+    let mut conn = db.pool.acquire().await?;
+    let sealed = app::collector::db::seal_stored(&mut conn, &settings.secret_key).await?;
+    drop(conn);
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed collector secrets stored before sealing existed");
+    }
+    let reach = Reach::new(settings.outbound.clone(), std::sync::Arc::new(settings.secret_key.clone()))?;
     let app = Application::build(listener, settings, options, db.pool.clone())?;
-    // Never follow redirects: one could carry a collector's bearer token to another host.
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(120))
-        .build()?;
-    tokio::spawn(crate::collector::run::run_forever(db.pool.clone(), http, Default::default()));
+    tokio::spawn(crate::collector::run::run_forever(db.pool.clone(), reach, Default::default()));
     println!("Stackbill is running at {public_url} (listening on {addr}); Ctrl-C stops it.");
     app.run_until(shutdown_signal()).await
 }

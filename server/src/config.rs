@@ -5,6 +5,9 @@ use anyhow::{anyhow, Context};
 use secrecy::SecretString;
 use url::Url;
 
+use app::domain::outbound::Outbound;
+use app::domain::secrets::SecretKey;
+
 /// Everything the portal needs to run, read once at start-up.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -16,6 +19,10 @@ pub struct Settings {
     pub session: SessionSettings,
     /// The address users reach the portal at, e.g. `https://billing.example.com`.
     pub public_url: Url,
+    /// Seals collector credentials and new ingestion keys (`STACKBILL_SECRET_KEY`, or the data directory's key file).
+    pub secret_key: SecretKey,
+    /// Where the collector may connect (`STACKBILL_OUTBOUND_ALLOW_HTTP`, `STACKBILL_OUTBOUND_ALLOW_NETWORKS`).
+    pub outbound: Outbound,
 }
 
 /// `DATABASE_URL`, or the portal's own cluster under `STACKBILL_DATA_DIR`.
@@ -51,6 +58,8 @@ pub struct SessionSettings {
     pub cookie_secure: bool,
     /// Sign out after this many minutes without a request.
     pub idle_minutes: i64,
+    /// Sign out this many hours after signing in, however active (`SESSION_MAX_HOURS`, default 12).
+    pub max_hours: i64,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -67,18 +76,26 @@ impl Settings {
             Some(v) => parse_bool(&v).context("SESSION_COOKIE_SECURE must be true or false")?,
             None => public_url.scheme() == "https",
         };
-        let idle_minutes = match var("SESSION_IDLE_MINUTES") {
-            Some(v) => v.parse().context("SESSION_IDLE_MINUTES must be a whole number of minutes")?,
-            None => 480,
+        let idle_minutes = number("SESSION_IDLE_MINUTES", 480, "a whole number of minutes")?;
+        let max_hours = number("SESSION_MAX_HOURS", 12, "a whole number of hours")?;
+        let database = DatabaseSettings {
+            url: var("DATABASE_URL").map(SecretString::from),
+            data_dir: var("STACKBILL_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| ".stackbill".into()),
         };
+        let allow_http = match var("STACKBILL_OUTBOUND_ALLOW_HTTP") {
+            Some(v) => parse_bool(&v).context("STACKBILL_OUTBOUND_ALLOW_HTTP must be true or false")?,
+            None => false,
+        };
+        let networks = var("STACKBILL_OUTBOUND_ALLOW_NETWORKS").unwrap_or_default();
+        let outbound = Outbound::from_settings(allow_http, &networks)
+            .map_err(|e| anyhow!("STACKBILL_OUTBOUND_ALLOW_NETWORKS: {e}"))?;
         Ok(Self {
-            database: DatabaseSettings {
-                url: var("DATABASE_URL").map(SecretString::from),
-                data_dir: var("STACKBILL_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| ".stackbill".into()),
-            },
+            secret_key: secret_key(&database)?,
+            database,
             oidc: OidcSettings::load()?,
-            session: SessionSettings { cookie_secure, idle_minutes },
+            session: SessionSettings { cookie_secure, idle_minutes, max_hours },
             public_url,
+            outbound,
         })
     }
 
@@ -108,6 +125,41 @@ impl OidcSettings {
             scopes: scopes.split_whitespace().map(str::to_owned).collect(),
         }))
     }
+}
+
+fn number(name: &str, default: i64, what: &str) -> anyhow::Result<i64> {
+    match var(name) {
+        Some(v) => v.trim().parse().ok().filter(|n: &i64| *n > 0).ok_or_else(|| anyhow!("{name} must be {what}")),
+        None => Ok(default),
+    }
+}
+
+/// `STACKBILL_SECRET_KEY`; without it, the key file in the data directory, made on first use (the private
+/// development setup). Several servers sharing one database must share the key: set the variable there.
+fn secret_key(database: &DatabaseSettings) -> anyhow::Result<SecretKey> {
+    if let Some(text) = var("STACKBILL_SECRET_KEY") {
+        return SecretKey::from_base64(&text).map_err(|e| anyhow!("STACKBILL_SECRET_KEY {e}"));
+    }
+    let path = database.data_dir.join("secret.key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return SecretKey::from_base64(&text).map_err(|e| anyhow!("{}: the key {e}", path.display()));
+    }
+    if database.url.is_some() {
+        tracing::warn!(path = %path.display(), "STACKBILL_SECRET_KEY is unset; using a key file made for this server");
+    }
+    let key = SecretKey::generate();
+    std::fs::create_dir_all(&database.data_dir)
+        .with_context(|| format!("cannot create {} for the secret key", database.data_dir.display()))?;
+    write_private(&path, &key.to_base64()).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(key)
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(text.as_bytes())
 }
 
 fn parse_bool(v: &str) -> anyhow::Result<bool> {

@@ -36,7 +36,8 @@ pub async fn create(
         Err(r) => return r,
     };
     let result = match create_key(&mut c.tx, &c.actor, &c.stack, &f.name).await {
-        Ok(key) => c.session.put("new_key", key).await,
+        // Sealed: the session table never holds the key in clear text (it is shown once, then taken out).
+        Ok(key) => c.session.put("new_key", state.settings.secret_key.seal(&key)).await,
         Err(e) => Err(e),
     };
     finish(c, result, "keys", &format!("Key “{}” created.", f.name.trim())).await
@@ -77,7 +78,8 @@ pub async fn collector(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let result = save_collector(&mut c.tx, &c.actor, &c.stack, &f).await;
+    let result =
+        save_collector(&mut c.tx, &c.actor, &c.stack, &f, &state.settings.outbound, &state.settings.secret_key).await;
     let ok = if f.enabled.is_some() {
         "Collector saved; it runs within a minute, then hourly."
     } else {

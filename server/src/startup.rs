@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .with_http_only(true)
         .with_expiry(Expiry::OnInactivity(Duration::minutes(state.settings.session.idle_minutes)));
     let pool = state.pool.clone();
+    let key = state.settings.secret_key.clone();
     let options = state.leptos_options.clone();
     Router::new()
         .route("/auth/login", get(auth_routes::login))
@@ -132,6 +133,7 @@ pub fn router(state: AppState) -> Router {
             routes,
             move || {
                 provide_context(pool.clone());
+                provide_context(key.clone());
                 provide_context(app::auth::api::ssr::UserOfRequest::default());
             },
             move || shell(options.clone()),

@@ -3,9 +3,14 @@ use serde::Deserialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{CollectorAuth, CollectorStatus};
+use url::Url;
+
+use super::CollectorStatus;
 use crate::audit::db::{record, Event};
 use crate::audit::Actor;
+use crate::domain::outbound::Outbound;
+use crate::domain::secrets::SecretKey;
+use crate::domain::text::echo;
 use crate::registrations::db::StackRef;
 use crate::AppError;
 
@@ -48,131 +53,225 @@ fn rule(field: &str, message: impl Into<String>) -> AppError {
     AppError::Rule { field: field.into(), message: message.into() }
 }
 
-fn url(field: &str, s: &str) -> Result<String, AppError> {
+/// An address as typed, checked against the operator's outbound rules; without a trailing slash.
+fn address(field: &str, s: &str, outbound: &Outbound) -> Result<String, AppError> {
     let s = s.trim().trim_end_matches('/');
-    // http:// is allowed for stand-ins and lab stacks behind a TLS-terminating proxy.
-    if (s.starts_with("https://") || s.starts_with("http://")) && s.len() > 8 && !s.contains(char::is_whitespace) {
-        Ok(s.to_string())
-    } else {
-        Err(rule(field, format!("“{s}” is not an http(s) address")))
+    let parsed = Url::parse(s).map_err(|_| rule(field, format!("“{}” is not an https:// address", echo(s))))?;
+    outbound.check_url(&parsed).map_err(|e| rule(field, e.to_string()))?;
+    Ok(s.to_string())
+}
+
+/// The row as stored now, for keeping a secret left blank.
+#[derive(sqlx::FromRow)]
+struct Stored {
+    auth_kind: String,
+    endpoint: Option<String>,
+    token_url: Option<String>,
+    bearer_token: Option<String>,
+    client_secret: Option<String>,
+}
+
+/// What is written: the secrets sealed.
+struct Row {
+    endpoint: String,
+    provider_subscription: Uuid,
+    auth_kind: &'static str,
+    bearer_token: Option<String>,
+    token_url: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    scope: Option<String>,
+    collect_from: Option<time::OffsetDateTime>,
+    enabled: bool,
+}
+
+/// The secret typed, or the stored one when left blank and the address it is sent to did not change (a secret is
+/// never sent to a new address without being typed again, so changing the endpoint cannot make the collector hand
+/// it to someone else).
+fn secret(
+    field: &str,
+    what: &str,
+    typed: &str,
+    stored: Option<&str>,
+    same_address: bool,
+    key: &SecretKey,
+) -> Result<String, AppError> {
+    let typed = typed.trim();
+    if !typed.is_empty() {
+        return Ok(key.seal(typed));
+    }
+    match stored {
+        Some(stored) if same_address => {
+            let plain = key.open(stored).map_err(|e| rule(field, e.to_string()))?;
+            Ok(key.seal(&plain))
+        }
+        Some(_) => Err(rule(field, format!("The address changed: give the {what} again."))),
+        None => Err(rule(field, format!("Give the {what}."))),
     }
 }
 
-/// Saves the collector of a stack (creating it or changing it) and points `stacks.admin_endpoint` at the endpoint.
-pub async fn save_collector(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    stack: &StackRef,
-    f: &CollectorForm,
-) -> Result<(), AppError> {
-    let endpoint = url("endpoint", &f.endpoint)?;
-    let sub = Uuid::parse_str(f.provider_subscription.trim()).map_err(|_| {
-        rule("provider_subscription", format!("“{}” is not a subscription ID (GUID)", f.provider_subscription.trim()))
+fn collect_from(f: &CollectorForm) -> Result<Option<time::OffsetDateTime>, AppError> {
+    let from = match f.collect_from.trim() {
+        "" => return Ok(None),
+        d => time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
+            .map_err(|_| rule("collect_from", format!("“{}” is not a date (YYYY-MM-DD)", echo(d))))?
+            .midnight()
+            .assume_utc(),
+    };
+    if from > crate::domain::clock::now() {
+        return Err(rule("collect_from", "The start of collection cannot be in the future."));
+    }
+    Ok(Some(from))
+}
+
+/// Checks the form against the stored row and the outbound rules; the row to write.
+fn row(f: &CollectorForm, stored: Option<&Stored>, outbound: &Outbound, key: &SecretKey) -> Result<Row, AppError> {
+    let endpoint = address("endpoint", &f.endpoint, outbound)?;
+    let provider_subscription = Uuid::parse_str(f.provider_subscription.trim()).map_err(|_| {
+        rule(
+            "provider_subscription",
+            format!("“{}” is not a subscription ID (GUID)", echo(f.provider_subscription.trim())),
+        )
     })?;
-    let existing: Option<String> =
-        sqlx::query_scalar("select auth_kind from collectors where stack_id = $1 for update")
-            .bind(stack.stack_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let auth = match f.auth_kind.as_str() {
-        "bearer" if f.bearer_token.trim().is_empty() && existing.as_deref() == Some("bearer") => None,
-        "bearer" if f.bearer_token.trim().is_empty() => return Err(rule("bearer_token", "Give the bearer token.")),
-        "bearer" => Some(CollectorAuth::Bearer(f.bearer_token.trim().to_string())),
+    let same_endpoint = stored.is_some_and(|s| s.endpoint.as_deref() == Some(endpoint.as_str()));
+    let kept = |kind: &str| stored.filter(|s| s.auth_kind == kind);
+    let mut row = Row {
+        provider_subscription,
+        auth_kind: "bearer",
+        bearer_token: None,
+        token_url: None,
+        client_id: None,
+        client_secret: None,
+        scope: None,
+        collect_from: collect_from(f)?,
+        enabled: f.enabled.is_some(),
+        endpoint,
+    };
+    match f.auth_kind.as_str() {
+        "bearer" => {
+            let stored = kept("bearer").and_then(|s| s.bearer_token.as_deref());
+            row.bearer_token =
+                Some(secret("bearer_token", "bearer token", &f.bearer_token, stored, same_endpoint, key)?);
+        }
         "client_credentials" => {
-            let secret = f.client_secret.trim();
-            if secret.is_empty() && existing.as_deref() != Some("client_credentials") {
-                return Err(rule("client_secret", "Give the client secret."));
-            }
+            let token_url = address("token_url", &f.token_url, outbound)?;
             if f.client_id.trim().is_empty() {
                 return Err(rule("client_id", "Give the application (client) ID."));
             }
             if f.scope.trim().is_empty() {
                 return Err(rule("scope", "Give the scope, e.g. https://adminmanagement.…/.default"));
             }
-            Some(CollectorAuth::ClientCredentials {
-                token_url: url("token_url", &f.token_url)?,
-                client_id: f.client_id.trim().into(),
-                client_secret: secret.into(),
-                scope: f.scope.trim().into(),
-            })
+            let stored = kept("client_credentials");
+            let same = same_endpoint && stored.is_some_and(|s| s.token_url.as_deref() == Some(token_url.as_str()));
+            let secret_stored = stored.and_then(|s| s.client_secret.as_deref());
+            row.auth_kind = "client_credentials";
+            row.client_secret =
+                Some(secret("client_secret", "client secret", &f.client_secret, secret_stored, same, key)?);
+            row.token_url = Some(token_url);
+            row.client_id = Some(f.client_id.trim().into());
+            row.scope = Some(f.scope.trim().into());
         }
         other => {
             return Err(rule(
                 "auth_kind",
-                format!("“{other}” is not a way to sign in; choose bearer or client_credentials"),
+                format!("“{}” is not a way to sign in; choose bearer or client_credentials", echo(other)),
             ))
         }
-    };
-    let from = match f.collect_from.trim() {
-        "" => None,
-        d => {
-            let day = time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
-                .map_err(|_| rule("collect_from", format!("“{d}” is not a date (YYYY-MM-DD)")))?;
-            Some(day.midnight().assume_utc())
-        }
-    };
-    if from.is_some_and(|t| t > crate::domain::clock::now()) {
-        return Err(rule("collect_from", "The start of collection cannot be in the future."));
     }
-    let (token, token_url, client_id, secret, scope) = match &auth {
-        Some(CollectorAuth::Bearer(t)) => (Some(t.as_str()), None, None, None, None),
-        Some(CollectorAuth::ClientCredentials { token_url, client_id, client_secret, scope }) => (
-            None,
-            Some(token_url.as_str()),
-            Some(client_id.as_str()),
-            (!client_secret.is_empty()).then_some(client_secret.as_str()),
-            Some(scope.as_str()),
-        ),
-        None => (None, None, None, None, None),
+    Ok(row)
+}
+
+/// Saves the collector of a stack (creating it or changing it) and points `stacks.admin_endpoint` at the endpoint.
+/// Secrets left blank keep the stored ones unless the address they go to changed; secrets are stored sealed.
+pub async fn save_collector(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    stack: &StackRef,
+    f: &CollectorForm,
+    outbound: &Outbound,
+    key: &SecretKey,
+) -> Result<(), AppError> {
+    let stored: Option<Stored> = sqlx::query_as(
+        "select c.auth_kind, s.admin_endpoint as endpoint, c.token_url, c.bearer_token, c.client_secret
+         from collectors c join stacks s on s.stack_id = c.stack_id where c.stack_id = $1 for update of c",
+    )
+    .bind(stack.stack_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let row = row(f, stored.as_ref(), outbound, key)?;
+    write(conn, stack, &row).await?;
+    let secret_changed = !f.bearer_token.trim().is_empty() || !f.client_secret.trim().is_empty();
+    let event = Event {
+        partner_id: Some(stack.partner_id),
+        action: if stored.is_some() { "collector.change" } else { "collector.add" },
+        entity_type: "stack",
+        entity_id: stack.cloud_id.to_string(),
+        before: None,
+        after: Some(serde_json::json!({
+            "endpoint": row.endpoint, "provider_subscription": row.provider_subscription, "auth_kind": row.auth_kind,
+            "enabled": row.enabled, "client_id": row.client_id, "collect_from": f.collect_from.trim(),
+            "secret_changed": secret_changed,
+        })),
     };
-    let enabled = f.enabled.is_some();
+    record(conn, actor, event).await
+}
+
+async fn write(conn: &mut PgConnection, stack: &StackRef, row: &Row) -> Result<(), AppError> {
     sqlx::query(
         "insert into collectors (stack_id, partner_id, provider_subscription_id, auth_kind, bearer_token, token_url,
                                  client_id, client_secret, scope, watermark, enabled)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9,
                  coalesce($10, date_trunc('hour', $12::timestamptz) - interval '7 days'), $11)
          on conflict (stack_id) do update set
-           provider_subscription_id = excluded.provider_subscription_id,
-           auth_kind = excluded.auth_kind,
-           bearer_token = case when excluded.auth_kind = 'bearer'
-                               then coalesce($5, collectors.bearer_token) end,
-           token_url = excluded.token_url, client_id = excluded.client_id, scope = excluded.scope,
-           client_secret = case when excluded.auth_kind = 'client_credentials'
-                                then coalesce($8, collectors.client_secret) end,
+           provider_subscription_id = excluded.provider_subscription_id, auth_kind = excluded.auth_kind,
+           bearer_token = excluded.bearer_token, token_url = excluded.token_url, client_id = excluded.client_id,
+           client_secret = excluded.client_secret, scope = excluded.scope,
            watermark = coalesce($10, collectors.watermark),
            enabled = excluded.enabled, next_run_at = now(), updated_at = now()",
     )
     .bind(stack.stack_id)
     .bind(stack.partner_id)
-    .bind(sub)
-    .bind(&f.auth_kind)
-    .bind(token)
-    .bind(token_url)
-    .bind(client_id)
-    .bind(secret)
-    .bind(scope)
-    .bind(from)
-    .bind(enabled)
+    .bind(row.provider_subscription)
+    .bind(row.auth_kind)
+    .bind(&row.bearer_token)
+    .bind(&row.token_url)
+    .bind(&row.client_id)
+    .bind(&row.client_secret)
+    .bind(&row.scope)
+    .bind(row.collect_from)
+    .bind(row.enabled)
     .bind(crate::domain::clock::now())
     .execute(&mut *conn)
     .await?;
     sqlx::query("update stacks set admin_endpoint = $2, updated_at = now() where stack_id = $1")
         .bind(stack.stack_id)
-        .bind(&endpoint)
+        .bind(&row.endpoint)
         .execute(&mut *conn)
         .await?;
-    let event = Event {
-        partner_id: Some(stack.partner_id),
-        action: if existing.is_some() { "collector.change" } else { "collector.add" },
-        entity_type: "stack",
-        entity_id: stack.cloud_id.to_string(),
-        before: None,
-        after: Some(serde_json::json!({
-            "endpoint": endpoint, "provider_subscription": sub, "auth_kind": f.auth_kind, "enabled": enabled,
-            "client_id": client_id, "collect_from": f.collect_from.trim(), "secret_changed": auth.is_some(),
-        })),
-    };
-    record(conn, actor, event).await
+    Ok(())
+}
+
+/// Seals the secrets stored before sealing existed (run at start-up); returns how many rows it sealed.
+pub async fn seal_stored(conn: &mut PgConnection, key: &SecretKey) -> Result<u64, AppError> {
+    let rows: Vec<(Uuid, Option<String>, Option<String>)> =
+        sqlx::query_as("select stack_id, bearer_token, client_secret from collectors for update")
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut sealed = 0;
+    for (stack, token, secret) in rows {
+        let seal = |v: Option<String>| v.map(|v| if SecretKey::is_sealed(&v) { v } else { key.seal(&v) });
+        let (new_token, new_secret) = (seal(token.clone()), seal(secret.clone()));
+        if (new_token.clone(), new_secret.clone()) != (token, secret) {
+            sqlx::query("update collectors set bearer_token = $2, client_secret = $3 where stack_id = $1")
+                .bind(stack)
+                .bind(new_token)
+                .bind(new_secret)
+                .execute(&mut *conn)
+                .await?;
+            sealed += 1;
+        }
+    }
+    Ok(sealed)
 }
 
 /// The collector of a stack, if it has one.

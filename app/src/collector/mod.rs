@@ -38,21 +38,3 @@ pub struct CollectorStatus {
     /// What the last successful run stored, in words.
     pub last_summary: Option<String>,
 }
-
-/// How the collector signs in to the stack.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CollectorAuth {
-    /// A fixed bearer token.
-    Bearer(String),
-    /// The client-credentials grant (Entra ID or AD FS).
-    ClientCredentials {
-        /// Token endpoint.
-        token_url: String,
-        /// Application (client) ID.
-        client_id: String,
-        /// Its secret.
-        client_secret: String,
-        /// Scope, e.g. `https://adminmanagement.local.azurestack.external/.default`.
-        scope: String,
-    },
-}

@@ -2,7 +2,11 @@
 #[cfg(feature = "ssr")]
 pub mod clock;
 mod directory;
+#[cfg(feature = "ssr")]
+pub mod outbound;
 mod role;
+#[cfg(feature = "ssr")]
+pub mod secrets;
 pub mod text;
 
 pub use directory::{BillingModel, OfferType, SubscriptionStatus};

@@ -92,7 +92,11 @@ pub async fn load_stack_page(cloud_id: String, history: bool) -> Result<StackDet
     let (stack, mappings, subscriptions) = super::db::detail(&pool, scope, cloud_id, history).await?;
     let session = AuthSession::from_request().await?;
     let flash = session.take::<Flash>("flash").await?;
-    let new_key = session.take::<String>("new_key").await?;
+    // Sealed in the session table: the plain key exists only in this response.
+    let new_key = match session.take::<String>("new_key").await? {
+        Some(sealed) => Some(crate::db::secret_key()?.open(&sealed).map_err(|_| AppError::Internal)?),
+        None => None,
+    };
     let mappings_version: i64 =
         sqlx::query_scalar("select count(*) + count(valid_to) from tenant_mappings where stack_id = $1")
             .bind(stack.stack_id)

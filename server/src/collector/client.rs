@@ -26,8 +26,8 @@ const TOKEN_ENDPOINT: &str = "token endpoint";
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 /// A token is renewed this long before it expires, so it cannot lapse between the check and the request.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
-/// Error codes and messages are quoted at most this long.
-const EXCERPT_CHARS: usize = 300;
+/// The largest answer read; a usage page of 1,000 records is about 1 MiB.
+pub const MAX_RESPONSE: usize = 32 * 1024 * 1024;
 /// The documented example escapes `+00:00`, so the offset is written out rather than as `Z`.
 const REPORTED_TIME: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]+00:00");
@@ -77,15 +77,19 @@ impl RetryPolicy {
     }
 }
 
-/// Why collecting stopped. Messages are written to be shown on the stack's page as they are.
+/// Why collecting stopped. Messages are shown on the stack's page as they are, so they are in our words: nothing
+/// the remote server sent is quoted (a collector pointed at an internal service must not show a reader its answers).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CollectError {
-    /// An error status; `code` and `message` come from the ARM (`{"error":{"code","message"}}`) or OAuth error body.
-    #[error("{api} answered {status}{}", detail(.code, .message))]
-    Status { api: &'static str, status: u16, code: Option<String>, message: Option<String> },
-    /// No answer: the connection failed or timed out.
+    /// An error status; `code` is the ARM (`{"error":{"code"}}`) or OAuth error code, for the program only.
+    #[error("{api} answered {status}: {}", meaning(*.status))]
+    Status { api: &'static str, status: u16, code: Option<String> },
+    /// No answer: the connection failed or timed out; `detail` is in our words.
     #[error("could not reach the {api}: {detail}")]
     Unreachable { api: &'static str, detail: String },
+    /// The answer was larger than [`MAX_RESPONSE`].
+    #[error("{api} sent an answer larger than {} MiB; stopped reading", MAX_RESPONSE >> 20)]
+    TooLarge { api: &'static str },
     /// Every try allowed by the retry policy failed; `last` says how the last one did.
     #[error("{last} (gave up after {attempts} attempts)")]
     GaveUp { attempts: u32, last: Box<CollectError> },
@@ -93,8 +97,8 @@ pub enum CollectError {
     #[error("{api} answered 200 with an unexpected body: {detail}")]
     BadBody { api: &'static str, detail: String },
     /// A `nextLink` elsewhere than the configured endpoint: following it would hand our bearer token to that host.
-    #[error("{api} sent a nextLink to {link}, which is not the configured endpoint {endpoint}; not following it")]
-    ForeignLink { api: &'static str, link: String, endpoint: String },
+    #[error("{api} sent a nextLink to another host than the configured endpoint {endpoint}; not following it")]
+    ForeignLink { api: &'static str, endpoint: String },
     /// More than [`MAX_PAGES`] pages.
     #[error("{api} was still paging after {MAX_PAGES} pages; stopped")]
     TooManyPages { api: &'static str },
@@ -103,28 +107,47 @@ pub enum CollectError {
     BadRequest { api: &'static str, detail: String },
 }
 
-fn detail(code: &Option<String>, message: &Option<String>) -> String {
-    let code = code.as_deref().map(|c| format!(" {c}")).unwrap_or_default();
-    let message = message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
-    code + &message
-}
-
-fn excerpt(text: &str) -> String {
-    let text = text.trim();
-    match text.char_indices().nth(EXCERPT_CHARS) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_string(),
+/// What a status means for the partner, in our words.
+fn meaning(status: u16) -> &'static str {
+    match status {
+        400 => "the request was refused (is the stack's clock right?)",
+        401 => "the credentials were refused; check the token or the client secret",
+        403 => "access denied; the account needs access to the provider subscription",
+        404 => "not found; check the endpoint and the provider subscription ID",
+        429 | 503 => "busy",
+        300..=399 => "a redirect, which the collector does not follow; give the final address",
+        500..=599 => "a server error",
+        _ => "an unexpected answer",
     }
 }
 
-/// reqwest's own message only says which request failed; the cause (refused, reset, timed out) is further down.
+/// The cause of a failed request in our words: refused by the outbound rules, name not found, connection refused,
+/// timed out. reqwest's own messages can quote what the remote side sent (a TLS alert, a broken header), so they are
+/// not shown.
 fn no_answer(api: &'static str, error: &reqwest::Error) -> CollectError {
-    let mut detail = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        detail = format!("{detail}: {cause}");
-        source = cause.source();
-    }
+    let io_kind = |e: &reqwest::Error| {
+        let mut source = std::error::Error::source(e);
+        while let Some(cause) = source {
+            if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+                return Some(io.kind());
+            }
+            source = cause.source();
+        }
+        None
+    };
+    let detail = if let Some(blocked) = super::outbound::blocked(error) {
+        blocked.to_string()
+    } else if error.is_timeout() {
+        format!("no answer within {} seconds", REQUEST_TIMEOUT.as_secs())
+    } else if io_kind(error) == Some(std::io::ErrorKind::ConnectionRefused) {
+        "connection refused".into()
+    } else if error.is_connect() {
+        "could not connect (the name does not resolve, the host is unreachable, or TLS failed)".into()
+    } else if error.is_body() || error.is_decode() {
+        "the answer broke off".into()
+    } else {
+        "the request failed".into()
+    };
     CollectError::Unreachable { api, detail }
 }
 
@@ -132,19 +155,15 @@ fn status_error(api: &'static str, status: StatusCode, body: &str) -> CollectErr
     #[derive(Deserialize)]
     struct Envelope {
         error: Option<serde_json::Value>,
-        error_description: Option<String>,
     }
-    let text = |v: Option<&serde_json::Value>| v.and_then(serde_json::Value::as_str).map(excerpt);
-    let (code, message) = match serde_json::from_str::<Envelope>(body) {
-        Ok(Envelope { error: Some(error @ serde_json::Value::Object(_)), .. }) => {
-            (text(error.get("code")), text(error.get("message")))
+    let code = match serde_json::from_str::<Envelope>(body) {
+        Ok(Envelope { error: Some(error @ serde_json::Value::Object(_)) }) => {
+            error.get("code").and_then(serde_json::Value::as_str).map(str::to_owned)
         }
-        Ok(Envelope { error: Some(serde_json::Value::String(code)), error_description }) => {
-            (Some(excerpt(&code)), error_description.as_deref().map(excerpt))
-        }
-        _ => (None, Some(excerpt(body)).filter(|b| !b.is_empty())),
+        Ok(Envelope { error: Some(serde_json::Value::String(code)) }) => Some(code),
+        _ => None,
     };
-    CollectError::Status { api, status: status.as_u16(), code, message }
+    CollectError::Status { api, status: status.as_u16(), code }
 }
 
 /// The seconds form only; an HTTP-date falls back to the policy's own back-off.
@@ -155,7 +174,8 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// Worth another try: the request may never have reached the server, or the answer was cut off.
 fn transient(error: &reqwest::Error) -> bool {
-    error.is_connect() || error.is_timeout() || error.is_request() || error.is_body()
+    super::outbound::blocked(error).is_none()
+        && (error.is_connect() || error.is_timeout() || error.is_request() || error.is_body())
 }
 
 struct Answer {
@@ -164,11 +184,33 @@ struct Answer {
     body: String,
 }
 
-async fn send(request: RequestBuilder) -> Result<Answer, reqwest::Error> {
-    let response = request.timeout(REQUEST_TIMEOUT).send().await?;
+enum Failed {
+    Request(reqwest::Error),
+    TooLarge,
+}
+
+impl From<reqwest::Error> for Failed {
+    fn from(e: reqwest::Error) -> Self {
+        Self::Request(e)
+    }
+}
+
+/// Sends and reads the answer, at most [`MAX_RESPONSE`] bytes of it.
+async fn send(request: RequestBuilder) -> Result<Answer, Failed> {
+    let mut response = request.timeout(REQUEST_TIMEOUT).send().await?;
     let status = response.status();
     let retry_after = retry_after(response.headers());
-    Ok(Answer { status, retry_after, body: response.text().await? })
+    if response.content_length().is_some_and(|n| n > MAX_RESPONSE as u64) {
+        return Err(Failed::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_RESPONSE {
+            return Err(Failed::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Answer { status, retry_after, body: String::from_utf8_lossy(&body).into_owned() })
 }
 
 struct CachedToken {
@@ -268,8 +310,9 @@ impl UsageApi {
                     (status_error(api, answer.status, &answer.body), answer.retry_after)
                 }
                 Ok(answer) => return Ok(answer),
-                Err(e) if transient(&e) => (no_answer(api, &e), None),
-                Err(e) => return Err(no_answer(api, &e)),
+                Err(Failed::TooLarge) => return Err(CollectError::TooLarge { api }),
+                Err(Failed::Request(e)) if transient(&e) => (no_answer(api, &e), None),
+                Err(Failed::Request(e)) => return Err(no_answer(api, &e)),
             };
             failed += 1;
             if failed >= self.retry.attempts {
@@ -403,13 +446,12 @@ impl<'a> Pager<'a> {
     fn follow(&self, body: &str) -> Result<Option<Url>, CollectError> {
         let bad = |e: serde_json::Error| CollectError::BadBody {
             api: self.name,
-            detail: format!("not a JSON object ({e}): {}", excerpt(body)),
+            detail: format!("not a JSON object (line {}, column {})", e.line(), e.column()),
         };
         let links: Links = serde_json::from_str(body).map_err(bad)?;
         if let Some(link) = links.next_link.filter(|l| !l.is_empty()) {
             let endpoint = &self.api.endpoint;
-            let foreign =
-                || CollectError::ForeignLink { api: self.name, link: excerpt(&link), endpoint: endpoint.to_string() };
+            let foreign = || CollectError::ForeignLink { api: self.name, endpoint: endpoint.to_string() };
             let url = endpoint.join(&link).map_err(|_| foreign())?;
             return if url.origin() == endpoint.origin() { Ok(Some(url)) } else { Err(foreign()) };
         }

@@ -26,17 +26,19 @@ fn back_off_doubles_up_to_max_and_honours_retry_after_within_max() {
 }
 
 #[test]
-fn arm_and_oauth_error_bodies_are_quoted_briefly() {
-    let arm = r#"{"error":{"code":"AuthorizationFailed","message":"no access"}}"#;
+fn error_answers_are_told_in_our_words_and_their_bodies_never_quoted() {
+    let arm = r#"{"error":{"code":"AuthorizationFailed","message":"internal banner: redis 7.2 at 10.0.0.5"}}"#;
     let e = status_error(USAGE_API, StatusCode::FORBIDDEN, arm);
-    assert_eq!(e.to_string(), "usage API answered 403 AuthorizationFailed: no access");
+    assert_eq!(
+        e.to_string(),
+        "usage API answered 403: access denied; the account needs access to the provider subscription"
+    );
+    assert!(matches!(e, CollectError::Status { code: Some(ref c), .. } if c == "AuthorizationFailed"));
     let oauth = r#"{"error":"invalid_client","error_description":"AADSTS7000215"}"#;
     let e = status_error(TOKEN_ENDPOINT, StatusCode::UNAUTHORIZED, oauth);
-    assert_eq!(e.to_string(), "token endpoint answered 401 invalid_client: AADSTS7000215");
-    let e = status_error(USAGE_API, StatusCode::BAD_GATEWAY, &"x".repeat(1000));
-    assert_eq!(e.to_string().chars().filter(|c| *c == 'x').count(), EXCERPT_CHARS);
-    let e = status_error(USAGE_API, StatusCode::BAD_GATEWAY, "");
-    assert_eq!(e.to_string(), "usage API answered 502");
+    assert!(!e.to_string().contains("AADSTS"), "{e}");
+    let e = status_error(USAGE_API, StatusCode::BAD_GATEWAY, "SSH-2.0-OpenSSH_9.6");
+    assert_eq!(e.to_string(), "usage API answered 502: a server error");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! pieces adds up and reading a reported hour again replaces only that hour's part (PRODUCT §4 R10). Only a complete
 //! run moves the watermark; a failed one is retried later from the same place. Every run, failed ones included,
 //! leaves an audit event.
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -16,6 +17,8 @@ use uuid::Uuid;
 
 use app::audit::db::{record, Event};
 use app::audit::Actor;
+use app::domain::outbound::Outbound;
+use app::domain::secrets::SecretKey;
 use app::usage::db::PageSummary;
 use app::AppError;
 
@@ -34,6 +37,10 @@ pub struct Schedule {
     pub overlap: Duration,
     /// Back-off for busy answers within a run.
     pub retry: RetryPolicy,
+    /// The longest one run may take; a slow or hostile endpoint delays only its own stack, and only this long.
+    pub deadline: Duration,
+    /// Collectors run at once.
+    pub concurrent: usize,
 }
 
 impl Default for Schedule {
@@ -44,6 +51,8 @@ impl Default for Schedule {
             retry_after: Duration::from_secs(15 * 60),
             overlap: Duration::from_secs(3 * 3600),
             retry: RetryPolicy::default(),
+            deadline: Duration::from_secs(30 * 60),
+            concurrent: 8,
         }
     }
 }
@@ -68,35 +77,66 @@ impl RunSummary {
     }
 }
 
-/// Runs due collectors every `schedule.tick`, for as long as the server runs.
-pub async fn run_forever(pool: PgPool, http: reqwest::Client, schedule: Schedule) {
+/// What a run reaches the outside with: the client that keeps to the outbound rules, the rules themselves (for the
+/// addresses as stored) and the key the credentials are sealed with.
+#[derive(Clone)]
+pub struct Reach {
+    /// Built by [`super::outbound::client`] from `rules`.
+    pub http: reqwest::Client,
+    /// The operator's outbound rules.
+    pub rules: Outbound,
+    /// Opens the stored credentials.
+    pub key: Arc<SecretKey>,
+}
+
+impl Reach {
+    /// A client keeping to `rules`, with requests ending after 2 minutes.
+    pub fn new(rules: Outbound, key: Arc<SecretKey>) -> anyhow::Result<Self> {
+        let http = super::outbound::client(rules.clone(), Duration::from_secs(120))?;
+        Ok(Self { http, rules, key })
+    }
+}
+
+/// Runs due collectors every `schedule.tick`, for as long as the server runs: up to `schedule.concurrent` at once,
+/// each within `schedule.deadline`, so one slow endpoint holds up only its own stack.
+pub async fn run_forever(pool: PgPool, reach: Reach, schedule: Schedule) {
     let mut tick = tokio::time::interval(schedule.tick);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let slots = Arc::new(tokio::sync::Semaphore::new(schedule.concurrent));
     loop {
         tick.tick().await;
-        match claim_due(&pool, schedule).await {
-            Ok(due) => {
-                for stack in due {
-                    if let Err(e) = collect_once(&pool, &http, stack, app::domain::clock::now(), schedule).await {
-                        tracing::warn!(%stack, error = %e, "collector run failed");
-                    }
-                }
+        let due = match claim_due(&pool, schedule, slots.available_permits()).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not look for due collectors");
+                continue;
             }
-            Err(e) => tracing::warn!(error = %e, "could not look for due collectors"),
+        };
+        for stack in due {
+            let Ok(slot) = slots.clone().acquire_owned().await else { return };
+            let (pool, reach) = (pool.clone(), reach.clone());
+            tokio::spawn(async move {
+                if let Err(e) = collect_once(&pool, &reach, stack, app::domain::clock::now(), schedule).await {
+                    tracing::warn!(%stack, error = %e, "collector run failed");
+                }
+                drop(slot);
+            });
         }
     }
 }
 
 /// Claims the due collectors for this server: their next run moves past the time one run can take, so another
 /// server's scheduler skips them (`skip locked` keeps two schedulers from waiting on each other).
-pub async fn claim_due(pool: &PgPool, schedule: Schedule) -> Result<Vec<Uuid>, AppError> {
+pub async fn claim_due(pool: &PgPool, schedule: Schedule, at_most: usize) -> Result<Vec<Uuid>, AppError> {
+    let claimed_for = schedule.retry_after.max(schedule.deadline);
     Ok(sqlx::query_scalar(
         "update collectors set next_run_at = now() + make_interval(secs => $1), last_run_at = now()
          where stack_id in (select stack_id from collectors where enabled and next_run_at <= now()
-                            order by next_run_at limit 20 for update skip locked)
+                            order by next_run_at limit $2 for update skip locked)
          returning stack_id",
     )
-    .bind(schedule.retry_after.as_secs_f64())
+    .bind(claimed_for.as_secs_f64())
+    .bind(at_most as i64)
     .fetch_all(pool)
     .await?)
 }
@@ -108,7 +148,7 @@ struct Target {
     watermark: OffsetDateTime,
 }
 
-async fn target(pool: &PgPool, http: &reqwest::Client, stack: Uuid, retry: RetryPolicy) -> Result<Target, String> {
+async fn target(pool: &PgPool, reach: &Reach, stack: Uuid, retry: RetryPolicy) -> Result<Target, String> {
     type Row = (
         Uuid,
         Uuid,
@@ -133,18 +173,26 @@ async fn target(pool: &PgPool, http: &reqwest::Client, stack: Uuid, retry: Retry
     .map_err(|e| e.to_string())?;
     let (partner_id, cloud_id, endpoint, sub, kind, token, token_url, client_id, secret, scope, watermark) =
         row.ok_or("the collector was removed")?;
-    let endpoint = Url::parse(&endpoint.unwrap_or_default()).map_err(|e| format!("the endpoint is not a URL: {e}"))?;
+    // Checked again when used: the rules may have changed since the address was saved.
+    let checked = |what: &str, u: &str| {
+        let url = Url::parse(u).map_err(|_| format!("the {what} is not a URL"))?;
+        reach.rules.check_url(&url).map_err(|e| format!("the {what} is refused: {e}"))?;
+        Ok::<_, String>(url)
+    };
+    let endpoint = checked("endpoint", &endpoint.unwrap_or_default())?;
+    let open = |sealed: String| reach.key.open(&sealed).map(SecretString::from).map_err(|e| e.to_string());
     let credentials = match (kind.as_str(), token, token_url, client_id, secret, scope) {
-        ("bearer", Some(t), ..) => Credentials::Bearer(SecretString::from(t)),
+        ("bearer", Some(t), ..) => Credentials::Bearer(open(t)?),
         ("client_credentials", _, Some(u), Some(id), Some(secret), Some(scope)) => Credentials::ClientCredentials {
-            token_url: Url::parse(&u).map_err(|e| format!("the token endpoint is not a URL: {e}"))?,
+            token_url: checked("token endpoint", &u)?,
             client_id: id,
-            client_secret: SecretString::from(secret),
+            client_secret: open(secret)?,
             scope,
         },
         _ => return Err("the collector's credentials are incomplete".into()),
     };
-    Ok(Target { partner_id, cloud_id, api: UsageApi::new(http.clone(), endpoint, sub, credentials, retry), watermark })
+    let api = UsageApi::new(reach.http.clone(), endpoint, sub, credentials, retry);
+    Ok(Target { partner_id, cloud_id, api, watermark })
 }
 
 fn floor_hour(t: OffsetDateTime) -> OffsetDateTime {
@@ -154,13 +202,20 @@ fn floor_hour(t: OffsetDateTime) -> OffsetDateTime {
 /// Runs one collector now and records the outcome on it (shown on the stack page).
 pub async fn collect_once(
     pool: &PgPool,
-    http: &reqwest::Client,
+    reach: &Reach,
     stack: Uuid,
     now: OffsetDateTime,
     schedule: Schedule,
 ) -> Result<RunSummary, String> {
-    let result = match target(pool, http, stack, schedule.retry).await {
-        Ok(t) => run(pool, stack, &t, now, schedule).await.map(|s| (t, s)),
+    let result = match target(pool, reach, stack, schedule.retry).await {
+        Ok(t) => match tokio::time::timeout(schedule.deadline, run(pool, stack, &t, now, schedule)).await {
+            Ok(outcome) => outcome.map(|s| (t, s)),
+            Err(_) => Err(format!(
+                "the run took longer than {} seconds and was stopped; what it stored is kept and the next run \
+                 continues from the last complete one",
+                schedule.deadline.as_secs()
+            )),
+        },
         Err(e) => Err(e),
     };
     let outcome = match &result {
@@ -288,13 +343,15 @@ async fn failed_event(conn: &mut sqlx::PgConnection, stack: Uuid, message: &str)
     record(conn, &Actor { user_id: None, label: "collector".into() }, event).await
 }
 
+/// Names where the first problem is, not what it is: parse messages quote values, and these values came from a
+/// server a partner pointed us at.
 fn refused(what: &str, errors: &[app::usage::parse::RecordError]) -> String {
     let first = errors.first().map(|e| match e.index {
-        Some(i) => format!("record {i}, {}: {}", e.field, e.message),
-        None => format!("{}: {}", e.field, e.message),
+        Some(i) => format!("record {i}, {}", e.field),
+        None => e.field.clone(),
     });
     format!(
-        "the stack sent a {what} Stackbill refuses ({} problems; first: {})",
+        "the stack sent a {what} Stackbill refuses ({} problems; the first in {})",
         errors.len(),
         first.unwrap_or_default()
     )

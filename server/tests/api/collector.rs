@@ -10,11 +10,12 @@ use uuid::Uuid;
 use app::audit::Actor;
 use app::auth::Scope;
 use app::collector::db::{save_collector, CollectorForm};
+use app::domain::outbound::Outbound;
 use app::registrations::db::stack_by_cloud_id;
 use server::collector::client::RetryPolicy;
-use server::collector::run::{claim_due, collect_once, Schedule};
+use server::collector::run::{claim_due, collect_once, Reach, Schedule};
 
-use crate::helpers::seed_partner;
+use crate::helpers::{seed_partner, test_key};
 use crate::standin_usage_api::{subscription, Config, Record, StandIn};
 
 fn this_hour() -> OffsetDateTime {
@@ -44,9 +45,14 @@ async fn collector_for(pool: &PgPool, standin: &StandIn, token: &str) -> Uuid {
         enabled: Some("on".into()),
         ..CollectorForm::default()
     };
-    save_collector(&mut tx, &Actor::command_line(), &stack, &form).await.unwrap();
+    save_collector(&mut tx, &Actor::command_line(), &stack, &form, &Outbound::lab(), &test_key()).await.unwrap();
     tx.commit().await.unwrap();
     stack.stack_id
+}
+
+/// The stand-in listens on loopback over http: a lab's outbound rules.
+fn reach() -> Reach {
+    Reach::new(Outbound::lab(), std::sync::Arc::new(test_key())).unwrap()
 }
 
 async fn watermark(pool: &PgPool) -> OffsetDateTime {
@@ -67,9 +73,9 @@ async fn a_run_stores_everything_reported_and_the_next_run_picks_up_late_reports
     ];
     let standin = StandIn::start(config.clone()).await;
     let stack = collector_for(&pool, &standin, &config.token).await;
-    let http = reqwest::Client::new();
+    let http = reach();
 
-    let due = claim_due(&pool, schedule()).await.unwrap();
+    let due = claim_due(&pool, schedule(), 20).await.unwrap();
     let first = collect_once(&pool, &http, stack, app::domain::clock::now(), schedule()).await.unwrap();
     let after_first = watermark(&pool).await;
     // A record the usage system only now reports, with a reported time inside the overlap of the next run.
@@ -112,7 +118,7 @@ async fn a_failed_run_keeps_the_watermark_and_says_why(pool: PgPool) {
     let stack = collector_for(&pool, &standin, "a-wrong-token").await;
     let before = watermark(&pool).await;
 
-    let failed = collect_once(&pool, &reqwest::Client::new(), stack, app::domain::clock::now(), schedule()).await;
+    let failed = collect_once(&pool, &reach(), stack, app::domain::clock::now(), schedule()).await;
 
     assert!(failed.unwrap_err().contains("401"));
     assert_eq!(watermark(&pool).await, before);
@@ -120,7 +126,7 @@ async fn a_failed_run_keeps_the_watermark_and_says_why(pool: PgPool) {
     assert_eq!(stored, 0);
     let status = app::collector::db::status(&pool, stack).await.unwrap().unwrap();
     assert!(status.last_error.unwrap().contains("401") && status.last_success_at.is_none());
-    assert!(claim_due(&pool, schedule()).await.unwrap().is_empty(), "a failed collector waits before retrying");
+    assert!(claim_due(&pool, schedule(), 20).await.unwrap().is_empty(), "a failed collector waits before retrying");
     let audited: Vec<String> = sqlx::query_scalar("select action from audit_events where action like 'usage.collect%'")
         .fetch_all(&pool)
         .await
@@ -142,7 +148,7 @@ async fn a_usage_hour_reported_in_pieces_across_runs_adds_up(pool: PgPool) {
     config.records = vec![piece(1, "3")];
     let standin = StandIn::start(config.clone()).await;
     let stack = collector_for(&pool, &standin, &config.token).await;
-    let http = reqwest::Client::new();
+    let http = reach();
     let total = async || -> rust_decimal::Decimal {
         sqlx::query_scalar("select coalesce(sum(quantity), 0) from usage_records").fetch_one(&pool).await.unwrap()
     };

@@ -161,10 +161,7 @@ async fn a_stack_busy_for_good_fails_after_the_configured_attempts() {
 
     let CollectError::GaveUp { attempts: 4, last } = &error else { panic!("{error:?}") };
     assert!(matches!(**last, CollectError::Status { status: 503, .. }), "{last:?}");
-    assert_eq!(
-        error.to_string(),
-        "usage API answered 503 ServiceUnavailable: The service is busy. (gave up after 4 attempts)"
-    );
+    assert_eq!(error.to_string(), "usage API answered 503: busy (gave up after 4 attempts)");
     assert_eq!(standin.requests().len(), 4);
 }
 
@@ -188,7 +185,10 @@ async fn a_wrong_bearer_token_fails_naming_401_without_retrying() {
 
     let error = all_pages(api.usage(this_hour() - hours(2), this_hour())).await.unwrap_err();
 
-    assert_eq!(error.to_string(), "usage API answered 401 InvalidAuthenticationToken: The access token is invalid.");
+    assert_eq!(
+        error.to_string(),
+        "usage API answered 401: the credentials were refused; check the token or the client secret"
+    );
     assert_eq!(standin.requests().len(), 1);
 }
 
@@ -237,13 +237,17 @@ async fn a_revoked_token_is_renewed_once_after_a_401() {
 }
 
 #[tokio::test]
-async fn a_refused_client_secret_names_the_token_endpoints_error() {
+async fn a_refused_client_secret_says_the_token_endpoint_refused_it() {
     let standin = StandIn::start(Config::new()).await;
     let api = api(&standin, client_credentials(&standin, "not-the-secret"), fast_retries(6));
 
     let error = all_pages(api.subscriptions()).await.unwrap_err();
 
-    assert_eq!(error.to_string(), "token endpoint answered 401 invalid_client: AADSTS7000215: Invalid client secret.");
+    assert!(matches!(&error, CollectError::Status { status: 401, code: Some(c), .. } if c == "invalid_client"));
+    assert_eq!(
+        error.to_string(),
+        "token endpoint answered 401: the credentials were refused; check the token or the client secret"
+    );
     assert!(standin.requests().iter().all(|r| r.starts_with("/token")));
 }
 
@@ -292,7 +296,7 @@ async fn subscriptions_are_listed_across_pages() {
 }
 
 #[tokio::test]
-async fn a_success_that_is_not_json_is_an_error() {
+async fn a_success_that_is_not_json_is_an_error_that_quotes_nothing_of_it() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
     let html = axum::Router::new().fallback(|| async { "<html>Sign in to continue</html>" });
@@ -303,7 +307,7 @@ async fn a_success_that_is_not_json_is_an_error() {
     let error = all_pages(api.subscriptions()).await.unwrap_err();
 
     assert!(matches!(error, CollectError::BadBody { .. }), "{error:?}");
-    assert!(error.to_string().contains("<html>Sign in"), "{error}");
+    assert!(!error.to_string().contains("Sign in"), "the body is not quoted: {error}");
 }
 
 #[tokio::test]

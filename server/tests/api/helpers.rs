@@ -30,11 +30,17 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app(pool: PgPool) -> TestApp {
+    spawn_app_with(pool, |_| {}).await
+}
+
+/// [`spawn_app`] with settings changed by `configure` (the tests' defaults: a lab's outbound rules, 60-minute idle
+/// sessions).
+pub async fn spawn_app_with(pool: PgPool, configure: impl FnOnce(&mut Settings)) -> TestApp {
     LazyLock::force(&TRACING);
     let idp = FakeIdp::start().await;
     let listener = Application::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let settings = Settings {
+    let mut settings = Settings {
         database: DatabaseSettings { url: None, data_dir: "unused".into() },
         oidc: Some(OidcSettings {
             issuer: Url::parse(&idp.issuer).unwrap(),
@@ -44,9 +50,13 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
             roles_claim: "roles".into(),
             scopes: vec!["openid".into(), "profile".into()],
         }),
-        session: SessionSettings { cookie_secure: false, idle_minutes: 60 },
+        session: SessionSettings { cookie_secure: false, idle_minutes: 60, max_hours: 12 },
         public_url: Url::parse(&base).unwrap(),
+        secret_key: test_key(),
+        // The stand-in usage API listens on loopback over http.
+        outbound: app::domain::outbound::Outbound::lab(),
     };
+    configure(&mut settings);
     let options = LeptosOptions::builder().output_name("stackbill").build();
     // The server gets a pool of its own on the test's database: its background tasks (session clean-up, requests in
     // flight) are cut off when the test's runtime ends, and must not hold connections of sqlx's shared test pool.
@@ -194,4 +204,10 @@ pub fn database_url(pool: &PgPool) -> String {
         Some(i) => format!("{}/{db}", &base[..i]),
         None => base,
     }
+}
+
+/// The secret key every test server seals with (one per test binary), so tests can open what the server sealed.
+pub fn test_key() -> app::domain::secrets::SecretKey {
+    static KEY: LazyLock<app::domain::secrets::SecretKey> = LazyLock::new(app::domain::secrets::SecretKey::generate);
+    KEY.clone()
 }

@@ -1,5 +1,6 @@
 //! Attacks on a running portal (issue 9), one file per attack, each performing it against the real router and
 //! asserting that it fails.
+mod collector_as_a_port_scanner;
 mod formulas_in_csv_exports;
 mod open_redirect_after_sign_in;
 mod probing_other_partners_through_refusals;
