@@ -77,3 +77,13 @@ pub fn partner_select(partners: &[(uuid::Uuid, String)], current: uuid::Uuid) ->
         view! { " " <label>"Partner " <select name="partner">{options}</select></label> }
     })
 }
+
+/// A click handler for an irreversible submit: asks `question` and cancels the submit unless confirmed. It runs once
+/// the page is hydrated; no inline script is involved, so the Content-Security-Policy needs no `'unsafe-inline'`.
+pub fn confirm_first(question: String) -> impl Fn(leptos::ev::MouseEvent) + Clone + 'static {
+    move |ev| {
+        if !window().confirm_with_message(&question).unwrap_or(false) {
+            ev.prevent_default();
+        }
+    }
+}

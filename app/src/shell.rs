@@ -14,8 +14,37 @@ use crate::layout::Layout;
 use crate::operator::OperatorPage;
 use crate::stacks::page::StackPage;
 
+/// The Content-Security-Policy: scripts only from this origin, and inline only with this response's `nonce` (Leptos
+/// puts it on its hydration script); no `'unsafe-inline'` for scripts. The development reload websocket is allowed
+/// only while `cargo leptos watch` runs (`LEPTOS_WATCH`).
+pub fn content_security_policy(nonce: Option<&str>) -> String {
+    let nonce = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
+    let reload = match std::env::var("LEPTOS_WATCH") {
+        Ok(_) => {
+            let port = std::env::var("LEPTOS_RELOAD_PORT").unwrap_or_else(|_| "3001".into());
+            format!(" ws://127.0.0.1:{port} ws://localhost:{port}")
+        }
+        Err(_) => String::new(),
+    };
+    format!(
+        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'{reload}; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+    )
+}
+
+/// Sends this page's policy, naming the nonce Leptos generated for its inline scripts.
+fn send_content_security_policy() {
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
+        if let Ok(value) = http::HeaderValue::from_str(&content_security_policy(Some(&nonce))) {
+            res.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+}
+
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    send_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

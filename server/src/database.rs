@@ -17,6 +17,20 @@ pub struct Database {
     pub cluster: Option<PrivateCluster>,
 }
 
+/// No statement runs longer than [`STATEMENT_TIMEOUT`], and a transaction left idle (a request that stopped midway)
+/// is ended after [`IDLE_IN_TRANSACTION_TIMEOUT`], so neither can hold locks or a connection for ever.
+pub fn with_deadlines(options: PgConnectOptions) -> PgConnectOptions {
+    options.options([
+        ("statement_timeout", format!("{}s", STATEMENT_TIMEOUT.as_secs())),
+        ("idle_in_transaction_session_timeout", format!("{}s", IDLE_IN_TRANSACTION_TIMEOUT.as_secs())),
+    ])
+}
+
+/// The longest one SQL statement may run (a re-rate of a large stack included).
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(300);
+/// The longest a transaction may sit idle between statements.
+pub const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
+
 impl Database {
     /// Connects (starting the private cluster if needed) and applies the migrations.
     pub async fn open(settings: &DatabaseSettings) -> anyhow::Result<Self> {
@@ -33,16 +47,23 @@ impl Database {
                 (cluster.connect_options(), Some(cluster))
             }
         };
+        // Migrations may run long (a rewrite of a big table): on a connection of their own, without deadlines.
+        let mut migrating: sqlx::PgConnection =
+            sqlx::Connection::connect_with(&options).await.with_context(|| match settings.url {
+                Some(_) => "cannot connect to the database named by DATABASE_URL".to_string(),
+                None => "cannot connect to the private PostgreSQL cluster".to_string(),
+            })?;
+        app::db::MIGRATOR.run(&mut migrating).await.context("database migrations failed")?;
+        sqlx::Connection::close(migrating).await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .connect_with(with_deadlines(options))
             .await
             .with_context(|| match settings.url {
                 Some(_) => "cannot connect to the database named by DATABASE_URL".to_string(),
                 None => "cannot connect to the private PostgreSQL cluster".to_string(),
             })?;
-        app::db::MIGRATOR.run(&pool).await.context("database migrations failed")?;
         Ok(Self { pool, cluster })
     }
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::rejection::StringRejection;
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -67,12 +67,14 @@ fn refused(e: AppError) -> Response {
     }
 }
 
-/// Checks key and content type; the caller's key use and a request slot, or the refusal.
+/// Checks the key before reading (or decompressing) a byte of the body, so strangers cost no more than a key lookup;
+/// then the content type, a request slot, and the body within [`MAX_BODY`] after decompression. Every refusal after
+/// the key check is audited as a use of the key.
 async fn admit(
     state: &AppState,
     cloud_id: &str,
     headers: &HeaderMap,
-    body: Result<String, StringRejection>,
+    body: Body,
 ) -> Result<(KeyUse, OwnedSemaphorePermit, String), Response> {
     let bearer =
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
@@ -90,18 +92,9 @@ async fn admit(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
     if !json_body {
-        return Err(problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send Content-Type: application/json", None));
+        let message = "send Content-Type: application/json";
+        return Err(audited(state, &key, StatusCode::UNSUPPORTED_MEDIA_TYPE, message).await);
     }
-    // Too large (413), not UTF-8 or a broken gzip stream (400): the same JSON error shape as every other refusal.
-    let body = body.map_err(|r| {
-        let message = match r.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => {
-                format!("the body is larger than {} MiB; send smaller pages", MAX_BODY >> 20)
-            }
-            _ => format!("the body could not be read: {}", r.body_text()),
-        };
-        problem(r.status(), &message, None)
-    })?;
     let permit = state.in_flight.try_acquire(key.stack_id).ok_or_else(|| {
         let mut r = problem(
             StatusCode::TOO_MANY_REQUESTS,
@@ -111,18 +104,46 @@ async fn admit(
         r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
         r
     })?;
-    Ok((key, permit, body))
+    // Too large (413), a broken gzip stream or not UTF-8 (400): the same JSON error shape as every other refusal.
+    let too_large = format!("the body is larger than {} MiB; send smaller pages", MAX_BODY >> 20);
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    if declared.is_some_and(|n: u64| n > MAX_BODY as u64) {
+        return Err(audited(state, &key, StatusCode::PAYLOAD_TOO_LARGE, &too_large).await);
+    }
+    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let over = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+                || e.to_string().contains("length limit");
+            let (status, message) = if over {
+                (StatusCode::PAYLOAD_TOO_LARGE, too_large)
+            } else {
+                (StatusCode::BAD_REQUEST, "the body could not be read (a broken gzip stream?)".to_string())
+            };
+            return Err(audited(state, &key, status, &message).await);
+        }
+    };
+    match String::from_utf8(bytes.to_vec()) {
+        Ok(body) => Ok((key, permit, body)),
+        Err(_) => Err(audited(state, &key, StatusCode::BAD_REQUEST, "the body is not UTF-8 text").await),
+    }
 }
 
-/// A refused body: audited as a use of the key (the partner sees failing stacks in the log), then 422.
-async fn unprocessable(state: &AppState, key: &KeyUse, what: &str, errors: Vec<RecordError>) -> Response {
+/// A refusal after the key check: in the audit log (the partner sees failing stacks there), then answered.
+async fn audited(state: &AppState, key: &KeyUse, status: StatusCode, message: &str) -> Response {
+    let after = json!({ "status": status.as_u16(), "error": message });
+    log_refusal(state, key, after).await;
+    problem(status, message, None)
+}
+
+async fn log_refusal(state: &AppState, key: &KeyUse, after: serde_json::Value) {
     let event = Event {
         partner_id: Some(key.partner_id),
         action: "ingest.refused",
         entity_type: "stack",
         entity_id: key.cloud_id.to_string(),
         before: None,
-        after: Some(json!({ "what": what, "errors": errors.len(), "first": errors.first() })),
+        after: Some(after),
     };
     let logged = async {
         let mut tx = state.pool.begin().await?;
@@ -133,6 +154,11 @@ async fn unprocessable(state: &AppState, key: &KeyUse, what: &str, errors: Vec<R
     if let Err(e) = logged {
         tracing::warn!(error = %e, "could not audit a refused ingest");
     }
+}
+
+/// A refused body: audited as a use of the key (the partner sees failing stacks in the log), then 422.
+async fn unprocessable(state: &AppState, key: &KeyUse, what: &str, errors: Vec<RecordError>) -> Response {
+    log_refusal(state, key, json!({ "what": what, "errors": errors.len(), "first": errors.first() })).await;
     problem(StatusCode::UNPROCESSABLE_ENTITY, &format!("the {what} was refused; nothing was stored"), Some(&errors))
 }
 
@@ -140,7 +166,7 @@ async fn unprocessable(state: &AppState, key: &KeyUse, what: &str, errors: Vec<R
 /// one transaction, answering the store's summary as JSON.
 async fn accept<T, S: serde::Serialize>(
     state: &AppState,
-    request: (String, HeaderMap, Result<String, StringRejection>),
+    request: (String, HeaderMap, Body),
     what: &str,
     action: &str,
     parse: fn(&str) -> Result<T, Vec<RecordError>>,
@@ -184,7 +210,7 @@ pub async fn usage(
     Path(cloud_id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
-    body: Result<String, StringRejection>,
+    body: Body,
 ) -> Response {
     let reported = reported_hour(&query);
     let parse = app::usage::parse::parse_page;
@@ -222,7 +248,7 @@ pub async fn subscriptions(
     State(state): State<AppState>,
     Path(cloud_id): Path<String>,
     headers: HeaderMap,
-    body: Result<String, StringRejection>,
+    body: Body,
 ) -> Response {
     let parse = app::local_subscriptions::parse::parse_list;
     accept(

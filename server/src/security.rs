@@ -47,6 +47,60 @@ fn same_origin(headers: &HeaderMap, allowed: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// How much a request may send and how long it may take, by route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Body bytes as sent (before any decompression; the ingest API limits the decompressed size itself).
+    pub body: usize,
+    /// From the request to the response's head (a streamed export's body is not counted).
+    pub deadline: std::time::Duration,
+}
+
+/// Forms and server functions send little; only the upload, the ingest API and the operator's imports send files.
+pub fn limits(path: &str) -> Limits {
+    use std::time::Duration;
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * KIB;
+    if path.starts_with("/stacks/") && path.ends_with("/usage/upload") {
+        Limits { body: crate::stack_forms::MAX_UPLOAD, deadline: Duration::from_secs(3600) }
+    } else if path.starts_with("/api/v1/") {
+        Limits { body: crate::ingest::MAX_BODY, deadline: Duration::from_secs(120) }
+    } else if path.starts_with("/operator/") && path.ends_with("/import") {
+        Limits { body: 2 * MIB, deadline: Duration::from_secs(600) }
+    } else {
+        Limits { body: 64 * KIB, deadline: Duration::from_secs(60) }
+    }
+}
+
+/// Applies [`limits`] to every request: a declared length over the limit is refused at once (413), a body that
+/// grows past it fails to read (413 from the extractor), and a request that takes longer than its deadline is
+/// abandoned (its transaction rolls back) with a 503.
+pub async fn limit(req: Request, next: Next) -> Response {
+    let limits = limits(req.uri().path());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    // The ingest API refuses a declared oversize itself, after the key check, so that the refusal is audited.
+    if declared.is_some_and(|n| n > limits.body as u64) && !req.uri().path().starts_with("/api/") {
+        let size = match limits.body {
+            b if b >= 1 << 20 => format!("{} MiB", b >> 20),
+            b => format!("{} KiB", b >> 10),
+        };
+        return (StatusCode::PAYLOAD_TOO_LARGE, format!("Refused: the request is larger than {size}.")).into_response();
+    }
+    let req = req.map(|body| Body::new(http_body_util::Limited::new(body, limits.body)));
+    match tokio::time::timeout(limits.deadline, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::warn!(deadline = ?limits.deadline, "a request took too long and was abandoned");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The request took too long and was stopped; try again, or with less at once.",
+            )
+                .into_response()
+        }
+    }
+}
+
 /// Adds the security headers to every response.
 pub async fn headers(req: Request<Body>, next: Next) -> Response {
     let mut res = next.run(req).await;
@@ -58,13 +112,12 @@ pub async fn headers(req: Request<Body>, next: Next) -> Response {
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "same-origin");
     set(h, "cross-origin-opener-policy", "same-origin");
-    // Leptos' hydration bootstrap is an inline module script; WebAssembly needs 'wasm-unsafe-eval'.
-    set(
-        h,
-        "content-security-policy",
-        "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data:; connect-src 'self' ws://127.0.0.1:3001 ws://localhost:3001; frame-ancestors 'none'; base-uri 'self'",
-    );
+    // Pages send their own policy naming their script nonce (`app::shell`); everything else gets it without one.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(policy) = HeaderValue::from_str(&app::shell::content_security_policy(None)) {
+            h.insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+    }
     res
 }
 

@@ -140,6 +140,7 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.origin.clone(), security::check_origin))
+        .layer(middleware::from_fn(security::limit))
         .layer(sessions)
         .layer(middleware::from_fn(security::headers))
         .with_state(state)

@@ -1,6 +1,8 @@
 //! The bills pages: `/bills` (a period's bills per customer, with totals) and `/bills/:period/:subscription` (one
 //! bill: lines, totals, fell-through tenants, draft / finalise, CSV, print view). Forms are plain posts.
 use leptos::prelude::*;
+
+use crate::layout::confirm_first;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -292,7 +294,7 @@ fn BillDetail(v: BillView, print: bool) -> impl IntoView {
                 })}
                 <form method="post" action=format!("{base}/finalise") class="inline">
                     <button type="submit" class="primary" disabled=!b.period_ended
-                        onclick="return confirm('Finalise this bill? Its lines are frozen; later usage of the month is billed as adjustments on the next bill.')">"Finalise"</button>
+                        on:click=confirm_first("Finalise this bill? Its lines are frozen; later usage of the month is billed as adjustments on the next bill.".into())>"Finalise"</button>
                 </form>
                 {(!b.period_ended).then(|| view! { <span class="hint">" A bill can be finalised once its month has ended (UTC)."</span> })}
                 <form method="post" action=format!("{base}/markup") class="inline" aria-label="Customer markup">

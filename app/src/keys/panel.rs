@@ -1,6 +1,8 @@
 //! The stack page's ingestion-key section: the list, a form to create one, and the new secret shown once.
 use leptos::prelude::*;
 
+use crate::layout::confirm_first;
+
 use super::KeyRow;
 
 /// Lists the keys; partner admins also get the create and revoke forms.
@@ -26,7 +28,7 @@ pub fn KeysPanel(keys: Vec<KeyRow>, new_key: Option<String>, can_write: bool, ba
                     <tbody>{keys.into_iter().map(|k| {
                         let active = k.revoked_at.is_none();
                         let label = format!("Revoke {}", k.name);
-                        let confirm = format!("return confirm('Revoke the key {}? Stacks using it are refused from now on.')", k.name.replace('\'', ""));
+                        let confirm = format!("Revoke the key {}? Stacks using it are refused from now on.", k.name);
                         view! {
                             <tr>
                                 <td>{k.name.clone()}</td>
@@ -37,7 +39,7 @@ pub fn KeysPanel(keys: Vec<KeyRow>, new_key: Option<String>, can_write: bool, ba
                                 <td>{(can_write && active).then(|| view! {
                                     <form method="post" action=revoke.clone() class="inline" aria-label=label>
                                         <input type="hidden" name="key_id" value=k.key_id.to_string()/>
-                                        <button type="submit" class="link danger" onclick=confirm>"Revoke"</button>
+                                        <button type="submit" class="link danger" on:click=confirm_first(confirm.clone())>"Revoke"</button>
                                     </form>
                                 })}</td>
                             </tr>

@@ -1,6 +1,8 @@
 //! The stack page: registration, tenant subscriptions with add/replace/remove, history. Forms are plain HTML
 //! posts to `/stacks/{cloud_id}/…` that redirect back here, so they work the same with and without JavaScript.
 use leptos::prelude::*;
+
+use crate::layout::confirm_first;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::detail::{load_stack_page, Flash, MappingRow, StackDetail, SubscriptionOption};
@@ -224,7 +226,7 @@ fn MappingTr(m: MappingRow, can_write: bool, action: String) -> impl IntoView {
                 <form method="post" action=action class="inline" aria-label=format!("Remove {}", m.customer_name)>
                     <input type="hidden" name="tenant" value=m.tenant_id.to_string()/>
                     <input type="hidden" name="expected_current" value=m.subscription_id.to_string()/>
-                    <button type="submit" class="link danger" onclick=format!("return confirm('Remove the subscription of {}? Its later usage goes to the default subscription.')", m.customer_name.replace('\'', ""))>"Remove"</button>
+                    <button type="submit" class="link danger" on:click=confirm_first(format!("Remove the subscription of {}? Its later usage goes to the default subscription.", m.customer_name))>"Remove"</button>
                 </form>
             })}</td>
         </tr>

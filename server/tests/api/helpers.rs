@@ -62,7 +62,7 @@ pub async fn spawn_app_with(pool: PgPool, configure: impl FnOnce(&mut Settings))
     // flight) are cut off when the test's runtime ends, and must not hold connections of sqlx's shared test pool.
     let server_pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(8)
-        .connect_with((*pool.connect_options()).clone())
+        .connect_with(server::database::with_deadlines((*pool.connect_options()).clone()))
         .await
         .unwrap();
     let app = Application::build(listener, settings, options, server_pool).unwrap();

@@ -2,6 +2,8 @@
 //! asserting that it fails.
 mod collector_as_a_port_scanner;
 mod formulas_in_csv_exports;
+mod injected_inline_scripts;
 mod open_redirect_after_sign_in;
 mod probing_other_partners_through_refusals;
 mod reflected_script_in_error_pages;
+mod unauthenticated_work;
