@@ -33,7 +33,7 @@ pub struct CallbackQuery {
 pub async fn login(State(state): State<AppState>, session: Session, Query(q): Query<LoginQuery>) -> Response {
     let result = async {
         let (url, flow) = state.oidc.start(safe_next(q.next.as_deref())).await?;
-        AuthSession(session).put(FLOW_KEY, flow).await.map_err(|_| SignInError::ProviderUnavailable)?;
+        AuthSession(session).begin_sign_in(FLOW_KEY, flow).await.map_err(|_| SignInError::ProviderUnavailable)?;
         Ok::<_, SignInError>(Redirect::to(url.as_str()).into_response())
     };
     result.await.unwrap_or_else(failure_page)
@@ -53,7 +53,9 @@ pub async fn callback(State(state): State<AppState>, session: Session, Query(q):
         let identity = state.oidc.finish(&flow, &returned_state, &code).await?;
         let sign_in = to_sign_in(&identity, state.oidc.settings());
         let (user_id, role) = upsert_user(&state.pool, &sign_in).await.map_err(|_| SignInError::Verification)?;
-        auth.log_in(user_id).await.map_err(|_| SignInError::Verification)?;
+        let limits = &state.settings.session;
+        let (idle, lifetime) = (time::Duration::minutes(limits.idle_minutes), time::Duration::hours(limits.max_hours));
+        auth.log_in(user_id, idle, lifetime).await.map_err(|_| SignInError::Verification)?;
         tracing::info!(%user_id, role = role.as_db(), "signed in");
         let target = if role == Role::NoAccess { "/no-access".to_string() } else { flow.next };
         Ok(Redirect::to(&target).into_response())

@@ -1,10 +1,17 @@
 //! The typed session (STYLE L7): the only code that knows the session's keys.
-use tower_sessions::Session;
+use time::Duration;
+use tower_sessions::{Expiry, Session};
 use uuid::Uuid;
 
 use crate::AppError;
 
 const USER_ID: &str = "user_id";
+/// When the signed-in session ends however active it is (unix seconds).
+const ENDS_AT: &str = "ends_at";
+
+/// How long a pending sign-in (state, nonce, PKCE verifier) is kept: an anonymous visitor who never comes back from
+/// the provider leaves a row that is deleted within minutes, not hours.
+pub const PENDING_SIGN_IN: Duration = Duration::minutes(10);
 
 /// A tower-sessions session with typed accessors.
 #[derive(Clone)]
@@ -24,15 +31,33 @@ impl AuthSession {
         })
     }
 
-    /// The signed-in user's ID, if any.
+    /// The signed-in user's ID, if any; a session past its absolute lifetime is ended here (signed out).
     pub async fn user_id(&self) -> Result<Option<Uuid>, AppError> {
-        self.0.get::<Uuid>(USER_ID).await.map_err(internal)
+        let Some(user) = self.0.get::<Uuid>(USER_ID).await.map_err(internal)? else {
+            return Ok(None);
+        };
+        let ends_at = self.0.get::<i64>(ENDS_AT).await.map_err(internal)?;
+        if ends_at.is_none_or(|t| crate::domain::clock::now().unix_timestamp() >= t) {
+            self.log_out().await?;
+            return Ok(None);
+        }
+        Ok(Some(user))
     }
 
-    /// Signs a user in: a new session ID first, so a session fixed before sign-in is worthless after it.
-    pub async fn log_in(&self, user_id: Uuid) -> Result<(), AppError> {
+    /// Signs a user in: a new session ID first, so a session fixed before sign-in is worthless after it. The session
+    /// then ends after `idle` without a request, and `lifetime` after now in any case.
+    pub async fn log_in(&self, user_id: Uuid, idle: Duration, lifetime: Duration) -> Result<(), AppError> {
         self.0.cycle_id().await.map_err(internal)?;
+        self.0.set_expiry(Some(Expiry::OnInactivity(idle)));
+        let ends_at = (crate::domain::clock::now() + lifetime).unix_timestamp();
+        self.0.insert(ENDS_AT, ends_at).await.map_err(internal)?;
         self.0.insert(USER_ID, user_id).await.map_err(internal)
+    }
+
+    /// Keeps a pending sign-in for [`PENDING_SIGN_IN`] only.
+    pub async fn begin_sign_in<T: serde::Serialize + Send + Sync>(&self, key: &str, flow: T) -> Result<(), AppError> {
+        self.0.set_expiry(Some(Expiry::OnInactivity(PENDING_SIGN_IN)));
+        self.put(key, flow).await
     }
 
     /// Ends the session: its data is deleted from the store and the cookie is cleared.

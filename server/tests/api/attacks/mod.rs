@@ -6,4 +6,5 @@ mod injected_inline_scripts;
 mod open_redirect_after_sign_in;
 mod probing_other_partners_through_refusals;
 mod reflected_script_in_error_pages;
+mod sessions_that_never_end;
 mod unauthenticated_work;
