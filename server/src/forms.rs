@@ -37,7 +37,7 @@ pub async fn signed_in(state: &AppState, session: &AuthSession) -> Result<Curren
 }
 
 /// The signed-in user if they may change data; the error response otherwise.
-async fn writer(state: &AppState, session: &AuthSession) -> Result<(CurrentUser, Scope), Response> {
+pub(crate) async fn writer(state: &AppState, session: &AuthSession) -> Result<(CurrentUser, Scope), Response> {
     let user = signed_in(state, session).await?;
     let scope = user.scope().map_err(|e| error_page(&e))?;
     if !user.can_write() {
@@ -74,6 +74,17 @@ pub(crate) async fn finish(c: Change, result: Result<(), AppError>, form: &str, 
         Ok(()) => c.tx.commit().await.map_err(AppError::from),
         Err(e) => Err(e),
     };
+    report(&c.session, &c.stack, result, form, ok).await
+}
+
+/// Keeps the outcome as a flash and redirects back to the stack (for changes that commit on their own).
+pub(crate) async fn report(
+    session: &AuthSession,
+    stack: &StackRef,
+    result: Result<(), AppError>,
+    form: &str,
+    ok: &str,
+) -> Response {
     let flash = match result {
         Ok(()) => Flash { ok: true, form: form.into(), message: ok.into(), field: None },
         Err(e @ (AppError::NotFound | AppError::Forbidden | AppError::Unauthorized | AppError::Internal)) => {
@@ -82,10 +93,10 @@ pub(crate) async fn finish(c: Change, result: Result<(), AppError>, form: &str, 
         Err(AppError::Rule { field, message }) => Flash { ok: false, form: form.into(), message, field: Some(field) },
         Err(e) => Flash { ok: false, form: form.into(), message: e.to_string(), field: None },
     };
-    if let Err(e) = c.session.put("flash", flash).await {
+    if let Err(e) = session.put("flash", flash).await {
         return error_page(&e);
     }
-    Redirect::to(&format!("/stacks/{}", c.stack.cloud_id)).into_response()
+    Redirect::to(&format!("/stacks/{}", stack.cloud_id)).into_response()
 }
 
 fn guid(field: &str, s: &str) -> Result<Uuid, AppError> {

@@ -75,7 +75,7 @@ async fn admit(
     cloud_id: &str,
     headers: &HeaderMap,
     body: Body,
-) -> Result<(KeyUse, OwnedSemaphorePermit, String), Response> {
+) -> Result<(KeyUse, [OwnedSemaphorePermit; 2], String), Response> {
     let bearer =
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
     // Authenticate before looking at the body: strangers learn nothing, not even whether it parses.
@@ -104,6 +104,12 @@ async fn admit(
         r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
         r
     })?;
+    let Ok(heavy) = state.heavy.clone().try_acquire_owned() else {
+        let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "the portal is busy storing usage; retry shortly", None);
+        r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+        return Err(r);
+    };
+    let permit = [permit, heavy];
     // Too large (413), a broken gzip stream or not UTF-8 (400): the same JSON error shape as every other refusal.
     let too_large = format!("the body is larger than {} MiB; send smaller pages", MAX_BODY >> 20);
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());

@@ -11,7 +11,9 @@ use app::keys::db::{create_key, revoke_key};
 use app::usage::parse::whole_hour;
 use app::AppError;
 
-use crate::forms::{error_page, finish, start};
+use app::auth::session::AuthSession;
+
+use crate::forms::{error_page, finish, report, start};
 use crate::state::AppState;
 
 /// The largest upload (all files of one post together).
@@ -88,36 +90,23 @@ pub async fn collector(
     finish(c, result, "collector", ok).await
 }
 
-/// `POST /stacks/{cloud_id}/usage/upload` (multipart, fields `files`): each file is spooled to a temporary file as
-/// it arrives (never held in memory), then stored whole or refused whole; the page lists each file's outcome.
-pub async fn upload(
-    State(state): State<AppState>,
-    session: Session,
-    Path(cloud_id): Path<String>,
-    mut form: axum::extract::Multipart,
-) -> Response {
-    let c = match start(&state, session, &cloud_id).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let mut lines = Vec::new();
-    let mut all_ok = true;
-    let mut reported = None;
-    loop {
-        let mut field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                return finish(c, Err(AppError::Validation(format!("the upload broke off: {e}"))), "usage", "").await
-            }
-        };
+/// The files of an upload post, spooled to temporary files, and the reported hour they were sent with.
+struct Spooled {
+    files: Vec<(String, crate::upload::Spool)>,
+    reported: Option<time::OffsetDateTime>,
+}
+
+/// Receives every file of the post into a temporary file as it arrives (never held in memory), before any database
+/// connection or transaction is taken: a slow sender holds nothing but its own request.
+async fn spool(form: &mut axum::extract::Multipart) -> Result<Spooled, AppError> {
+    use tokio::io::AsyncWriteExt;
+    let mut spooled = Spooled { files: Vec::new(), reported: None };
+    let broke_off = |e: &dyn std::fmt::Display| AppError::Validation(format!("the upload broke off: {e}"));
+    while let Some(mut field) = form.next_field().await.map_err(|e| broke_off(&e))? {
         if field.name() == Some("reported_hour") {
             // Sent before the files (it stands before them in the form).
             let text = field.text().await.unwrap_or_default();
-            match crate::forms::effective(&text).and_then(|t| t.map(|t| whole_hour("reported hour", t)).transpose()) {
-                Ok(t) => reported = t,
-                Err(e) => return finish(c, Err(e), "usage", "").await,
-            }
+            spooled.reported = crate::forms::effective(&text)?.map(|t| whole_hour("reported hour", t)).transpose()?;
             continue;
         }
         let name = field.file_name().unwrap_or("upload").to_string();
@@ -125,24 +114,56 @@ pub async fn upload(
             continue;
         }
         let spool = crate::upload::Spool::new();
-        let written = async {
-            use tokio::io::AsyncWriteExt;
-            let mut out = tokio::fs::File::create(spool.path()).await?;
-            while let Some(bytes) = field.chunk().await.map_err(std::io::Error::other)? {
-                out.write_all(&bytes).await?;
-            }
-            out.flush().await
+        let mut out = tokio::fs::File::create(spool.path()).await.map_err(|e| broke_off(&e))?;
+        while let Some(bytes) = field.chunk().await.map_err(|e| broke_off(&format!("{name}: {e}")))? {
+            out.write_all(&bytes).await.map_err(|e| broke_off(&e))?;
         }
-        .await;
-        if let Err(e) = written {
-            return finish(c, Err(AppError::Validation(format!("{name}: the upload broke off: {e}"))), "usage", "")
-                .await;
-        }
-        let target = crate::upload::Target { stack: &c.stack, reported };
-        match crate::upload::upload_file(&state.pool, &c.actor, target, spool.path(), &name, |_| {}).await {
+        out.flush().await.map_err(|e| broke_off(&e))?;
+        spooled.files.push((name, spool));
+    }
+    Ok(spooled)
+}
+
+/// `POST /stacks/{cloud_id}/usage/upload` (multipart, fields `files`): the caller is checked, the files are spooled
+/// (see [`spool`]), then each is stored whole or refused whole in its own transaction; the page lists each file's
+/// outcome.
+pub async fn upload(
+    State(state): State<AppState>,
+    session: Session,
+    Path(cloud_id): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    if let Err(r) = crate::forms::writer(&state, &AuthSession(session.clone())).await {
+        return r;
+    }
+    let spooled = spool(&mut form).await;
+    let c = match start(&state, session, &cloud_id).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let crate::forms::Change { tx, actor, stack, session } = c;
+    // The stack is found; nothing of this transaction needs to stay open while the files are stored.
+    drop(tx);
+    let spooled = match spooled {
+        Ok(s) if s.files.is_empty() => Err(AppError::Validation("Choose at least one file.".into())),
+        other => other,
+    };
+    let spooled = match spooled {
+        Ok(s) => s,
+        Err(e) => return report(&session, &stack, Err(e), "usage", "").await,
+    };
+    // Waits for a slot of the heavy work (shared with ingest and exports), so page views keep their connections.
+    let Ok(_slot) = state.heavy.clone().acquire_owned().await else {
+        return error_page(&AppError::Internal);
+    };
+    let mut lines = Vec::new();
+    let mut all_ok = true;
+    for (name, spool) in &spooled.files {
+        let target = crate::upload::Target { stack: &stack, reported: spooled.reported };
+        match crate::upload::upload_file(&state.pool, &actor, target, spool.path(), name, |_| {}).await {
             Ok(outcome) => {
                 all_ok &= outcome.errors.is_empty();
-                lines.push(outcome.describe(&name));
+                lines.push(outcome.describe(name));
             }
             Err(e) => {
                 all_ok = false;
@@ -150,13 +171,7 @@ pub async fn upload(
             }
         }
     }
-    if lines.is_empty() {
-        return finish(c, Err(AppError::Validation("Choose at least one file.".into())), "usage", "").await;
-    }
     let message = lines.join("\n");
-    if all_ok {
-        finish(c, Ok(()), "usage", &message).await
-    } else {
-        finish(c, Err(AppError::Validation(message)), "usage", "").await
-    }
+    let result = if all_ok { Ok(()) } else { Err(AppError::Validation(message.clone())) };
+    report(&session, &stack, result, "usage", &message).await
 }

@@ -50,10 +50,13 @@ impl Application {
         let state = AppState {
             leptos_options,
             origin: AllowedOrigin::from_public_url(&settings.public_url),
-            pool,
+            pool: pool.clone(),
             oidc: Arc::new(oidc),
             settings: Arc::new(settings),
             in_flight: Arc::default(),
+            heavy: Arc::new(tokio::sync::Semaphore::new(crate::state::heavy_share(
+                pool.options().get_max_connections(),
+            ))),
         };
         Ok(Self { listener, router: router(state) })
     }

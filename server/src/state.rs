@@ -25,4 +25,12 @@ pub struct AppState {
     pub origin: AllowedOrigin,
     /// Ingest requests in flight per stack.
     pub in_flight: Arc<InFlight>,
+    /// Slots for the heavy work (ingest pages, stored uploads, usage exports) all together: fewer than the pool's
+    /// connections, so page views always find one free.
+    pub heavy: Arc<tokio::sync::Semaphore>,
+}
+
+/// The heavy work's share of a pool of `connections`: three quarters, at least one.
+pub fn heavy_share(connections: u32) -> usize {
+    (connections as usize * 3 / 4).max(1)
 }

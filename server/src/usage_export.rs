@@ -14,6 +14,10 @@ use app::AppError;
 use crate::forms::{error_page, signed_in};
 use crate::state::AppState;
 
+/// How long the export waits for a client to take the next rows; one that stops reading loses the export, and the
+/// database connection behind it is released.
+const STALLED_CLIENT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The export.
 pub async fn export(
     State(state): State<AppState>,
@@ -45,12 +49,21 @@ pub async fn export(
         Ok(s) => s,
         Err(e) => return error_page(&e),
     };
+    let busy = || {
+        let text = "The portal is busy storing usage; try the export again in a minute.";
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "60")], text).into_response()
+    };
+    let slot = match tokio::time::timeout(STALLED_CLIENT, state.heavy.clone().acquire_owned()).await {
+        Ok(Ok(slot)) => slot,
+        _ => return busy(),
+    };
     let (send, receive) = mpsc::channel::<Result<Vec<u8>, AppError>>(8);
     let pool = state.pool.clone();
     tokio::spawn(async move {
+        let _slot = slot;
         let first = ["Day", "Meter", "ResourceUri"][parsed.group as usize];
         let header = format!("{first},MeterId,MeterName,Unit,Quantity,Cost,Currency\r\n");
-        if send.send(Ok(header.into_bytes())).await.is_err() {
+        if send.send_timeout(Ok(header.into_bytes()), STALLED_CLIENT).await.is_err() {
             return;
         }
         let sql = app::explorer::db::sql(&parsed);
@@ -78,7 +91,8 @@ pub async fn export(
             ]);
             let bytes =
                 written.map_err(|_| AppError::Internal).and_then(|()| w.into_inner().map_err(|_| AppError::Internal));
-            if send.send(bytes).await.is_err() {
+            if send.send_timeout(bytes, STALLED_CLIENT).await.is_err() {
+                tracing::info!("usage export stopped: the client is gone or stopped reading");
                 return;
             }
         }

@@ -45,8 +45,10 @@ impl Bench {
                 roles_claim: "roles".into(),
                 scopes: vec!["openid".into()],
             }),
-            session: SessionSettings { cookie_secure: false, idle_minutes: 600 },
+            session: SessionSettings { cookie_secure: false, idle_minutes: 600, max_hours: 12 },
             public_url: Url::parse(&base)?,
+            secret_key: app::domain::secrets::SecretKey::generate(),
+            outbound: app::domain::outbound::Outbound::default(),
         };
         let options = LeptosOptions::builder().output_name("stackbill").build();
         let app = Application::build(listener, settings, options, self.pool.clone())?;

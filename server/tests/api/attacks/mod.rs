@@ -7,4 +7,5 @@ mod open_redirect_after_sign_in;
 mod probing_other_partners_through_refusals;
 mod reflected_script_in_error_pages;
 mod sessions_that_never_end;
+mod slow_uploads_starving_page_views;
 mod unauthenticated_work;
