@@ -38,6 +38,17 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// Gives the page being rendered this error's status, so a page that cannot be shown to the caller answers
+    /// 403 or 404 rather than 200 (no effect in the browser).
+    pub fn set_page_status(&self) {
+        #[cfg(feature = "ssr")]
+        if let Some(resp) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            resp.set_status(
+                http::StatusCode::from_u16(self.status_code()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+            );
+        }
+    }
+
     /// The HTTP status that goes with the error.
     pub fn status_code(&self) -> u16 {
         match self {

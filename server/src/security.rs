@@ -47,6 +47,54 @@ fn same_origin(headers: &HeaderMap, allowed: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Refuses a form post of a caller who may not change anything there before its body is read: the operator's forms
+/// need the operator, every other form a partner admin (or the operator). Handlers check the caller again with the
+/// thing they change; this check makes "403 first" hold for every write, whatever the body.
+pub async fn writers_only(State(state): State<crate::state::AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let form_post = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && !path.starts_with("/api/")
+        && !path.starts_with("/auth/");
+    if !form_post {
+        return next.run(req).await;
+    }
+    let Some(session) = req.extensions().get::<tower_sessions::Session>().cloned() else {
+        return crate::forms::error_page(&app::AppError::Internal);
+    };
+    let user = match crate::forms::signed_in(&state, &app::auth::session::AuthSession(session)).await {
+        Ok(user) => user,
+        Err(refusal) => return refusal,
+    };
+    let allowed = match path.starts_with("/operator/") {
+        true => user.role == app::domain::Role::Operator,
+        false => user.can_write(),
+    };
+    if !allowed {
+        return crate::forms::error_page(&app::AppError::Forbidden);
+    }
+    next.run(req).await
+}
+
+/// Server functions answer an error as JSON with status 500 whatever it was; this gives a refused or missing thing
+/// its own status (403, 404, 422) from the error itself, so no refusal looks like a crash.
+pub async fn server_fn_status(req: Request, next: Next) -> Response {
+    let server_fn = req.method() == Method::POST
+        && req.uri().path().starts_with("/api/")
+        && !req.uri().path().starts_with("/api/v1/");
+    let res = next.run(req).await;
+    if !server_fn || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<app::AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
 /// How much a request may send and how long it may take, by route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {

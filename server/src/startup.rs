@@ -142,6 +142,8 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), security::writers_only))
+        .layer(middleware::from_fn(security::server_fn_status))
         .layer(middleware::from_fn_with_state(state.origin.clone(), security::check_origin))
         .layer(middleware::from_fn(security::limit))
         .layer(sessions)

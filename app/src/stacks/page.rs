@@ -35,12 +35,7 @@ pub fn StackPage() -> impl IntoView {
 
 #[component]
 fn PageError(error: AppError) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-        resp.set_status(
-            http::StatusCode::from_u16(error.status_code()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
-        );
-    }
+    error.set_page_status();
     let text = match &error {
         AppError::NotFound => "This stack does not exist, or it is not yours.".to_string(),
         other => other.to_string(),
