@@ -83,3 +83,12 @@ impl From<sqlx::Error> for AppError {
         }
     }
 }
+
+/// A page's refusal: the page answers with the error's status (so a bad page number is a 422, not a 200), and the
+/// message is announced.
+#[leptos::component]
+pub fn ErrorNotice(error: AppError) -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    error.set_page_status();
+    view! { <p class="notice error" role="alert">{error.to_string()}</p> }
+}

@@ -21,6 +21,7 @@ pub mod keys;
 pub mod layout;
 pub mod local_subscriptions;
 pub mod operator;
+pub mod paging;
 pub mod partners;
 pub mod pricing;
 pub mod registrations;

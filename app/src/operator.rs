@@ -4,6 +4,7 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::customers::CustomerSub;
+use crate::paging::{current_query, page_param, with_page, Paged, Pager};
 use crate::stacks::detail::Flash;
 use crate::stacks::PartnerSummary;
 use crate::AppError;
@@ -11,14 +12,14 @@ use crate::AppError;
 /// The page's data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OperatorData {
-    /// Every partner.
-    pub partners: Vec<PartnerSummary>,
-    /// Directory entries matching the search (at most 100).
-    pub directory: Vec<CustomerSub>,
-    /// Price list entries, newest first per meter.
-    pub prices: Vec<PriceEntry>,
-    /// The meter map.
-    pub meter_map: Vec<MeterMapEntry>,
+    /// A page of the partners.
+    pub partners: Paged<PartnerSummary>,
+    /// A page of the directory entries matching the search.
+    pub directory: Paged<CustomerSub>,
+    /// A page of the price list entries, newest first per meter.
+    pub prices: Paged<PriceEntry>,
+    /// A page of the meter map.
+    pub meter_map: Paged<MeterMapEntry>,
     /// The last form's outcome.
     pub flash: Option<Flash>,
 }
@@ -57,38 +58,67 @@ pub struct MeterMapEntry {
     pub factor: String,
 }
 
-/// Partners and directory entries; operators only.
+/// Which page of each of the operator page's lists (`?partners_page=&directory_page=&prices_page=&meters_page=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorPages {
+    /// Partners.
+    pub partners: i64,
+    /// Directory entries.
+    pub directory: i64,
+    /// Price list entries.
+    pub prices: i64,
+    /// Meter map entries.
+    pub meters: i64,
+}
+
+/// Rows per page of the operator page's lists.
+pub const OPERATOR_PAGE_SIZE: i64 = 100;
+
+/// Partners, directory entries, prices and the meter map, a page of each; operators only.
 #[server]
-pub async fn load_operator(search: String) -> Result<OperatorData, AppError> {
+pub async fn load_operator(search: String, pages: OperatorPages) -> Result<OperatorData, AppError> {
     use crate::auth::Scope;
+    use crate::paging::PageOf;
     let user = crate::auth::api::ssr::require_user().await?;
     if user.scope()? != Scope::All {
         return Err(AppError::Forbidden);
     }
     let pool = crate::db::pool()?;
-    let partners = crate::stacks::db::list_partners(&pool).await?;
-    let directory = sqlx::query_as(
+    let page = |field: &str, n: i64| PageOf::new(field, n, OPERATOR_PAGE_SIZE);
+    let partners = crate::stacks::db::list_partners(&pool, page("partners_page", pages.partners)?).await?;
+    let of = page("directory_page", pages.directory)?;
+    let directory = of.of(sqlx::query_as(
         "select customer_tenant_id as tenant_id, customer_name, subscription_id, offer_type, status from commerce_subscriptions
          where $1 = '' or customer_name ilike '%' || $1 || '%' or subscription_id::text = lower($1) or customer_tenant_id::text = lower($1)
-         order by customer_name, subscription_id limit 100",
+         order by customer_name, subscription_id limit $2 offset $3",
     )
     .bind(search.trim())
+    .bind(of.limit())
+    .bind(of.offset())
     .fetch_all(&pool)
-    .await?;
-    let prices = sqlx::query_as(
+    .await?);
+    let of = page("prices_page", pages.prices)?;
+    let prices = of.of(sqlx::query_as(
         "select commerce_meter_id, meter_name, unit, unit_price::text, currency::text,
                 to_char(effective_from at time zone 'UTC', 'YYYY-MM-DD') as effective_from,
                 to_char(effective_to at time zone 'UTC', 'YYYY-MM-DD') as effective_to
-         from price_list_entries order by meter_name, currency, effective_from desc limit 500",
+         from price_list_entries order by meter_name, currency, effective_from desc, commerce_meter_id
+         limit $1 offset $2",
     )
+    .bind(of.limit())
+    .bind(of.offset())
     .fetch_all(&pool)
-    .await?;
-    let meter_map = sqlx::query_as(
+    .await?);
+    let of = page("meters_page", pages.meters)?;
+    let meter_map = of.of(sqlx::query_as(
         "select m.local_meter_id, l.name as local_name, m.commerce_meter_id, m.factor::text
-         from meter_map m left join local_meters l on l.meter_id = m.local_meter_id order by l.name nulls last",
+         from meter_map m left join local_meters l on l.meter_id = m.local_meter_id
+         order by l.name nulls last, m.local_meter_id limit $1 offset $2",
     )
+    .bind(of.limit())
+    .bind(of.offset())
     .fetch_all(&pool)
-    .await?;
+    .await?);
     let flash = crate::auth::session::AuthSession::from_request().await?.take("flash").await?;
     Ok(OperatorData { partners, directory, prices, meter_map, flash })
 }
@@ -98,17 +128,23 @@ pub async fn load_operator(search: String) -> Result<OperatorData, AppError> {
 pub fn OperatorPage() -> impl IntoView {
     let query = use_query_map();
     let search = move || query.read().get("q").unwrap_or_default();
-    let data = Resource::new(search, load_operator);
+    let pages = move || {
+        let q = query.read();
+        OperatorPages {
+            partners: page_param(q.get("partners_page")),
+            directory: page_param(q.get("directory_page")),
+            prices: page_param(q.get("prices_page")),
+            meters: page_param(q.get("meters_page")),
+        }
+    };
+    let data = Resource::new(move || (search(), pages()), |(s, p)| load_operator(s, p));
     view! {
         <h1>"Operator"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(d) => view! { <Operator data=d search=search()/> }.into_any(),
-                    Err(e) => {
-                        e.set_page_status();
-                        view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any()
-                    }
+                    Err(e) => view! { <crate::error::ErrorNotice error=e/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -117,6 +153,12 @@ pub fn OperatorPage() -> impl IntoView {
 
 #[component]
 fn Operator(data: OperatorData, search: String) -> impl IntoView {
+    let query = current_query();
+    let pager = move |name: &'static str| {
+        let query = query.clone();
+        move |n: i64| with_page("/operator", &query, name, n)
+    };
+    let (directory, prices, meters, partners) = (data.directory, data.prices, data.meter_map, data.partners);
     view! {
         {data.flash.map(|f| {
             let class = if f.ok { "notice ok" } else { "notice error" };
@@ -136,7 +178,8 @@ fn Operator(data: OperatorData, search: String) -> impl IntoView {
                 <input name="q" value=search placeholder="customer name, subscription or tenant ID"/>
                 " " <button type="submit">"Search"</button>
             </form>
-            <DirectoryTable rows=data.directory/>
+            <DirectoryTable rows=directory.rows/>
+            <Pager page=directory.page more=directory.more label="Directory pages" href=pager("directory_page")/>
         </section>
         <section class="card" aria-label="Prices and meter map">
             <h2>"Price list and meter map"</h2>
@@ -151,23 +194,26 @@ fn Operator(data: OperatorData, search: String) -> impl IntoView {
             </form>
             <table class="data" aria-label="Price list">
                 <thead><tr><th scope="col">"Commerce meter"</th><th scope="col">"Unit"</th><th scope="col" class="num">"Unit price"</th><th scope="col">"From (UTC)"</th><th scope="col">"To (UTC)"</th></tr></thead>
-                <tbody>{data.prices.into_iter().map(|p| view! {
+                <tbody>{prices.rows.into_iter().map(|p| view! {
                     <tr><td>{p.meter_name}<br/><span class="mono">{p.commerce_meter_id.to_string()}</span></td><td>{p.unit}</td>
                         <td class="num">{format!("{} {}", p.unit_price, p.currency)}</td><td>{p.effective_from}</td>
                         <td>{p.effective_to.unwrap_or_else(|| "in force".into())}</td></tr>
                 }).collect_view()}</tbody>
             </table>
+            <Pager page=prices.page more=prices.more label="Price list pages" href=pager("prices_page")/>
             <table class="data" aria-label="Meter map">
                 <thead><tr><th scope="col">"Local meter"</th><th scope="col">"Commerce meter"</th><th scope="col" class="num">"Factor"</th></tr></thead>
-                <tbody>{data.meter_map.into_iter().map(|m| view! {
+                <tbody>{meters.rows.into_iter().map(|m| view! {
                     <tr><td>{m.local_name.unwrap_or_else(|| "unknown meter".into())}<br/><span class="mono">{m.local_meter_id.to_string()}</span></td>
                         <td class="mono">{m.commerce_meter_id.to_string()}</td><td class="num">{m.factor}</td></tr>
                 }).collect_view()}</tbody>
             </table>
+            <Pager page=meters.page more=meters.more label="Meter map pages" href=pager("meters_page")/>
         </section>
         <section class="card">
             <h2>"Partners"</h2>
-            <crate::stacks::components::PartnerTable partners=data.partners/>
+            <crate::stacks::components::PartnerTable partners=partners.rows/>
+            <Pager page=partners.page more=partners.more label="Partner pages" href=pager("partners_page")/>
             <AddPartnerForm/>
         </section>
     }

@@ -5,19 +5,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppError;
 
-/// The last page number asked for (a bounded offset: deeper history is reached by filtering).
-#[cfg(feature = "ssr")]
-pub const MAX_PAGE: i64 = 10_000;
-
-/// The offset of page `page`, or a refusal naming the range (never an overflow).
-#[cfg(feature = "ssr")]
-pub fn page_offset(page: i64) -> Result<i64, AppError> {
-    if !(0..=MAX_PAGE).contains(&page) {
-        return Err(AppError::Validation(format!("page: give a number from 0 to {MAX_PAGE}")));
-    }
-    Ok(page * PAGE_SIZE)
-}
-
 /// Events per page.
 #[cfg(feature = "ssr")]
 const PAGE_SIZE: i64 = 50;
@@ -54,9 +41,9 @@ pub struct AuditPage {
 pub async fn load_audit(stack: String, customer: String, page: i64) -> Result<AuditPage, AppError> {
     let user = crate::auth::api::ssr::require_user().await?;
     let scope = user.scope()?;
-    let offset = page_offset(page)?;
+    let of = crate::paging::PageOf::new("page", page, PAGE_SIZE)?;
     let filter = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_ascii_lowercase());
-    let mut rows: Vec<AuditRow> = sqlx::query_as(
+    let rows: Vec<AuditRow> = sqlx::query_as(
         "select to_char(at at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS') as at, actor_label, action,
                 entity_type || ' ' || entity_id as entity, before::text as before, after::text as after
          from audit_events
@@ -68,13 +55,12 @@ pub async fn load_audit(stack: String, customer: String, page: i64) -> Result<Au
     .bind(scope.partner_filter())
     .bind(filter(&stack))
     .bind(filter(&customer))
-    .bind(PAGE_SIZE + 1)
-    .bind(offset)
+    .bind(of.limit())
+    .bind(of.offset())
     .fetch_all(&crate::db::pool()?)
     .await?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
-    Ok(AuditPage { rows, more })
+    let page = of.of(rows);
+    Ok(AuditPage { rows: page.rows, more: page.more })
 }
 
 /// `/audit?stack=CLOUD-ID&customer=TENANT&page=N`
@@ -104,7 +90,7 @@ pub fn AuditPageView() -> impl IntoView {
                 let (stack, customer, page) = args();
                 match data.await {
                     Ok(p) => view! { <AuditTable page=p stack customer number=page/> }.into_any(),
-                    Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::error::ErrorNotice error=e/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -133,16 +119,5 @@ fn AuditTable(page: AuditPage, stack: String, customer: String, number: i64) -> 
             {(number > 0).then(|| view! { <a href=link(number - 1)>"← Newer"</a> " " })}
             {page.more.then(|| view! { <a href=link(number + 1)>"Older →"</a> })}
         </p>
-    }
-}
-
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    #[test]
-    fn page_numbers_out_of_range_are_refused_by_name_not_overflowed() {
-        assert_eq!(super::page_offset(2).unwrap(), 2 * super::PAGE_SIZE);
-        for page in [i64::MAX, -5, super::MAX_PAGE + 1] {
-            assert!(super::page_offset(page).unwrap_err().to_string().starts_with("page: give a number"));
-        }
     }
 }

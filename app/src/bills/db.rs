@@ -231,6 +231,39 @@ pub async fn bills(conn: &mut PgConnection, partner: Uuid, period: Period) -> Re
     Ok(out)
 }
 
+/// A page of a partner's bills for a period, by customer name (bills with no lines and no status are left out, so
+/// a page can be short).
+pub async fn bills_page(
+    conn: &mut PgConnection,
+    partner: Uuid,
+    period: Period,
+    of: crate::paging::PageOf,
+) -> Result<crate::paging::Paged<Bill>, AppError> {
+    let subs: Vec<Uuid> = sqlx::query_scalar(
+        "with subs as (select billing_subscription_id as sub from charges
+                       where partner_id = $1 and day >= $2 and day < $3 and billing_subscription_id is not null
+                       union select subscription_id from bills where partner_id = $1 and period <= $2)
+         select s.sub from subs s left join commerce_subscriptions c on c.subscription_id = s.sub
+         order by c.customer_name nulls last, s.sub limit $4 offset $5",
+    )
+    .bind(partner)
+    .bind(period.start())
+    .bind(period.next().start())
+    .bind(of.limit())
+    .bind(of.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    let subs = of.of(subs);
+    let mut rows = Vec::new();
+    for sub in subs.rows {
+        let b = bill(conn, partner, sub, period).await?;
+        if !b.lines.is_empty() || b.status != "open" {
+            rows.push(b);
+        }
+    }
+    Ok(crate::paging::Paged { rows, page: subs.page, more: subs.more })
+}
+
 /// The summary row of a bill.
 pub fn summary(b: &Bill) -> BillSummary {
     BillSummary {

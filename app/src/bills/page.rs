@@ -27,8 +27,12 @@ pub struct BillsView {
     pub currency: String,
     /// The partner's default markup in percent.
     pub default_markup: Decimal,
-    /// One row per bill.
+    /// One row per bill of this page.
     pub bills: Vec<BillSummary>,
+    /// This page's number, from 0.
+    pub page: i64,
+    /// Whether more bills follow.
+    pub more: bool,
     /// Whether the viewer may change things.
     pub can_write: bool,
     /// The last form's outcome.
@@ -48,8 +52,9 @@ pub struct BillView {
 
 /// The bills of a period (default: this month) for the caller's partner (operators: `partner`, default the first).
 #[server]
-pub async fn load_bills(period: Option<String>, partner: Option<String>) -> Result<BillsView, AppError> {
-    use super::db::{bills, summary, Period};
+pub async fn load_bills(period: Option<String>, partner: Option<String>, page: i64) -> Result<BillsView, AppError> {
+    use super::db::{bills_page, summary, Period};
+    let of = crate::paging::PageOf::new("page", page, BILLS_PAGE_SIZE)?;
     let user = crate::auth::api::ssr::require_user().await?;
     let scope = user.scope()?;
     let pool = crate::db::pool()?;
@@ -71,7 +76,7 @@ pub async fn load_bills(period: Option<String>, partner: Option<String>) -> Resu
             .fetch_one(&pool)
             .await?;
     let mut conn = pool.acquire().await?;
-    let list = bills(&mut conn, partner_id, period).await?;
+    let list = bills_page(&mut conn, partner_id, period, of).await?;
     let flash = crate::auth::session::AuthSession::from_request().await?.take::<Flash>("flash").await?;
     Ok(BillsView {
         period: period.to_string(),
@@ -80,7 +85,9 @@ pub async fn load_bills(period: Option<String>, partner: Option<String>) -> Resu
         partners: if scope.partner_filter().is_none() { partners } else { vec![] },
         currency,
         default_markup: default_markup.normalize(),
-        bills: list.iter().map(summary).collect(),
+        bills: list.rows.iter().map(summary).collect(),
+        page: list.page,
+        more: list.more,
         can_write: user.can_write() && scope.partner_filter().is_some(),
         flash,
     })
@@ -116,13 +123,19 @@ fn notice(flash: &Option<Flash>) -> Option<impl IntoView> {
     })
 }
 
-/// `/bills`
+/// Bills per page of the list.
+pub const BILLS_PAGE_SIZE: i64 = 200;
+
+/// `/bills?period=YYYY-MM&partner=…&page=N`
 #[component]
 pub fn BillsPage() -> impl IntoView {
     let query = use_query_map();
     let data = Resource::new(
-        move || (query.read().get("period"), query.read().get("partner")),
-        |(period, partner)| load_bills(period, partner),
+        move || {
+            let q = query.read();
+            (q.get("period"), q.get("partner"), crate::paging::page_param(q.get("page")))
+        },
+        |(period, partner, page)| load_bills(period, partner, page),
     );
     view! {
         <h1>"Bills"</h1>
@@ -130,7 +143,7 @@ pub fn BillsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(v) => view! { <BillsList v=v/> }.into_any(),
-                    Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::error::ErrorNotice error=e/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -143,6 +156,9 @@ fn BillsList(v: BillsView) -> impl IntoView {
     let (amount, price, margin) = (total(|b| b.amount), total(|b| b.customer_price), total(|b| b.margin));
     let cur = v.currency.clone();
     let csv = format!("/exports/bills/{}?partner={}", v.period, v.partner_id);
+    let (page, more) = (v.page, v.more);
+    let total_label = if page > 0 || more { "Total of this page" } else { "Total" };
+    let query = crate::paging::current_query();
     view! {
         {notice(&v.flash)}
         <form method="get" action="/bills" class="inline" aria-label="Choose the period">
@@ -174,11 +190,13 @@ fn BillsList(v: BillsView) -> impl IntoView {
                         </tr>
                     }).collect_view()}</tbody>
                     <tfoot><tr>
-                        <th scope="row" colspan="4">"Total"</th>
+                        <th scope="row" colspan="4">{total_label}</th>
                         <td class="num" data-testid="total-amount">{money(amount, &cur)}</td>
                         <td class="num">{money(price, &cur)}</td><td class="num">{money(margin, &cur)}</td>
                     </tr></tfoot>
                 </table>
+                <crate::paging::Pager page more label="Bill pages"
+                    href=move |n| crate::paging::with_page("/bills", &query, "page", n)/>
                 <p><a href=csv download rel="external">"Download all bills of the month (CSV)"</a></p>
             }.into_any()
         }}

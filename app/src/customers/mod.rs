@@ -41,38 +41,62 @@ pub struct StackMapping {
 pub struct Customers {
     /// Directory subscriptions, by customer.
     pub subscriptions: Vec<CustomerSub>,
-    /// Every stack in scope with its current mappings (one row per stack without mappings).
+    /// Every stack in scope with the current mappings of this page's customers (one row per stack without any).
     pub mappings: Vec<StackMapping>,
+    /// This page's number, from 0.
+    pub page: i64,
+    /// Whether more customers follow.
+    pub more: bool,
 }
 
-/// The customers in the caller's scope.
+/// Customers per page.
+pub const CUSTOMERS_PAGE_SIZE: i64 = 50;
+
+/// A page of the customers in the caller's scope (by name), with their subscriptions and their mappings on every
+/// stack in scope.
 #[server]
-pub async fn load_customers() -> Result<Customers, AppError> {
+pub async fn load_customers(page: i64) -> Result<Customers, AppError> {
     let scope = crate::auth::api::ssr::require_user().await?.scope()?;
+    let of = crate::paging::PageOf::new("page", page, CUSTOMERS_PAGE_SIZE)?;
     let pool = crate::db::pool()?;
+    let tenants: Vec<Uuid> = sqlx::query_scalar(
+        "select customer_tenant_id from commerce_subscriptions where $1::uuid is null or billing_partner_id = $1
+         group by customer_tenant_id order by min(customer_name), customer_tenant_id limit $2 offset $3",
+    )
+    .bind(scope.partner_filter())
+    .bind(of.limit())
+    .bind(of.offset())
+    .fetch_all(&pool)
+    .await?;
+    let tenants = of.of(tenants);
     let subscriptions = sqlx::query_as(
         "select customer_tenant_id as tenant_id, customer_name, subscription_id, offer_type, status
-         from commerce_subscriptions where $1::uuid is null or billing_partner_id = $1
+         from commerce_subscriptions
+         where ($1::uuid is null or billing_partner_id = $1) and customer_tenant_id = any($2)
          order by customer_name, customer_tenant_id, offer_type",
     )
     .bind(scope.partner_filter())
+    .bind(&tenants.rows)
     .fetch_all(&pool)
     .await?;
     let mappings = sqlx::query_as(
         "select s.name as stack_name, s.cloud_id, m.tenant_id, m.subscription_id
-         from stacks s left join tenant_mappings m on m.stack_id = s.stack_id and m.valid_to is null
-         where $1::uuid is null or s.partner_id = $1 order by s.name",
+         from stacks s left join tenant_mappings m
+           on m.stack_id = s.stack_id and m.valid_to is null and m.tenant_id = any($2)
+         where $1::uuid is null or s.partner_id = $1 order by s.name, s.cloud_id",
     )
     .bind(scope.partner_filter())
+    .bind(&tenants.rows)
     .fetch_all(&pool)
     .await?;
-    Ok(Customers { subscriptions, mappings })
+    Ok(Customers { subscriptions, mappings, page: tenants.page, more: tenants.more })
 }
 
 /// `/customers`
 #[component]
 pub fn CustomersPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| load_customers());
+    let query = leptos_router::hooks::use_query_map();
+    let data = Resource::new(move || crate::paging::page_param(query.read().get("page")), load_customers);
     view! {
         <h1>"Customers"</h1>
         <p>"From the commerce directory. On each stack a customer's tenant is either mapped to its own subscription, or its usage falls back to the stack's default subscription."</p>
@@ -80,7 +104,7 @@ pub fn CustomersPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(c) => view! { <CustomerTable customers=c/> }.into_any(),
-                    Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::error::ErrorNotice error=e/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -108,6 +132,8 @@ fn CustomerTable(customers: Customers) -> impl IntoView {
     let mut tenants: Vec<(Uuid, String)> =
         customers.subscriptions.iter().map(|s| (s.tenant_id, s.customer_name.clone())).collect();
     tenants.dedup();
+    let query = crate::paging::current_query();
+    let (page, more) = (customers.page, customers.more);
     view! {
         <table class="data" aria-label="Customers">
             <thead><tr><th scope="col">"Customer"</th><th scope="col">"Subscriptions"</th><th scope="col">"On each stack"</th></tr></thead>
@@ -128,5 +154,7 @@ fn CustomerTable(customers: Customers) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+        <crate::paging::Pager page more label="Customer pages"
+            href=move |n| crate::paging::with_page("/customers", &query, "page", n)/>
     }
 }

@@ -28,7 +28,12 @@ pub struct Parsed {
 /// Days the explorer shows when no period is given.
 pub const DEFAULT_DAYS: i64 = 30;
 
-/// Reads the filters; a bad value is named. Periods are at most 366 days; the default is the last 30 days.
+/// The longest period of the per-resource view: it reads usage records rather than daily charges, so its work grows
+/// with the period times the stack's resources.
+pub const MAX_RESOURCE_DAYS: i64 = 92;
+
+/// Reads the filters; a bad value is named. Periods are at most 366 days (92 per resource); the default is the last
+/// 30 days.
 pub fn parse(f: &Filters, today: Date) -> Result<Parsed, AppError> {
     let day = time::macros::format_description!("[year]-[month]-[day]");
     let date = |field: &str, s: &str, default: Date| match s.trim() {
@@ -58,6 +63,11 @@ pub fn parse(f: &Filters, today: Date) -> Result<Parsed, AppError> {
             return Err(AppError::Validation(format!("group: “{other}” is not day, meter or resource")));
         }
     };
+    if group == 2 && (to - from).whole_days() >= MAX_RESOURCE_DAYS {
+        return Err(AppError::Validation(format!(
+            "to: the per-resource view covers at most {MAX_RESOURCE_DAYS} days; choose a shorter period or group by day"
+        )));
+    }
     Ok(Parsed {
         from,
         to,

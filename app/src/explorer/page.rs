@@ -97,7 +97,7 @@ pub fn ExplorerPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(e) => view! { <ExplorerView e=e/> }.into_any(),
-                    Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> <p><a href="/usage">"Reset the filters"</a></p> }.into_any(),
+                    Err(e) => view! { <crate::error::ErrorNotice error=e/> <p><a href="/usage">"Reset the filters"</a></p> }.into_any(),
                 }
             })}
         </Suspense>

@@ -2,6 +2,7 @@
 use leptos::prelude::*;
 
 use crate::layout::SignOutButton;
+use crate::paging::{current_query, page_param, with_page, Pager};
 use crate::stacks::api::{home_overview, Overview};
 use crate::stacks::components::{PartnerTable, StackTable};
 use crate::AppError;
@@ -9,7 +10,12 @@ use crate::AppError;
 /// Home: the partner's stacks, or for operators every partner and stack.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| home_overview());
+    let query = leptos_router::hooks::use_query_map();
+    let pages = move || {
+        let q = query.read();
+        (page_param(q.get("page")), page_param(q.get("partners_page")))
+    };
+    let data = Resource::new(pages, |(page, partners)| home_overview(page, partners));
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -17,7 +23,7 @@ pub fn HomePage() -> impl IntoView {
                     Ok(o) => view! { <Home overview=o/> }.into_any(),
                     Err(AppError::Unauthorized) => view! { <SignInPrompt/> }.into_any(),
                     Err(AppError::Forbidden) => view! { <NoAccess/> }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::error::ErrorNotice error=e/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -26,7 +32,10 @@ pub fn HomePage() -> impl IntoView {
 
 #[component]
 fn Home(overview: Overview) -> impl IntoView {
-    let is_operator = !overview.partners.is_empty() || overview.user.partner.is_none();
+    let is_operator = !overview.partners.rows.is_empty() || overview.user.partner.is_none();
+    let pairs = current_query();
+    let (others, partners_link) = (pairs.clone(), pairs);
+    let (stacks, partners) = (overview.stacks, overview.partners);
     let heading = match &overview.user.partner {
         Some(p) => format!("{} — stacks", p.name),
         None => "All partners".to_string(),
@@ -36,12 +45,15 @@ fn Home(overview: Overview) -> impl IntoView {
         {is_operator.then(|| view! {
             <section>
                 <h2>"Partners"</h2>
-                <PartnerTable partners=overview.partners.clone()/>
+                <PartnerTable partners=partners.rows.clone()/>
+                <Pager page=partners.page more=partners.more label="Partner pages"
+                    href=move |n| with_page("/", &partners_link, "partners_page", n)/>
             </section>
         })}
         <section>
             <h2>"Stacks"</h2>
-            <StackTable stacks=overview.stacks show_partner=is_operator/>
+            <StackTable stacks=stacks.rows show_partner=is_operator/>
+            <Pager page=stacks.page more=stacks.more label="Stack pages" href=move |n| with_page("/", &others, "page", n)/>
         </section>
         {overview.user.can_write().then(|| view! { <AddStackForm flash=overview.flash.clone() operator=is_operator/> })}
     }

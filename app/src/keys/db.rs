@@ -85,14 +85,15 @@ pub async fn revoke_key(
     record(conn, actor, event).await
 }
 
-/// The stack's keys, newest first, revoked ones included (they explain past uses in the audit log).
+/// The stack's keys, active ones first then newest first, revoked ones included (they explain past uses in the
+/// audit log); at most 100 (a stack has a handful; revoked ones beyond are in the audit log).
 pub async fn list_keys(db: &sqlx::PgPool, stack_id: Uuid) -> Result<Vec<KeyRow>, AppError> {
     Ok(sqlx::query_as(
         "select key_id, name, prefix,
                 to_char(created_at at time zone 'utc', 'YYYY-MM-DD HH24:MI') as created_at,
                 to_char(last_used_at at time zone 'utc', 'YYYY-MM-DD HH24:MI') as last_used_at,
                 to_char(revoked_at at time zone 'utc', 'YYYY-MM-DD HH24:MI') as revoked_at
-         from ingestion_keys where stack_id = $1 order by revoked_at is not null, created_at desc",
+         from ingestion_keys where stack_id = $1 order by revoked_at is not null, created_at desc limit 100",
     )
     .bind(stack_id)
     .fetch_all(db)

@@ -62,18 +62,24 @@ pub async fn store_list(
     Ok(ListSummary { new, changed, unchanged: total - new - changed })
 }
 
-/// The stack's local subscriptions with the customer their tenant is currently mapped to, if any.
-pub async fn list_for_stack(db: &sqlx::PgPool, stack_id: Uuid) -> Result<Vec<LocalSubscriptionRow>, AppError> {
-    Ok(sqlx::query_as(
+/// A page of the stack's local subscriptions with the customer their tenant is currently mapped to, if any.
+pub async fn list_for_stack(
+    db: &sqlx::PgPool,
+    stack_id: Uuid,
+    of: crate::paging::PageOf,
+) -> Result<crate::paging::Paged<LocalSubscriptionRow>, AppError> {
+    Ok(of.of(sqlx::query_as(
         "select l.subscription_id, l.owner_tenant_id, l.display_name, l.offer_name, l.state,
                 c.customer_name as mapped_customer
          from local_subscriptions l
          left join tenant_mappings m on m.stack_id = l.stack_id and m.tenant_id = l.owner_tenant_id and m.valid_to is null
          left join commerce_subscriptions c on c.subscription_id = m.subscription_id
          where l.stack_id = $1
-         order by c.customer_name nulls last, l.display_name, l.subscription_id",
+         order by c.customer_name nulls last, l.display_name, l.subscription_id limit $2 offset $3",
     )
     .bind(stack_id)
+    .bind(of.limit())
+    .bind(of.offset())
     .fetch_all(db)
-    .await?)
+    .await?))
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{PartnerSummary, StackSummary};
 use crate::auth::CurrentUser;
+use crate::paging::Paged;
 use crate::AppError;
 
 /// What the home page shows: the user, their stacks, and for operators every partner.
@@ -11,25 +12,31 @@ use crate::AppError;
 pub struct Overview {
     /// The signed-in user.
     pub user: CurrentUser,
-    /// Stacks in the user's scope.
-    pub stacks: Vec<StackSummary>,
-    /// All partners (operators only; empty for partner users).
-    pub partners: Vec<PartnerSummary>,
+    /// A page of the stacks in the user's scope.
+    pub stacks: Paged<StackSummary>,
+    /// A page of all partners (operators only; empty for partner users).
+    pub partners: Paged<PartnerSummary>,
     /// The outcome of the last "add a stack" post.
     pub flash: Option<super::detail::Flash>,
 }
 
-/// The home page's data. Users without access get `Forbidden`, never data.
+/// Rows per page of the home page's lists.
+pub const HOME_PAGE_SIZE: i64 = 100;
+
+/// The home page's data: page `page` of the stacks and `partners_page` of the partners. Users without access get
+/// `Forbidden`, never data.
 #[server]
-pub async fn home_overview() -> Result<Overview, AppError> {
+pub async fn home_overview(page: i64, partners_page: i64) -> Result<Overview, AppError> {
     use crate::auth::{api::ssr::require_user, Scope};
+    use crate::paging::PageOf;
     let user = require_user().await?;
     let scope = user.scope()?;
     let pool = crate::db::pool()?;
-    let stacks = super::db::list_stacks(&pool, scope).await?;
+    let stacks = super::db::list_stacks(&pool, scope, PageOf::new("page", page, HOME_PAGE_SIZE)?).await?;
+    let partners_page = PageOf::new("partners_page", partners_page, HOME_PAGE_SIZE)?;
     let partners = match scope {
-        Scope::All => super::db::list_partners(&pool).await?,
-        Scope::Partner(_) => Vec::new(),
+        Scope::All => super::db::list_partners(&pool, partners_page).await?,
+        Scope::Partner(_) => partners_page.of(Vec::new()),
     };
     let flash = crate::auth::session::AuthSession::from_request().await?.take("flash").await?;
     Ok(Overview { user, stacks, partners, flash })

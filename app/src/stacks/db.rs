@@ -3,11 +3,23 @@ use sqlx::PgExecutor;
 
 use super::{PartnerSummary, StackSummary};
 use crate::auth::Scope;
+use crate::paging::{PageOf, Paged};
 use crate::AppError;
 
-/// The stacks in scope, with their current registration, by partner then name.
+/// A page of the stacks in scope, with their current registration, by partner then name.
 #[tracing::instrument(skip(db))]
-pub async fn list_stacks(db: impl PgExecutor<'_>, scope: Scope) -> Result<Vec<StackSummary>, AppError> {
+pub async fn list_stacks(db: impl PgExecutor<'_>, scope: Scope, page: PageOf) -> Result<Paged<StackSummary>, AppError> {
+    Ok(page.of(stacks(db, scope, None, page.limit(), page.offset()).await?))
+}
+
+/// The stacks in scope (one when `cloud` is given).
+async fn stacks(
+    db: impl PgExecutor<'_>,
+    scope: Scope,
+    cloud: Option<uuid::Uuid>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<StackSummary>, AppError> {
     Ok(sqlx::query_as(
         "select s.stack_id, s.partner_id, p.name as partner_name, s.name, s.cloud_id, s.region,
                 r.billing_model,
@@ -18,24 +30,30 @@ pub async fn list_stacks(db: impl PgExecutor<'_>, scope: Scope) -> Result<Vec<St
          from stacks s
          join partners p on p.partner_id = s.partner_id
          left join registrations r on r.stack_id = s.stack_id and r.status = 'registered'
-         where $1::uuid is null or s.partner_id = $1
-         order by p.name, s.name",
+         where ($1::uuid is null or s.partner_id = $1) and ($4::uuid is null or s.cloud_id = $4)
+         order by p.name, s.name, s.stack_id limit $2 offset $3",
     )
     .bind(scope.partner_filter())
+    .bind(limit)
+    .bind(offset)
+    .bind(cloud)
     .fetch_all(db)
     .await?)
 }
 
-/// Every partner with its stack count (operators only; the caller checks the role).
+/// A page of every partner with its stack count (operators only; the caller checks the role).
 #[tracing::instrument(skip(db))]
-pub async fn list_partners(db: impl PgExecutor<'_>) -> Result<Vec<PartnerSummary>, AppError> {
-    Ok(sqlx::query_as(
+pub async fn list_partners(db: impl PgExecutor<'_>, page: PageOf) -> Result<Paged<PartnerSummary>, AppError> {
+    let rows = sqlx::query_as(
         "select p.partner_id, p.name, p.mpn_id, p.currency::text as currency,
                 (select count(*) from stacks s where s.partner_id = p.partner_id) as stacks
-         from partners p order by p.name",
+         from partners p order by p.name, p.partner_id limit $1 offset $2",
     )
+    .bind(page.limit())
+    .bind(page.offset())
     .fetch_all(db)
-    .await?)
+    .await?;
+    Ok(page.of(rows))
 }
 
 /// What adding a stack did.
@@ -131,26 +149,30 @@ async fn conflict(
     Ok(Added::Refused(AppError::Conflict(cannot_add(s))))
 }
 
-/// One stack with its mappings and its owner's directory subscriptions; `NotFound` outside the scope.
+/// One stack, a page of its mappings and its owner's directory subscriptions; `NotFound` outside the scope.
 pub async fn detail(
     db: &sqlx::PgPool,
     scope: Scope,
     cloud_id: uuid::Uuid,
     history: bool,
-) -> Result<(StackSummary, Vec<super::detail::MappingRow>, Vec<super::detail::SubscriptionOption>), AppError> {
-    let stack = list_stacks(db, scope).await?.into_iter().find(|s| s.cloud_id == cloud_id).ok_or(AppError::NotFound)?;
+    of: PageOf,
+) -> Result<(StackSummary, Paged<super::detail::MappingRow>, Vec<super::detail::SubscriptionOption>), AppError> {
+    let stack = stacks(db, scope, Some(cloud_id), 1, 0).await?.into_iter().next().ok_or(AppError::NotFound)?;
     let mappings = sqlx::query_as(
         "select m.tenant_id, coalesce(c.customer_name, '') as customer_name, m.subscription_id,
                 to_char(m.valid_from at time zone 'utc', 'YYYY-MM-DD HH24:MI') as valid_from,
                 to_char(m.valid_to at time zone 'utc', 'YYYY-MM-DD HH24:MI') as valid_to
          from tenant_mappings m left join commerce_subscriptions c on c.subscription_id = m.subscription_id
          where m.stack_id = $1 and ($2 or m.valid_to is null)
-         order by customer_name, m.tenant_id, m.valid_from",
+         order by customer_name, m.tenant_id, m.valid_from limit $3 offset $4",
     )
     .bind(stack.stack_id)
     .bind(history)
+    .bind(of.limit())
+    .bind(of.offset())
     .fetch_all(db)
     .await?;
+    let mappings = of.of(mappings);
     let subscriptions = sqlx::query_as(
         "select subscription_id, offer_type, customer_name, customer_tenant_id, status from commerce_subscriptions
          where billing_partner_id = $1 order by customer_name, offer_type",

@@ -60,8 +60,8 @@ pub struct StackDetail {
     pub stack: StackSummary,
     /// Whether the viewer may change it.
     pub can_write: bool,
-    /// Mappings: current ones, or all with history.
-    pub mappings: Vec<MappingRow>,
+    /// A page of the mappings: current ones, or all with history.
+    pub mappings: crate::paging::Paged<MappingRow>,
     /// The owner's directory subscriptions.
     pub subscriptions: Vec<SubscriptionOption>,
     /// The last form's outcome.
@@ -72,24 +72,36 @@ pub struct StackDetail {
     pub keys: Vec<crate::keys::KeyRow>,
     /// A key created by the last post, shown this once.
     pub new_key: Option<String>,
-    /// The stack's own subscriptions.
-    pub local_subscriptions: Vec<crate::local_subscriptions::LocalSubscriptionRow>,
+    /// A page of the stack's own subscriptions.
+    pub local_subscriptions: crate::paging::Paged<crate::local_subscriptions::LocalSubscriptionRow>,
     /// The collector, if set up.
     pub collector: Option<crate::collector::CollectorStatus>,
     /// Usage received.
     pub usage: crate::usage::panel::UsageStatus,
 }
 
-/// The stack page's data; `NotFound` for stacks outside the caller's scope.
+/// Rows per page of the stack page's lists (mappings, local subscriptions).
+pub const STACK_PAGE_SIZE: i64 = 100;
+
+/// The stack page's data, with page `mappings_page` of the mappings and `subs_page` of the local subscriptions;
+/// `NotFound` for stacks outside the caller's scope.
 #[server]
-pub async fn load_stack_page(cloud_id: String, history: bool) -> Result<StackDetail, AppError> {
+pub async fn load_stack_page(
+    cloud_id: String,
+    history: bool,
+    mappings_page: i64,
+    subs_page: i64,
+) -> Result<StackDetail, AppError> {
     use crate::auth::api::ssr::require_user;
     use crate::auth::session::AuthSession;
+    use crate::paging::PageOf;
     let user = require_user().await?;
     let scope = user.scope()?;
     let cloud_id = Uuid::parse_str(&cloud_id).map_err(|_| AppError::NotFound)?;
     let pool = crate::db::pool()?;
-    let (stack, mappings, subscriptions) = super::db::detail(&pool, scope, cloud_id, history).await?;
+    let mappings_page = PageOf::new("mappings_page", mappings_page, STACK_PAGE_SIZE)?;
+    let subs_page = PageOf::new("subs_page", subs_page, STACK_PAGE_SIZE)?;
+    let (stack, mappings, subscriptions) = super::db::detail(&pool, scope, cloud_id, history, mappings_page).await?;
     let session = AuthSession::from_request().await?;
     let flash = session.take::<Flash>("flash").await?;
     // Sealed in the session table: the plain key exists only in this response.
@@ -104,7 +116,7 @@ pub async fn load_stack_page(cloud_id: String, history: bool) -> Result<StackDet
             .await?;
     Ok(StackDetail {
         keys: crate::keys::db::list_keys(&pool, stack.stack_id).await?,
-        local_subscriptions: crate::local_subscriptions::db::list_for_stack(&pool, stack.stack_id).await?,
+        local_subscriptions: crate::local_subscriptions::db::list_for_stack(&pool, stack.stack_id, subs_page).await?,
         collector: crate::collector::db::status(&pool, stack.stack_id).await?,
         usage: super::db::usage_status(&pool, &stack).await?,
         stack,

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::layout::confirm_first;
+use crate::paging::{current_query, page_param, with_page, Pager};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::detail::{load_stack_page, Flash, MappingRow, StackDetail, SubscriptionOption};
@@ -18,8 +19,12 @@ pub fn StackPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let data = Resource::new(
-        move || (params.read().get("cloud_id").unwrap_or_default(), query.read().get("history").is_some()),
-        |(cloud_id, history)| load_stack_page(cloud_id, history),
+        move || {
+            let q = query.read();
+            let pages = (page_param(q.get("mappings_page")), page_param(q.get("subs_page")));
+            (params.read().get("cloud_id").unwrap_or_default(), q.get("history").is_some(), pages)
+        },
+        |(cloud_id, history, (mappings, subs))| load_stack_page(cloud_id, history, mappings, subs),
     );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -95,7 +100,9 @@ fn Stack(detail: StackDetail) -> impl IntoView {
         </section>
         <section class="card" aria-label="Local subscriptions">
             <h2>"Local subscriptions"</h2>
-            <LocalSubscriptionsPanel rows=detail.local_subscriptions.clone()/>
+            <LocalSubscriptionsPanel rows=detail.local_subscriptions.rows.clone()/>
+            <Pager page=detail.local_subscriptions.page more=detail.local_subscriptions.more label="Local subscription pages"
+                href={ let (base, query) = (base.clone(), current_query()); move |n| with_page(&base, &query, "subs_page", n) }/>
         </section>
         <section class="card" aria-label="Ingestion keys">
             <h2>"Ingestion keys"</h2>
@@ -187,8 +194,12 @@ fn RegistrationForm(detail: StackDetail, action: String) -> impl IntoView {
 #[component]
 fn MappingTable(detail: StackDetail, base: String) -> impl IntoView {
     let history_link = format!("{base}?history=1");
-    let rows = detail.mappings;
+    let (rows, page, more) = (detail.mappings.rows, detail.mappings.page, detail.mappings.more);
     let can_write = detail.can_write;
+    let pages = {
+        let (base, query) = (base.clone(), current_query());
+        move |n| with_page(&base, &query, "mappings_page", n)
+    };
     view! {
         <p><a href=history_link>"Show history"</a> " · " <a href=base.clone()>"Current only"</a> " · times are UTC"</p>
         {if rows.is_empty() {
@@ -202,6 +213,7 @@ fn MappingTable(detail: StackDetail, base: String) -> impl IntoView {
                     </tr></thead>
                     <tbody>{rows.into_iter().map(|m| view! { <MappingTr m=m can_write action=format!("{base}/mappings/remove")/> }).collect_view()}</tbody>
                 </table>
+                <Pager page more label="Tenant subscription pages" href=pages/>
             }.into_any()
         }}
     }

@@ -54,10 +54,11 @@ async fn roles_follow_the_latest_sign_in(pool: PgPool) {
 async fn stacks_are_scoped_to_the_partner(pool: PgPool) {
     let (contoso, _) = seed_partner(&pool, "Contoso", "ams-01").await;
     seed_partner(&pool, "Fabrikam", "sea-01").await;
-    let mine = app::stacks::db::list_stacks(&pool, Scope::Partner(contoso)).await.unwrap();
-    let all = app::stacks::db::list_stacks(&pool, Scope::All).await.unwrap();
-    assert_eq!(mine.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["ams-01"]);
-    assert_eq!(all.len(), 2);
+    let first = app::paging::PageOf::new("page", 0, 100).unwrap();
+    let mine = app::stacks::db::list_stacks(&pool, Scope::Partner(contoso), first).await.unwrap();
+    let all = app::stacks::db::list_stacks(&pool, Scope::All, first).await.unwrap();
+    assert_eq!(mine.rows.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["ams-01"]);
+    assert_eq!(all.rows.len(), 2);
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]

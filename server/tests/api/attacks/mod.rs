@@ -10,3 +10,4 @@ mod reflected_script_in_error_pages;
 mod sessions_that_never_end;
 mod slow_uploads_starving_page_views;
 mod unauthenticated_work;
+mod unbounded_lists;
