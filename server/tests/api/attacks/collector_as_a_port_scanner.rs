@@ -289,3 +289,69 @@ async fn a_new_ingestion_key_never_rests_in_clear_text_in_the_session_table(pool
         "the key waited in the session table in clear text"
     );
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn an_endpoint_that_never_answers_holds_up_only_its_own_stack(pool: PgPool) {
+    use crate::standin_usage_api::{Config, StandIn};
+    let standin = StandIn::start(Config::new()).await;
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    seed_partner(&pool, "Contoso", "hostile").await;
+    seed_partner(&pool, "Fabrikam", "honest").await;
+    let mut stacks = Vec::new();
+    for (name, endpoint, token) in [
+        ("hostile", format!("http://{}", silent.local_addr().unwrap()), "t".to_string()),
+        ("honest", standin.base.to_string(), Config::new().token),
+    ] {
+        let mut tx = pool.begin().await.unwrap();
+        let cloud: Uuid =
+            sqlx::query_scalar("select cloud_id from stacks where name = $1").bind(name).fetch_one(&mut *tx).await.unwrap();
+        let stack = stack_by_cloud_id(&mut tx, Scope::All, cloud).await.unwrap();
+        let form = CollectorForm {
+            endpoint,
+            provider_subscription: standin.provider_subscription.to_string(),
+            auth_kind: "bearer".into(),
+            bearer_token: token,
+            enabled: Some("on".into()),
+            ..CollectorForm::default()
+        };
+        save_collector(&mut tx, &Actor::command_line(), &stack, &form, &Outbound::lab(), &test_key()).await.unwrap();
+        tx.commit().await.unwrap();
+        stacks.push(stack.stack_id);
+    }
+    // The hostile stack is due first, so a scheduler running collectors one after another would wait on it.
+    sqlx::query("update collectors set next_run_at = now() - interval '1 hour' where stack_id = $1")
+        .bind(stacks[0])
+        .execute(&pool)
+        .await
+        .unwrap();
+    let reach = Reach::new(Outbound::lab(), Arc::new(test_key())).unwrap();
+    let schedule = Schedule { tick: Duration::from_millis(50), ..Schedule::default() };
+    let scheduler = tokio::spawn(server::collector::run::run_forever(pool.clone(), reach, schedule));
+
+    let honest_done = async {
+        loop {
+            let done: Option<time::OffsetDateTime> =
+                sqlx::query_scalar("select last_success_at from collectors where stack_id = $1")
+                    .bind(stacks[1])
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            if done.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let waited = tokio::time::timeout(Duration::from_secs(20), honest_done).await;
+
+    scheduler.abort();
+    assert!(waited.is_ok(), "the honest stack's collector waited behind the hostile one");
+    let hostile: Option<time::OffsetDateTime> =
+        sqlx::query_scalar("select last_success_at from collectors where stack_id = $1")
+            .bind(stacks[0])
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(hostile.is_none(), "the hostile endpoint is still not answering");
+    drop(silent);
+}
