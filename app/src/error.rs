@@ -29,6 +29,10 @@ pub enum AppError {
     /// The change collides with another one (e.g. a concurrent edit).
     #[error("{0}")]
     Conflict(String),
+    /// The database gave up on the transaction because of concurrent ones (a deadlock or a serialization
+    /// failure); trying it again is safe and usually succeeds.
+    #[error("The portal is busy with overlapping changes; please try again.")]
+    Busy,
     /// Anything else; the details are in the server log, never in the page.
     #[error("Something went wrong on our side. It has been logged; please try again.")]
     Internal,
@@ -57,6 +61,7 @@ impl AppError {
             Self::Forbidden => 403,
             Self::Validation(_) | Self::Rule { .. } => 422,
             Self::Conflict(_) => 409,
+            Self::Busy => 503,
             Self::Internal | Self::Transport(_) => 500,
         }
     }
@@ -73,8 +78,14 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
+        let code = e.as_database_error().and_then(|d| d.code()).map(|c| c.into_owned());
         match e {
             sqlx::Error::RowNotFound => Self::NotFound,
+            // deadlock_detected, serialization_failure: the transaction lost a race, not a fault.
+            _ if matches!(code.as_deref(), Some("40P01" | "40001")) => {
+                tracing::info!(code = code.as_deref(), "a transaction lost a race with a concurrent one");
+                Self::Busy
+            }
             other => {
                 // The full chain goes to the log; the user gets a generic message (STYLE L6).
                 tracing::error!(error = ?other, "database error");

@@ -168,15 +168,44 @@ async fn unprocessable(state: &AppState, key: &KeyUse, what: &str, errors: Vec<R
     problem(StatusCode::UNPROCESSABLE_ENTITY, &format!("the {what} was refused; nothing was stored"), Some(&errors))
 }
 
+/// What a request brings, parsed.
+#[derive(Clone)]
+enum Page {
+    /// Usage records of one reported hour, or totals (`None`).
+    Usage(Vec<app::usage::parse::UsageRecord>, Option<time::OffsetDateTime>),
+    /// The stack's local subscriptions.
+    Subscriptions(Vec<app::local_subscriptions::parse::LocalSubscription>),
+}
+
+impl Page {
+    /// Stores it in `conn`'s transaction; the summary as JSON.
+    async fn store(
+        self,
+        conn: &mut sqlx::PgConnection,
+        partner: Uuid,
+        stack: Uuid,
+    ) -> Result<serde_json::Value, AppError> {
+        let summary = match self {
+            Page::Usage(records, reported) => {
+                let s = app::usage::db::store_reported_page(conn, partner, stack, records, reported).await?;
+                serde_json::to_value(s)
+            }
+            Page::Subscriptions(list) => {
+                serde_json::to_value(app::local_subscriptions::db::store_list(conn, partner, stack, list).await?)
+            }
+        };
+        summary.map_err(|_| AppError::Internal)
+    }
+}
+
 /// The shared path of both endpoints: admit, parse (422 naming every problem), then store and audit the key's use in
-/// one transaction, answering the store's summary as JSON.
-async fn accept<T, S: serde::Serialize>(
+/// one transaction (tried again when it loses a race), answering the store's summary as JSON.
+async fn accept(
     state: &AppState,
     request: (String, HeaderMap, Body),
     what: &str,
     action: &str,
-    parse: fn(&str) -> Result<T, Vec<RecordError>>,
-    store: impl AsyncFnOnce(&mut sqlx::PgConnection, Uuid, Uuid, T) -> Result<S, AppError>,
+    parse: impl FnOnce(&str) -> Result<Page, Vec<RecordError>>,
 ) -> Response {
     let (cloud_id, headers, body) = request;
     let (key, _permit, body) = match admit(state, &cloud_id, &headers, body).await {
@@ -187,26 +216,42 @@ async fn accept<T, S: serde::Serialize>(
         Ok(p) => p,
         Err(errors) => return unprocessable(state, &key, what, errors).await,
     };
-    let stored = async {
-        let mut tx = state.pool.begin().await?;
-        let summary = store(&mut tx, key.partner_id, key.stack_id, parsed).await?;
-        let event = Event {
-            partner_id: Some(key.partner_id),
-            action,
-            entity_type: "stack",
-            entity_id: key.cloud_id.to_string(),
-            before: None,
-            after: serde_json::to_value(&summary).ok(),
-        };
-        record(&mut tx, &key.actor, event).await?;
-        tx.commit().await?;
-        Ok::<_, AppError>(summary)
-    }
-    .await;
+    let mut attempt = 1;
+    let stored = loop {
+        match store_once(state, &key, action, parsed.clone()).await {
+            Err(AppError::Busy) if attempt < BUSY_ATTEMPTS => attempt += 1,
+            other => break other,
+        }
+    };
     match stored {
         Ok(s) => (StatusCode::OK, Json(s)).into_response(),
+        Err(AppError::Busy) => {
+            let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "overlapping pages kept colliding; retry shortly", None);
+            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            r
+        }
         Err(e) => refused(e),
     }
+}
+
+/// Tries of a page's transaction that lost a race before the client is told to retry (429).
+const BUSY_ATTEMPTS: u32 = 5;
+
+/// One try: store and audit the key's use in one transaction.
+async fn store_once(state: &AppState, key: &KeyUse, action: &str, page: Page) -> Result<serde_json::Value, AppError> {
+    let mut tx = state.pool.begin().await?;
+    let summary = page.store(&mut tx, key.partner_id, key.stack_id).await?;
+    let event = Event {
+        partner_id: Some(key.partner_id),
+        action,
+        entity_type: "stack",
+        entity_id: key.cloud_id.to_string(),
+        before: None,
+        after: Some(summary.clone()),
+    };
+    record(&mut tx, &key.actor, event).await?;
+    tx.commit().await?;
+    Ok(summary)
 }
 
 /// `POST /api/v1/stacks/{cloud_id}/usage[?reportedStartTime=…&reportedEndTime=…]`: one usage API page, of one
@@ -218,12 +263,17 @@ pub async fn usage(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let reported = reported_hour(&query);
-    let parse = app::usage::parse::parse_page;
-    accept(&state, (cloud_id, headers, body), "page", "usage.ingest", parse, async move |c, partner, stack, records| {
-        app::usage::db::store_reported_page(c, partner, stack, records, reported?).await
-    })
-    .await
+    // A bad window is refused after the key check, like every other refusal.
+    let parse = |body: &str| match reported_hour(&query) {
+        Ok(reported) => app::usage::parse::parse_page(body).map(|records| Page::Usage(records, reported)),
+        Err(e) => Err(vec![RecordError {
+            index: None,
+            line: None,
+            field: "reportedStartTime".into(),
+            message: e.to_string(),
+        }]),
+    };
+    accept(&state, (cloud_id, headers, body), "page", "usage.ingest", parse).await
 }
 
 /// `reportedStartTime` and `reportedEndTime`: both absent, or one whole reported hour (the collector's query).
@@ -256,16 +306,8 @@ pub async fn subscriptions(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let parse = app::local_subscriptions::parse::parse_list;
-    accept(
-        &state,
-        (cloud_id, headers, body),
-        "subscription list",
-        "subscriptions.sync",
-        parse,
-        async |c, partner, stack, list| app::local_subscriptions::db::store_list(c, partner, stack, list).await,
-    )
-    .await
+    let parse = |body: &str| app::local_subscriptions::parse::parse_list(body).map(Page::Subscriptions);
+    accept(&state, (cloud_id, headers, body), "subscription list", "subscriptions.sync", parse).await
 }
 
 /// `GET /api/v1/openapi.json`

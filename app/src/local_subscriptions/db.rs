@@ -26,8 +26,9 @@ pub async fn store_list(
     stack: Uuid,
     list: Vec<LocalSubscription>,
 ) -> Result<ListSummary, AppError> {
-    // The same subscription twice in one list: the last one wins, as a resend would.
-    let mut unique = std::collections::HashMap::with_capacity(list.len());
+    // The same subscription twice in one list: the last one wins, as a resend would. Key order, so concurrent lists
+    // lock shared rows in the same order.
+    let mut unique = std::collections::BTreeMap::new();
     for s in list {
         unique.insert(s.subscription_id, s);
     }

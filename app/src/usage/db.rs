@@ -1,7 +1,7 @@
 //! Storing a usage page: one transaction, so a page is stored whole or not at all. The dedupe key is the table's
 //! primary key; a resend with another quantity replaces it and the old value goes to `usage_record_history`
 //! (written by the table's update trigger).
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -45,8 +45,9 @@ pub async fn store_reported_page(
     records: Vec<UsageRecord>,
     reported: Option<OffsetDateTime>,
 ) -> Result<PageSummary, AppError> {
-    // The same record twice in one page: the last one wins, as a resend would.
-    let mut unique: HashMap<Key, UsageRecord> = HashMap::with_capacity(records.len());
+    // The same record twice in one page: the last one wins, as a resend would. Rows go in key order (the primary
+    // key's), so two pages sharing records lock them in the same order and cannot deadlock on them.
+    let mut unique: BTreeMap<Key, UsageRecord> = BTreeMap::new();
     for r in records {
         unique.insert((r.local_subscription_id, r.meter_id, r.start, r.end, r.resource_uri.clone()), r);
     }

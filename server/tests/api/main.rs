@@ -13,6 +13,7 @@ mod helpers;
 mod ingest;
 mod ingest_crash;
 mod ingest_more;
+mod ingest_overlapping;
 mod operator;
 mod private_cluster;
 mod registrations;

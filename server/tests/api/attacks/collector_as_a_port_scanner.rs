@@ -303,8 +303,11 @@ async fn an_endpoint_that_never_answers_holds_up_only_its_own_stack(pool: PgPool
         ("honest", standin.base.to_string(), Config::new().token),
     ] {
         let mut tx = pool.begin().await.unwrap();
-        let cloud: Uuid =
-            sqlx::query_scalar("select cloud_id from stacks where name = $1").bind(name).fetch_one(&mut *tx).await.unwrap();
+        let cloud: Uuid = sqlx::query_scalar("select cloud_id from stacks where name = $1")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
         let stack = stack_by_cloud_id(&mut tx, Scope::All, cloud).await.unwrap();
         let form = CollectorForm {
             endpoint,

@@ -52,7 +52,7 @@ async fn absurd_pages_and_periods_are_refused_by_name(pool: PgPool) {
 
     for (path, says) in [
         (format!("/?page={huge}"), "page: give a page number"),
-        (format!("/?partners_page=-1"), "partners_page: give a page number"),
+        ("/?partners_page=-1".to_string(), "partners_page: give a page number"),
         (format!("/customers?page={huge}"), "page: give a page number"),
         (format!("/bills?page={huge}"), "page: give a page number"),
         (format!("/audit?page={huge}"), "page: give a page number"),
