@@ -5,6 +5,7 @@ cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 CARGO_LEPTOS_VERSION="0.3.10"
+SCHEMATHESIS_VERSION="4.32.5"
 # The wasm-bindgen CLI must equal the wasm-bindgen crate in Cargo.lock exactly (STYLE P1).
 WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
 

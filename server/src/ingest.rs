@@ -104,12 +104,6 @@ async fn admit(
         r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
         r
     })?;
-    let Ok(heavy) = state.heavy.clone().try_acquire_owned() else {
-        let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "the portal is busy storing usage; retry shortly", None);
-        r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
-        return Err(r);
-    };
-    let permit = [permit, heavy];
     // Too large (413), a broken gzip stream or not UTF-8 (400): the same JSON error shape as every other refusal.
     let too_large = format!("the body is larger than {} MiB; send smaller pages", MAX_BODY >> 20);
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
@@ -129,10 +123,16 @@ async fn admit(
             return Err(audited(state, &key, status, &message).await);
         }
     };
-    match String::from_utf8(bytes.to_vec()) {
-        Ok(body) => Ok((key, permit, body)),
-        Err(_) => Err(audited(state, &key, StatusCode::BAD_REQUEST, "the body is not UTF-8 text").await),
-    }
+    let Ok(body) = String::from_utf8(bytes.to_vec()) else {
+        return Err(audited(state, &key, StatusCode::BAD_REQUEST, "the body is not UTF-8 text").await);
+    };
+    // A slot of the heavy work only once the body is in: a slow sender holds its stack's slot, never a shared one.
+    let Ok(heavy) = state.heavy.clone().try_acquire_owned() else {
+        let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "the portal is busy storing usage; retry shortly", None);
+        r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+        return Err(r);
+    };
+    Ok((key, [permit, heavy], body))
 }
 
 /// A refusal after the key check: in the audit log (the partner sees failing stacks there), then answered.
