@@ -165,8 +165,18 @@ async fn log_refusal(state: &AppState, key: &KeyUse, after: serde_json::Value) {
 /// A refused body: audited as a use of the key (the partner sees failing stacks in the log), then 422.
 async fn unprocessable(state: &AppState, key: &KeyUse, what: &str, errors: Vec<RecordError>) -> Response {
     log_refusal(state, key, json!({ "what": what, "errors": errors.len(), "first": errors.first() })).await;
-    problem(StatusCode::UNPROCESSABLE_ENTITY, &format!("the {what} was refused; nothing was stored"), Some(&errors))
+    let listed = &errors[..errors.len().min(MAX_LISTED_ERRORS)];
+    let message = match errors.len() {
+        n if n > MAX_LISTED_ERRORS => {
+            format!("the {what} was refused; nothing was stored (more than {MAX_LISTED_ERRORS} problems, the first {MAX_LISTED_ERRORS} listed)")
+        }
+        _ => format!("the {what} was refused; nothing was stored"),
+    };
+    problem(StatusCode::UNPROCESSABLE_ENTITY, &message, Some(listed))
 }
+
+/// Problems listed in a refusal at most (`RefusedError.records` in `openapi.json`).
+const MAX_LISTED_ERRORS: usize = 100;
 
 /// What a request brings, parsed.
 #[derive(Clone)]

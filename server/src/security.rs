@@ -95,6 +95,38 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
+/// Every error of the ingest API is JSON (`{"error": …}`), also those answered before its handlers run: an
+/// unsupported `Content-Encoding` (415 from the decompression layer), a wrong method (405), a deadline (503).
+pub async fn api_errors_as_json(req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/api/v1/") {
+        return next.run(req).await;
+    }
+    let encoding = req.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let res = next.run(req).await;
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !res.status().is_client_error() && !res.status().is_server_error() || json {
+        return res;
+    }
+    let status = res.status();
+    let error = match (status, encoding) {
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some(e)) => {
+            format!("Content-Encoding “{}” is not supported; send gzip or no encoding", app::domain::text::echo(&e))
+        }
+        _ => status.canonical_reason().unwrap_or("refused").to_lowercase(),
+    };
+    let mut json = (status, axum::Json(serde_json::json!({ "error": error }))).into_response();
+    for name in [header::RETRY_AFTER, header::ALLOW] {
+        if let Some(v) = res.headers().get(&name) {
+            json.headers_mut().insert(name, v.clone());
+        }
+    }
+    json
+}
+
 /// How much a request may send and how long it may take, by route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {

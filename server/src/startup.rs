@@ -146,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(security::server_fn_status))
         .layer(middleware::from_fn_with_state(state.origin.clone(), security::check_origin))
         .layer(middleware::from_fn(security::limit))
+        .layer(middleware::from_fn(security::api_errors_as_json))
         .layer(sessions)
         .layer(middleware::from_fn(security::headers))
         .with_state(state)

@@ -132,3 +132,52 @@ async fn the_openapi_document_describes_both_endpoints() {
         }
     }
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn errors_answered_before_the_handler_are_json_too(pool: PgPool) {
+    let (cloud, key) = stack_with_key(&pool, "Contoso").await;
+    let app = spawn_app(pool).await;
+    let url = app.url(&format!("/api/v1/stacks/{cloud}/usage"));
+
+    let brotli = app
+        .client
+        .post(&url)
+        .bearer_auth(&key)
+        .header("content-type", "application/json")
+        .header("content-encoding", "br")
+        .body("{\"value\":[]}")
+        .send()
+        .await
+        .unwrap();
+    let wrong_method = app.client.get(&url).bearer_auth(&key).send().await.unwrap();
+
+    assert_eq!(brotli.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(brotli.headers()["content-type"], "application/json");
+    let body: Value = brotli.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("Content-Encoding “br” is not supported"), "{body}");
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(wrong_method.headers().contains_key("allow"));
+    let body: Value = wrong_method.json().await.unwrap();
+    assert_eq!(body["error"], "method not allowed");
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn a_refusal_lists_at_most_the_hundred_problems_the_document_promises(pool: PgPool) {
+    let (cloud, key) = stack_with_key(&pool, "Contoso").await;
+    let app = spawn_app(pool).await;
+    // Three problems in each record (subscription, meter, quantity): the parser stops after the record that passes
+    // 100, so it finds 102.
+    let bad: Vec<String> = (0..75)
+        .map(|h| {
+            let sub = Uuid::new_v4();
+            let r = record(sub, h % 23, "\"one\"").replace(&sub.to_string(), "nope");
+            r.replace("FAB6EB84500B4A09A8CA7358F8BBAEA5", "no-meter")
+        })
+        .collect();
+
+    let (status, body) = send(&app, cloud, &key, page(&bad)).await;
+
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["records"].as_array().unwrap().len(), 100, "the document promises at most 100");
+    assert!(body["error"].as_str().unwrap().contains("more than 100 problems, the first 100 listed"), "{body}");
+}
