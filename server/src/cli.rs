@@ -100,7 +100,9 @@ impl Cli {
     /// Runs the command; errors end the process with a message on stderr and a non-zero exit.
     pub async fn run(self) -> anyhow::Result<()> {
         let settings = Settings::load()?;
-        let db = Database::open(&settings.database).await?;
+        // The portal's connections have deadlines; an operator's command runs as long as its work takes.
+        let deadlines = matches!(self.command, Command::Serve);
+        let db = Database::open(&settings.database, deadlines).await?;
         let result = match self.command {
             Command::Serve => serve(settings, &db).await,
             Command::Migrate => {

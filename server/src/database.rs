@@ -32,8 +32,9 @@ pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(300);
 pub const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Database {
-    /// Connects (starting the private cluster if needed) and applies the migrations.
-    pub async fn open(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+    /// Connects (starting the private cluster if needed) and applies the migrations; with `deadlines`, the pool's
+    /// connections get [`with_deadlines`] (the portal; commands run without).
+    pub async fn open(settings: &DatabaseSettings, deadlines: bool) -> anyhow::Result<Self> {
         let (options, cluster) = match &settings.url {
             Some(url) => {
                 let options: PgConnectOptions =
@@ -58,7 +59,7 @@ impl Database {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(with_deadlines(options))
+            .connect_with(if deadlines { with_deadlines(options) } else { options })
             .await
             .with_context(|| match settings.url {
                 Some(_) => "cannot connect to the database named by DATABASE_URL".to_string(),

@@ -1,7 +1,8 @@
 //! Uploading usage files (PRODUCT §5), shared by the stack page and `stackbill usage upload`: a usage API JSON page,
 //! the CSV of AzureStack-Tools' Usagesummary script, or the stack's list of local subscriptions (JSON). Each file is
-//! stored whole in one transaction or refused whole with its bad rows named. A CSV is streamed: a reader thread parses it in chunks while this task stores the
-//! previous chunk, so memory stays flat however long the file.
+//! stored whole in one transaction or refused whole with its bad rows named. A CSV is streamed: a reader thread
+//! parses it in chunks while this task stages the previous chunk in a temporary table, so memory stays flat however
+//! long the file and the stack's usage is locked only by the final statement that stores the staged records.
 use std::io::Read;
 use std::path::Path;
 
@@ -13,7 +14,7 @@ use app::audit::db::{record, Event};
 use app::audit::Actor;
 use app::local_subscriptions::db::{store_list, ListSummary};
 use app::registrations::db::StackRef;
-use app::usage::db::{store_reported_page, PageSummary};
+use app::usage::db::{apply_staged, store_reported_page, PageSummary};
 use app::usage::parse::{parse_page, RecordError, UsageRecord};
 use app::usage::usagesummary::{looks_like_json, UsageSummaryReader};
 use app::AppError;
@@ -109,12 +110,35 @@ pub async fn upload_file(
     let mut reader = std::io::BufReader::with_capacity(256 * 1024, Counting { inner: file, progress });
     let head = std::io::BufRead::fill_buf(&mut reader).map_err(|e| AppError::Validation(format!("{name}: {e}")))?;
     // One transaction per file: its records and its audit event are stored together, or (refused) not at all.
-    let mut tx = pool.begin().await?;
-    let mut outcome = if looks_like_json(head) {
-        json_page(&mut tx, stack, reader, name, reported).await?
-    } else {
-        csv(&mut tx, stack, reader, reported).await?
+    let mut conn = pool.acquire().await?;
+    if looks_like_json(head) {
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let outcome = json_page(&mut tx, stack, reader, name, reported).await?;
+        return settle(tx, actor, stack, name, outcome).await;
+    }
+    // A CSV is staged first (a temporary table: no locks on the stack's usage while the file is read), then stored
+    // in one statement of a short transaction.
+    app::usage::db::begin_staging(&mut conn).await?;
+    let result = match stage_csv(&mut conn, reader).await {
+        Ok(mut outcome) if outcome.errors.is_empty() => {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            outcome.stored = apply_staged(&mut tx, stack.partner_id, stack.stack_id, reported).await?;
+            settle(tx, actor, stack, name, outcome).await
+        }
+        other => other,
     };
+    app::usage::db::end_staging(&mut conn).await?;
+    result
+}
+
+/// Commits the file with its audit event, or rolls it back when refused.
+async fn settle(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    actor: &Actor,
+    stack: &StackRef,
+    name: &str,
+    mut outcome: FileOutcome,
+) -> Result<FileOutcome, AppError> {
     if outcome.errors.is_empty() {
         audit(&mut tx, actor, stack, name, &outcome).await?;
         tx.commit().await?;
@@ -192,24 +216,16 @@ async fn json_page(
     }
 }
 
-async fn csv(
-    conn: &mut sqlx::PgConnection,
-    stack: &StackRef,
-    reader: impl Read + Send + 'static,
-    reported: Option<time::OffsetDateTime>,
-) -> Result<FileOutcome, AppError> {
+/// Reads a Usagesummary CSV into the staging table (in chunks, while the next chunk is parsed); the outcome without
+/// what was stored.
+async fn stage_csv(conn: &mut sqlx::PgConnection, reader: impl Read + Send + 'static) -> Result<FileOutcome, AppError> {
     let (send, mut receive) = mpsc::channel::<Chunk>(2);
     let parser = tokio::task::spawn_blocking(move || parse_csv(reader, &send));
     let mut outcome = FileOutcome::default();
     while let Some(chunk) = receive.recv().await {
         match chunk {
             // Once a row is bad the file is refused: stop writing, keep reading to report every bad row.
-            Chunk::Records(records) if outcome.errors.is_empty() => {
-                let s = store_reported_page(conn, stack.partner_id, stack.stack_id, records, reported).await?;
-                outcome.stored.new += s.new;
-                outcome.stored.changed += s.changed;
-                outcome.stored.unchanged += s.unchanged;
-            }
+            Chunk::Records(records) if outcome.errors.is_empty() => app::usage::db::stage(conn, records).await?,
             Chunk::Records(_) => {}
             Chunk::Refused { rows, mut errors } => {
                 outcome.refused += rows;

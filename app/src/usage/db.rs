@@ -94,3 +94,85 @@ pub async fn store_reported_page(
     let changed = returned.len() as u64 - new;
     Ok(PageSummary { new, changed, unchanged: total - new - changed })
 }
+
+/// Makes (or empties) this connection's staging table for an upload: records staged there lock nothing, so the
+/// stack's ingest goes on while a large file is read; [`apply_staged`] then stores them in one statement.
+pub async fn begin_staging(conn: &mut PgConnection) -> Result<(), AppError> {
+    sqlx::query("drop table if exists pg_temp.upload_stage").execute(&mut *conn).await?;
+    sqlx::query(
+        "create temp table upload_stage (
+             ord bigint generated always as identity, local_subscription_id uuid not null, meter_id uuid not null,
+             usage_start timestamptz not null, usage_end timestamptz not null, resource_uri text not null,
+             quantity numeric not null, location text not null, tags jsonb, additional_info jsonb)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Adds records to the staging table, in file order (a later row with the same key wins, as in a page).
+pub async fn stage(conn: &mut PgConnection, records: Vec<UsageRecord>) -> Result<(), AppError> {
+    let col = |f: fn(&UsageRecord) -> Uuid| records.iter().map(f).collect::<Vec<_>>();
+    let (subs, meters) = (col(|r| r.local_subscription_id), col(|r| r.meter_id));
+    sqlx::query(
+        "insert into upload_stage (local_subscription_id, meter_id, usage_start, usage_end, resource_uri, quantity,
+                                   location, tags, additional_info)
+         select * from unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::numeric[],
+                              $7::text[], $8::jsonb[], $9::jsonb[])",
+    )
+    .bind(subs)
+    .bind(meters)
+    .bind(records.iter().map(|r| r.start).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.end).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.resource_uri.as_str()).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.quantity).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.location.as_str()).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.tags.clone()).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.additional_info.clone()).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores the staged records in one statement (in the caller's transaction), each key once (the last staged wins),
+/// in key order like [`store_reported_page`].
+pub async fn apply_staged(
+    conn: &mut PgConnection,
+    partner: Uuid,
+    stack: Uuid,
+    reported: Option<OffsetDateTime>,
+) -> Result<PageSummary, AppError> {
+    let (total, new, changed): (i64, i64, i64) = sqlx::query_as(
+        "with staged as (
+             select distinct on (local_subscription_id, meter_id, usage_start, usage_end, resource_uri) *
+             from upload_stage
+             order by local_subscription_id, meter_id, usage_start, usage_end, resource_uri, ord desc),
+         written as (
+             insert into usage_records (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end,
+                                        resource_uri, quantity, location, tags, additional_info, reported_at)
+             select $1, $2, local_subscription_id, meter_id, usage_start, usage_end, resource_uri, quantity, location,
+                    tags, additional_info, coalesce($3, '-infinity'::timestamptz)
+             from staged order by local_subscription_id, meter_id, usage_start, usage_end, resource_uri
+             on conflict (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end, resource_uri,
+                          reported_at)
+             do update set quantity = excluded.quantity, location = excluded.location, tags = excluded.tags,
+                           additional_info = excluded.additional_info, ingested_at = now()
+               where usage_records.quantity <> excluded.quantity
+             returning (xmax = 0) as inserted)
+         select (select count(*) from staged), count(*) filter (where inserted), count(*) filter (where not inserted)
+         from written",
+    )
+    .bind(partner)
+    .bind(stack)
+    .bind(reported)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (total, new, changed) = (total as u64, new as u64, changed as u64);
+    Ok(PageSummary { new, changed, unchanged: total - new - changed })
+}
+
+/// Drops this connection's staging table.
+pub async fn end_staging(conn: &mut PgConnection) -> Result<(), AppError> {
+    sqlx::query("drop table if exists pg_temp.upload_stage").execute(&mut *conn).await?;
+    Ok(())
+}

@@ -23,3 +23,4 @@ mod security;
 mod stack_pages;
 mod stack_usage_pages;
 mod standin_usage_api;
+mod upload_beside_ingest;
