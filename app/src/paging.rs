@@ -1,6 +1,7 @@
 //! Pages of long lists: every list a page shows is read one page at a time (`limit` one more than the page, so the
 //! page knows whether another follows, without counting), with "Previous" and "Next" links that keep the rest of
-//! the address. Page numbers out of range are refused by name, never overflowed.
+//! the address. Addresses count pages from 1 (`?page=2` is the second page); the code counts from 0. Page numbers
+//! out of range are refused by name, never overflowed.
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -30,10 +31,10 @@ pub struct PageOf {
 }
 
 impl PageOf {
-    /// Page `page` of `size` rows; `field` names the address's parameter in the refusal.
+    /// Page `page` (from 0) of `size` rows; `field` names the address's parameter in the refusal.
     pub fn new(field: &str, page: i64, size: i64) -> Result<Self, AppError> {
-        if !(0..=MAX_PAGE).contains(&page) {
-            return Err(AppError::Validation(format!("{field}: give a page number from 0 to {MAX_PAGE}")));
+        if !(0..MAX_PAGE).contains(&page) {
+            return Err(AppError::Validation(format!("{field}: give a page number from 1 to {MAX_PAGE}")));
         }
         Ok(Self { page, size })
     }
@@ -56,10 +57,13 @@ impl PageOf {
     }
 }
 
-/// A page number from an address's query (`?page=3`): absent or unreadable is the first page; out of range is for
-/// [`PageOf::new`] to refuse.
+/// The page (from 0) an address's query asks for (`?page=3` is page 2): absent or unreadable is the first page;
+/// out of range (`0`, `-1`, `9223372036854775807`) is for [`PageOf::new`] to refuse.
 pub fn page_param(value: Option<String>) -> i64 {
-    value.and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+    match value.map(|v| v.trim().parse::<i64>()) {
+        Some(Ok(n)) => n.checked_sub(1).unwrap_or(-1),
+        _ => 0,
+    }
 }
 
 /// "Previous" and "Next" for a list: `href(n)` is the address of page `n`. Nothing when there is one page.
@@ -86,12 +90,13 @@ pub fn current_query() -> Vec<(String, String)> {
     leptos_router::hooks::use_query_map().get_untracked().into_iter().map(|(k, v)| (k.into_owned(), v)).collect()
 }
 
-/// `path?query` with `name` set to `page` and every other parameter kept (form-encoded).
+/// `path?query` with `name` set to page `page` (from 0; written from 1, the first page without it) and every other
+/// parameter kept (form-encoded).
 pub fn with_page(path: &str, query: &[(String, String)], name: &str, page: i64) -> String {
     let mut pairs: Vec<String> =
         query.iter().filter(|(k, _)| k != name).map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
     if page > 0 {
-        pairs.push(format!("{name}={page}"));
+        pairs.push(format!("{name}={}", page + 1));
     }
     match pairs.is_empty() {
         true => path.to_string(),
@@ -118,8 +123,15 @@ mod tests {
         assert_eq!(PageOf::new("page", 2, 50).unwrap().offset(), 100);
         for page in [i64::MAX, -5, MAX_PAGE + 1] {
             let refused = PageOf::new("subs_page", page, 50).unwrap_err().to_string();
-            assert!(refused.starts_with("subs_page: give a page number"), "{refused}");
+            assert!(refused.starts_with("subs_page: give a page number from 1"), "{refused}");
         }
+    }
+
+    #[test]
+    fn addresses_count_pages_from_one() {
+        let param = |v: &str| page_param(Some(v.into()));
+        assert_eq!((param("1"), param("3"), page_param(None), param("x")), (0, 2, 0, 0));
+        assert_eq!((param("0"), param("-9223372036854775808")), (-1, -1), "refused by PageOf::new");
     }
 
     #[test]
@@ -132,7 +144,7 @@ mod tests {
     #[test]
     fn page_links_keep_the_other_parameters_encoded() {
         let q = vec![("q".to_string(), "a&b c".to_string()), ("page".to_string(), "4".to_string())];
-        assert_eq!(with_page("/operator", &q, "page", 5), "/operator?q=a%26b+c&page=5");
+        assert_eq!(with_page("/operator", &q, "page", 5), "/operator?q=a%26b+c&page=6");
         assert_eq!(with_page("/operator", &q, "page", 0), "/operator?q=a%26b+c");
     }
 }

@@ -72,7 +72,7 @@ pub fn AuditPageView() -> impl IntoView {
         (
             q.get("stack").unwrap_or_default(),
             q.get("customer").unwrap_or_default(),
-            q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0i64),
+            crate::paging::page_param(q.get("page")),
         )
     };
     let data = Resource::new(args, |(s, c, p)| load_audit(s, c, p));
@@ -87,9 +87,9 @@ pub fn AuditPageView() -> impl IntoView {
         </form>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let (stack, customer, page) = args();
+                let page = args().2;
                 match data.await {
-                    Ok(p) => view! { <AuditTable page=p stack customer number=page/> }.into_any(),
+                    Ok(p) => view! { <AuditTable page=p number=page/> }.into_any(),
                     Err(e) => view! { <crate::error::ErrorNotice error=e/> }.into_any(),
                 }
             })}
@@ -98,8 +98,9 @@ pub fn AuditPageView() -> impl IntoView {
 }
 
 #[component]
-fn AuditTable(page: AuditPage, stack: String, customer: String, number: i64) -> impl IntoView {
-    let link = move |n: i64| format!("/audit?stack={stack}&customer={customer}&page={n}");
+fn AuditTable(page: AuditPage, number: i64) -> impl IntoView {
+    let query = crate::paging::current_query();
+    let link = move |n: i64| crate::paging::with_page("/audit", &query, "page", n);
     view! {
         <table class="data" aria-label="Audit events">
             <thead><tr>
@@ -115,9 +116,6 @@ fn AuditTable(page: AuditPage, stack: String, customer: String, number: i64) -> 
                 }).collect_view()}
             </tbody>
         </table>
-        <p>
-            {(number > 0).then(|| view! { <a href=link(number - 1)>"← Newer"</a> " " })}
-            {page.more.then(|| view! { <a href=link(number + 1)>"Older →"</a> })}
-        </p>
+        <crate::paging::Pager page=number more=page.more label="Audit log pages" href=link/>
     }
 }
