@@ -22,6 +22,8 @@ pub struct OperatorData {
     pub meter_map: Paged<MeterMapEntry>,
     /// The last form's outcome.
     pub flash: Option<Flash>,
+    /// Stacks waiting to be re-rated (the progress of the last import's re-rating).
+    pub rerating: i64,
 }
 
 /// A price list entry.
@@ -120,7 +122,8 @@ pub async fn load_operator(search: String, pages: OperatorPages) -> Result<Opera
     .fetch_all(&pool)
     .await?);
     let flash = crate::auth::session::AuthSession::from_request().await?.take("flash").await?;
-    Ok(OperatorData { partners, directory, prices, meter_map, flash })
+    let rerating = crate::charges::db::queued(&pool, None).await?;
+    Ok(OperatorData { partners, directory, prices, meter_map, flash, rerating })
 }
 
 /// `/operator?q=…`
@@ -183,6 +186,11 @@ fn Operator(data: OperatorData, search: String) -> impl IntoView {
         </section>
         <section class="card" aria-label="Prices and meter map">
             <h2>"Price list and meter map"</h2>
+            {(data.rerating > 0).then(|| view! {
+                <p class="notice warn" role="status" data-testid="rerating">
+                    {format!("Re-rating in the background: {} stacks to go. Their bills say so until done.", data.rerating)}
+                </p>
+            })}
             <p>"Usage is charged as commerce meters: each local meter maps to one, times a factor; a local meter without one is informational. Prices apply from their effective date (UTC) until a later one. Imports are all or nothing and re-rate open periods."</p>
             <form method="post" action="/operator/prices/import" enctype="multipart/form-data" class="inline" aria-label="Import a price list">
                 <label>"Price list (CSV; Azure Stack rows are kept) " <input type="file" name="file" accept=".csv,text/csv" required/></label>

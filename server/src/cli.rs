@@ -165,8 +165,22 @@ async fn serve(settings: Settings, db: &Database) -> anyhow::Result<()> {
     let reach = Reach::new(settings.outbound.clone(), std::sync::Arc::new(settings.secret_key.clone()))?;
     let app = Application::build(listener, settings, options, db.pool.clone())?;
     tokio::spawn(crate::collector::run::run_forever(db.pool.clone(), reach, Default::default()));
+    tokio::spawn(rerate_forever(db.pool.clone()));
     println!("Stackbill is running at {public_url} (listening on {addr}); Ctrl-C stops it.");
     app.run_until(shutdown_signal()).await
+}
+
+/// Runs queued re-rates (price list and meter map imports queue them) every second, stack by stack.
+async fn rerate_forever(pool: sqlx::PgPool) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        match app::charges::db::run_queued(&pool).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(stacks = n, "re-rated"),
+            Err(e) => tracing::warn!(error = %e, "re-rating failed; tried again in a second"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

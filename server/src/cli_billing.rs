@@ -39,6 +39,15 @@ pub enum PricesCommand {
     },
 }
 
+/// Runs the re-rates an import queued (a running portal's worker would too; the command does not wait for it).
+async fn rerate_now(pool: &PgPool) -> anyhow::Result<()> {
+    let n = app::charges::db::run_queued(pool).await?;
+    if n > 0 {
+        println!("re-rated {n} stacks");
+    }
+    Ok(())
+}
+
 impl MetersCommand {
     /// Runs it in one transaction.
     pub async fn run(self, pool: &PgPool) -> anyhow::Result<()> {
@@ -49,7 +58,7 @@ impl MetersCommand {
         let s = app::pricing::db::import_meter_map(&mut tx, &Actor::command_line(), &rows).await?;
         tx.commit().await?;
         println!("meter map: {s}");
-        Ok(())
+        rerate_now(pool).await
     }
 }
 
@@ -63,7 +72,7 @@ impl PricesCommand {
         let s = app::pricing::db::import_prices(&mut tx, &Actor::command_line(), &prices).await?;
         tx.commit().await?;
         println!("price list: {s}");
-        Ok(())
+        rerate_now(pool).await
     }
 }
 

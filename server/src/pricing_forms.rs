@@ -55,7 +55,10 @@ async fn import<T, S: std::fmt::Display>(
     }
     .await;
     match result {
-        Ok(s) => back(&session, true, format!("{what} imported: {s}. Open periods re-rated.")).await,
+        Ok(s) => {
+            let text = format!("{what} imported: {s}. Stacks are re-rated in the background; bills say so until done.");
+            back(&session, true, text).await
+        }
         Err(e) => back(&session, false, e.to_string()).await,
     }
 }

@@ -49,6 +49,13 @@ pub async fn finalise(
     if b.status == "final" {
         return Err(AppError::Conflict("This bill is already final.".into()));
     }
+    // Its amounts may still change: a price list or meter map import is being applied to the partner's stacks.
+    if crate::charges::db::queued(&mut *conn, Some(partner)).await? > 0 {
+        return Err(AppError::Conflict(
+            "Your stacks are being re-rated after a price list or meter map change; finalise in a minute, once done."
+                .into(),
+        ));
+    }
     if !b.period_ended {
         return Err(AppError::Validation(format!(
             "{} has not ended yet (UTC); a bill is finalised after its month.",

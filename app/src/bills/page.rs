@@ -37,6 +37,8 @@ pub struct BillsView {
     pub can_write: bool,
     /// The last form's outcome.
     pub flash: Option<Flash>,
+    /// The partner's stacks waiting to be re-rated (after a price list or meter map import).
+    pub rerating: i64,
 }
 
 /// One bill's page data.
@@ -48,6 +50,8 @@ pub struct BillView {
     pub can_write: bool,
     /// The last form's outcome.
     pub flash: Option<Flash>,
+    /// The partner's stacks waiting to be re-rated (after a price list or meter map import).
+    pub rerating: i64,
 }
 
 /// The bills of a period (default: this month) for the caller's partner (operators: `partner`, default the first).
@@ -77,6 +81,7 @@ pub async fn load_bills(period: Option<String>, partner: Option<String>, page: i
             .await?;
     let mut conn = pool.acquire().await?;
     let list = bills_page(&mut conn, partner_id, period, of).await?;
+    let rerating = crate::charges::db::queued(&mut *conn, Some(partner_id)).await?;
     let flash = crate::auth::session::AuthSession::from_request().await?.take::<Flash>("flash").await?;
     Ok(BillsView {
         period: period.to_string(),
@@ -88,6 +93,7 @@ pub async fn load_bills(period: Option<String>, partner: Option<String>, page: i
         bills: list.rows.iter().map(summary).collect(),
         page: list.page,
         more: list.more,
+        rerating,
         can_write: user.can_write() && scope.partner_filter().is_some(),
         flash,
     })
@@ -108,12 +114,23 @@ pub async fn load_bill(period: String, subscription: String) -> Result<BillView,
         None => bill_partner(&mut conn, scope, sub).await?,
     };
     let bill = bill(&mut conn, partner, sub, period).await?;
+    let rerating = crate::charges::db::queued(&mut *conn, Some(partner)).await?;
     let flash = crate::auth::session::AuthSession::from_request().await?.take::<Flash>("flash").await?;
-    Ok(BillView { bill, can_write: user.can_write() && scope.partner_filter().is_some(), flash })
+    Ok(BillView { bill, can_write: user.can_write() && scope.partner_filter().is_some(), flash, rerating })
 }
 
 fn money(d: Decimal, currency: &str) -> String {
     format!("{d:.2} {currency}")
+}
+
+/// Says that amounts may still change while the partner's stacks are re-rated.
+fn rerating(stacks: i64) -> Option<impl IntoView> {
+    (stacks > 0).then(|| {
+        let text = format!(
+            "Being re-rated: {stacks} of your stacks are being re-rated after a price list or meter map change. Amounts may still change; reload in a minute."
+        );
+        view! { <p class="notice warn" role="status" data-testid="rerating">{text}</p> }
+    })
 }
 
 fn notice(flash: &Option<Flash>) -> Option<impl IntoView> {
@@ -161,6 +178,7 @@ fn BillsList(v: BillsView) -> impl IntoView {
     let query = crate::paging::current_query();
     view! {
         {notice(&v.flash)}
+        {rerating(v.rerating)}
         <form method="get" action="/bills" class="inline" aria-label="Choose the period">
             <label>"Month (UTC) " <input type="month" name="period" value=v.period.clone()/></label>
             {crate::layout::partner_select(&v.partners, v.partner_id)}
@@ -251,6 +269,7 @@ fn BillDetail(v: BillView, print: bool) -> impl IntoView {
         <div class=if print { "bill print" } else { "bill" }>
         <h1>{format!("Bill {} · {}", b.period, b.customer_name)}</h1>
         {notice(&v.flash)}
+        {rerating(v.rerating)}
         <dl class="facts" data-testid="bill-facts">
             <dt>"Partner"</dt><dd>{b.partner_name.clone()}</dd>
             <dt>"Customer"</dt><dd>{b.customer_name.clone()} " " <span class="mono">{b.customer_tenant_id.map(|t| t.to_string()).unwrap_or_default()}</span></dd>

@@ -27,17 +27,67 @@ pub async fn rerate_stack_all(conn: &mut PgConnection, stack_id: Uuid) -> Result
     Ok(())
 }
 
-/// Re-rates every stack from `from` (all of its usage when `None`): after a price list or meter map import. A
-/// correction that reaches a final period is billed as adjustments (see [`rerate_stack_all`]). Returns the number of
-/// stacks re-rated.
-pub async fn rerate_all(conn: &mut PgConnection, from: Option<OffsetDateTime>) -> Result<u64, AppError> {
+/// Queues a re-rate of every stack from `from` (all of its usage when `None`), after a price list or meter map
+/// import: the re-rating itself happens stack by stack in the background ([`run_queued`]), so the import commits at
+/// once and ingest stops only for the stack being re-rated, while it is. A correction that reaches a final period is
+/// billed as adjustments (see [`rerate_stack_all`]). Returns the number of stacks queued.
+pub async fn queue_rerate_all(
+    conn: &mut PgConnection,
+    from: Option<OffsetDateTime>,
+    reason: &str,
+) -> Result<u64, AppError> {
     let n = sqlx::query(
-        "select rerate_stack(s.stack_id, coalesce(($1 at time zone 'UTC')::date, '-infinity'))
-         from stacks s order by s.stack_id",
+        "insert into rerate_jobs (stack_id, partner_id, from_day, reason)
+         select stack_id, partner_id, coalesce(($1 at time zone 'UTC')::date, '-infinity'), $2 from stacks
+         order by stack_id
+         on conflict (stack_id) do update
+           set from_day = least(rerate_jobs.from_day, excluded.from_day), reason = excluded.reason, requested_at = now()",
     )
     .bind(from)
+    .bind(reason)
     .execute(conn)
     .await?
     .rows_affected();
     Ok(n)
+}
+
+/// Re-rates the stack whose job waits longest, in one transaction with the job's removal (a crash leaves the job
+/// for the next try); `None` when no job waits. Jobs another worker is running are skipped.
+pub async fn run_one_queued(pool: &sqlx::PgPool) -> Result<Option<Uuid>, AppError> {
+    let mut tx = pool.begin().await?;
+    let job: Option<(Uuid, OffsetDateTime)> = sqlx::query_as(
+        "select stack_id, requested_at from rerate_jobs order by requested_at, stack_id limit 1 for update skip locked",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((stack, requested_at)) = job else { return Ok(None) };
+    // The day stays in SQL: it may be '-infinity', which no Rust date holds.
+    sqlx::query("select rerate_stack(stack_id, from_day) from rerate_jobs where stack_id = $1")
+        .bind(stack)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("delete from rerate_jobs where stack_id = $1 and requested_at = $2")
+        .bind(stack)
+        .bind(requested_at)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Some(stack))
+}
+
+/// Runs queued re-rates until none waits; returns how many stacks were re-rated.
+pub async fn run_queued(pool: &sqlx::PgPool) -> Result<u64, AppError> {
+    let mut n = 0;
+    while run_one_queued(pool).await?.is_some() {
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Stacks of `partner` (all partners when `None`) waiting to be re-rated.
+pub async fn queued(db: impl sqlx::PgExecutor<'_>, partner: Option<Uuid>) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar("select count(*) from rerate_jobs where $1::uuid is null or partner_id = $1")
+        .bind(partner)
+        .fetch_one(db)
+        .await?)
 }

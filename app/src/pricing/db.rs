@@ -84,7 +84,7 @@ pub async fn import_prices(
     let summary = ImportSummary { added, changed, unchanged, skipped: file.skipped as u64 };
     let earliest = returned.iter().map(|r| r.1).min();
     if let Some(from) = earliest {
-        crate::charges::db::rerate_all(conn, Some(from)).await?;
+        crate::charges::db::queue_rerate_all(conn, Some(from), "prices.import").await?;
     }
     let event = Event {
         partner_id: None,
@@ -121,7 +121,7 @@ pub async fn import_meter_map(
     .await?;
     let (added, changed, unchanged) = counts(&returned, rows.len());
     if added + changed > 0 {
-        crate::charges::db::rerate_all(conn, None).await?;
+        crate::charges::db::queue_rerate_all(conn, None, "meters.import").await?;
     }
     let event = Event {
         partner_id: None,

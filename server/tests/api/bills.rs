@@ -132,6 +132,8 @@ pub(crate) async fn month(pool: PgPool) -> Month {
     app::local_subscriptions::db::store_list(&mut tx, partner, stack.stack_id, list).await.unwrap();
     set_markup(&mut tx, &actor, partner, None, Some(d("10"))).await.unwrap();
     tx.commit().await.unwrap();
+    // The imports above queued re-rates (nothing to re-rate yet); done, so bills can be finalised.
+    app::charges::db::run_queued(&pool).await.unwrap();
     let m = Month { pool, partner, stack, default, a1, a2, b, tenant_b, tenant_c, local };
     m.usage(local[0], BASE_VM, datetime!(2026-10-05 10:00 UTC), "10").await; // A1, 0.008
     m.usage(local[0], BASE_VM, datetime!(2026-10-20 10:00 UTC), "10").await; // A2 (replaced), 0.010
@@ -314,6 +316,7 @@ async fn a_price_correction_reaching_a_final_month_is_billed_as_adjustments(pool
     let prices = app::pricing::import::parse_prices(file).unwrap();
     app::pricing::db::import_prices(&mut tx, &Actor::command_line(), &prices).await.unwrap();
     tx.commit().await.unwrap();
+    app::charges::db::run_queued(&m.pool).await.unwrap();
 
     let october = m.bill(m.b, "2026-10").await;
     let november = m.bill(m.b, "2026-11").await;
@@ -364,6 +367,7 @@ async fn unpriced_usage_is_shown_counted_and_blocks_finalising(pool: PgPool) {
     let mut tx = m.pool.begin().await.unwrap();
     app::pricing::db::import_meter_map(&mut tx, &Actor::command_line(), &rows).await.unwrap();
     tx.commit().await.unwrap();
+    app::charges::db::run_queued(&m.pool).await.unwrap();
     let contoso_tenant = partner_tenant(&pool, "Contoso").await;
     let app = spawn_app(pool).await;
     app.sign_in("adele", Some(contoso_tenant), &["Partner.Admin"]).await;
@@ -396,6 +400,7 @@ async fn a_price_import_re_rates_open_bills(pool: PgPool) {
     let prices = app::pricing::import::parse_prices(file).unwrap();
     app::pricing::db::import_prices(&mut tx, &Actor::command_line(), &prices).await.unwrap();
     tx.commit().await.unwrap();
+    app::charges::db::run_queued(&m.pool).await.unwrap();
 
     let default = m.bill(m.default, "2026-10").await;
     let a2 = m.bill(m.a2, "2026-10").await;

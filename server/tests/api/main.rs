@@ -18,6 +18,7 @@ mod operator;
 mod private_cluster;
 mod registrations;
 mod reports;
+mod rerating;
 mod rules_http;
 mod security;
 mod stack_pages;

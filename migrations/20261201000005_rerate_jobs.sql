@@ -1,0 +1,13 @@
+-- Re-rating in the background (issue 15): a price list or meter map import queues one job per stack instead of
+-- re-rating every stack inside its own transaction (which held every stack's lock, so ingest stopped everywhere until
+-- the last stack was done). A worker re-rates one stack per transaction; ingest for a stack waits at most for that
+-- stack's own re-rate. A job survives a crash (it is deleted in the transaction that re-rates), and a new request
+-- for a stack with a job waiting widens it to the earlier day.
+create table rerate_jobs (
+    stack_id     uuid primary key references stacks (stack_id) on delete cascade,
+    partner_id   uuid not null,
+    from_day     date not null,            -- '-infinity': all of the stack's usage
+    reason       text not null,            -- e.g. 'prices.import'
+    requested_at timestamptz not null default now()
+);
+create index rerate_jobs_partner_idx on rerate_jobs (partner_id);
