@@ -8,6 +8,10 @@ create table rerate_jobs (
     partner_id   uuid not null,
     from_day     date not null,            -- '-infinity': all of the stack's usage
     reason       text not null,            -- e.g. 'prices.import'
-    requested_at timestamptz not null default now()
+    requested_at timestamptz not null default now(),
+    -- A try that failed (a database error, a timeout) is retried later, after the other jobs, never in a tight loop.
+    attempts     integer not null default 0,
+    next_try_at  timestamptz not null default now(),
+    last_error   text
 );
 create index rerate_jobs_partner_idx on rerate_jobs (partner_id);

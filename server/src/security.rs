@@ -160,7 +160,7 @@ pub async fn limit(req: Request, next: Next) -> Response {
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     // The ingest API refuses a declared oversize itself, after the key check, so that the refusal is audited.
-    if declared.is_some_and(|n| n > limits.body as u64) && !req.uri().path().starts_with("/api/") {
+    if declared.is_some_and(|n| n > limits.body as u64) && !req.uri().path().starts_with("/api/v1/") {
         let size = match limits.body {
             b if b >= 1 << 20 => format!("{} MiB", b >> 20),
             b => format!("{} KiB", b >> 10),

@@ -11,8 +11,6 @@ use app::keys::db::{create_key, revoke_key};
 use app::usage::parse::whole_hour;
 use app::AppError;
 
-use app::auth::session::AuthSession;
-
 use crate::forms::{error_page, finish, report, start};
 use crate::state::AppState;
 
@@ -133,17 +131,20 @@ pub async fn upload(
     Path(cloud_id): Path<String>,
     mut form: axum::extract::Multipart,
 ) -> Response {
-    if let Err(r) = crate::forms::writer(&state, &AuthSession(session.clone())).await {
-        return r;
-    }
-    let spooled = spool(&mut form).await;
+    // The caller and the stack first (nothing is received for a stack the caller may not change), then the files,
+    // with no transaction open while they arrive.
     let c = match start(&state, session, &cloud_id).await {
         Ok(c) => c,
         Err(r) => return r,
     };
     let crate::forms::Change { tx, actor, stack, session } = c;
-    // The stack is found; nothing of this transaction needs to stay open while the files are stored.
     drop(tx);
+    // A bounded number of uploads is received at once, so their spool files cannot fill the disk.
+    let Ok(_receiving) = state.spooling.0.clone().try_acquire_owned() else {
+        let busy = AppError::Validation("Other uploads are being received; send the files again in a minute.".into());
+        return report(&session, &stack, Err(busy), "usage", "").await;
+    };
+    let spooled = spool(&mut form).await;
     let spooled = match spooled {
         Ok(s) if s.files.is_empty() => Err(AppError::Validation("Choose at least one file.".into())),
         other => other,

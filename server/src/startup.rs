@@ -54,6 +54,7 @@ impl Application {
             oidc: Arc::new(oidc),
             settings: Arc::new(settings),
             in_flight: Arc::default(),
+            spooling: Default::default(),
             heavy: Arc::new(tokio::sync::Semaphore::new(crate::state::heavy_share(
                 pool.options().get_max_connections(),
             ))),

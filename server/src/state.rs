@@ -28,6 +28,23 @@ pub struct AppState {
     /// Slots for the heavy work (ingest pages, stored uploads, usage exports) all together: fewer than the pool's
     /// connections, so page views always find one free.
     pub heavy: Arc<tokio::sync::Semaphore>,
+    /// Uploads being received (spooled to disk) at once.
+    pub spooling: Spooling,
+}
+
+/// Slots for uploads being received, [`Spooling::SLOTS`] at once (each up to 1 GiB on the temporary disk).
+#[derive(Clone)]
+pub struct Spooling(pub Arc<tokio::sync::Semaphore>);
+
+impl Spooling {
+    /// Uploads received at once.
+    pub const SLOTS: usize = 4;
+}
+
+impl Default for Spooling {
+    fn default() -> Self {
+        Self(Arc::new(tokio::sync::Semaphore::new(Self::SLOTS)))
+    }
 }
 
 /// The heavy work's share of a pool of `connections`: three quarters, at least one.

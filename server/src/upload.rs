@@ -119,15 +119,20 @@ pub async fn upload_file(
     // A CSV is staged first (a temporary table: no locks on the stack's usage while the file is read), then stored
     // in one statement of a short transaction.
     app::usage::db::begin_staging(&mut conn).await?;
-    let result = match stage_csv(&mut conn, reader).await {
-        Ok(mut outcome) if outcome.errors.is_empty() => {
-            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            outcome.stored = apply_staged(&mut tx, stack.partner_id, stack.stack_id, reported).await?;
-            settle(tx, actor, stack, name, outcome).await
+    let result = async {
+        let mut outcome = stage_csv(&mut conn, reader).await?;
+        if !outcome.errors.is_empty() {
+            return Ok(outcome);
         }
-        other => other,
-    };
-    app::usage::db::end_staging(&mut conn).await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        outcome.stored = apply_staged(&mut tx, stack.partner_id, stack.stack_id, reported).await?;
+        settle(tx, actor, stack, name, outcome).await
+    }
+    .await;
+    // Whatever happened; a table left behind is dropped by the connection's next upload anyway.
+    if let Err(e) = app::usage::db::end_staging(&mut conn).await {
+        tracing::warn!(error = %e, "could not drop an upload's staging table");
+    }
     result
 }
 

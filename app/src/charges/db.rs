@@ -41,7 +41,8 @@ pub async fn queue_rerate_all(
          select stack_id, partner_id, coalesce(($1 at time zone 'UTC')::date, '-infinity'), $2 from stacks
          order by stack_id
          on conflict (stack_id) do update
-           set from_day = least(rerate_jobs.from_day, excluded.from_day), reason = excluded.reason, requested_at = now()",
+           set from_day = least(rerate_jobs.from_day, excluded.from_day), reason = excluded.reason,
+               next_try_at = now()",
     )
     .bind(from)
     .bind(reason)
@@ -51,37 +52,71 @@ pub async fn queue_rerate_all(
     Ok(n)
 }
 
-/// Re-rates the stack whose job waits longest, in one transaction with the job's removal (a crash leaves the job
-/// for the next try); `None` when no job waits. Jobs another worker is running are skipped.
-pub async fn run_one_queued(pool: &sqlx::PgPool) -> Result<Option<Uuid>, AppError> {
+/// What one try of the queue did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ran {
+    /// No job is due.
+    Idle,
+    /// The stack was re-rated and its job removed.
+    Done(Uuid),
+    /// Re-rating the stack failed; its job is tried again later, after the others.
+    Failed(Uuid),
+}
+
+/// Re-rates the stack whose job is due first, in one transaction with the job's removal (a crash leaves the job for
+/// the next try). Jobs another worker is running are skipped; a failed try is recorded on the job and retried after
+/// a back-off (a minute, doubling, at most an hour), so one stack that fails never holds up the others.
+pub async fn run_one_queued(pool: &sqlx::PgPool) -> Result<Ran, AppError> {
     let mut tx = pool.begin().await?;
-    let job: Option<(Uuid, OffsetDateTime)> = sqlx::query_as(
-        "select stack_id, requested_at from rerate_jobs order by requested_at, stack_id limit 1 for update skip locked",
+    let job: Option<Uuid> = sqlx::query_scalar(
+        "select stack_id from rerate_jobs where next_try_at <= now() order by next_try_at, requested_at, stack_id
+         limit 1 for update skip locked",
     )
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((stack, requested_at)) = job else { return Ok(None) };
+    let Some(stack) = job else { return Ok(Ran::Idle) };
+    // A whole stack's history can take longer than a page's statement deadline; the job is the deadline's reason.
+    sqlx::query("set local statement_timeout = 0").execute(&mut *tx).await?;
+    sqlx::query("savepoint rerate").execute(&mut *tx).await?;
     // The day stays in SQL: it may be '-infinity', which no Rust date holds.
-    sqlx::query("select rerate_stack(stack_id, from_day) from rerate_jobs where stack_id = $1")
+    let rerated = sqlx::query("select rerate_stack(stack_id, from_day) from rerate_jobs where stack_id = $1")
         .bind(stack)
         .execute(&mut *tx)
-        .await?;
-    sqlx::query("delete from rerate_jobs where stack_id = $1 and requested_at = $2")
-        .bind(stack)
-        .bind(requested_at)
-        .execute(&mut *tx)
-        .await?;
+        .await;
+    let ran = match rerated {
+        Ok(_) => {
+            sqlx::query("delete from rerate_jobs where stack_id = $1").bind(stack).execute(&mut *tx).await?;
+            Ran::Done(stack)
+        }
+        Err(e) => {
+            tracing::warn!(%stack, error = %e, "re-rating a stack failed; it is tried again later");
+            sqlx::query("rollback to savepoint rerate").execute(&mut *tx).await?;
+            sqlx::query(
+                "update rerate_jobs set attempts = attempts + 1, last_error = $2,
+                        next_try_at = now() + least(interval '1 hour', interval '1 minute' * power(2, attempts))
+                 where stack_id = $1",
+            )
+            .bind(stack)
+            .bind(e.to_string())
+            .execute(&mut *tx)
+            .await?;
+            Ran::Failed(stack)
+        }
+    };
     tx.commit().await?;
-    Ok(Some(stack))
+    Ok(ran)
 }
 
-/// Runs queued re-rates until none waits; returns how many stacks were re-rated.
+/// Runs the due re-rates until none is due; returns how many stacks were re-rated (failed ones are retried later).
 pub async fn run_queued(pool: &sqlx::PgPool) -> Result<u64, AppError> {
     let mut n = 0;
-    while run_one_queued(pool).await?.is_some() {
-        n += 1;
+    loop {
+        match run_one_queued(pool).await? {
+            Ran::Idle => return Ok(n),
+            Ran::Done(_) => n += 1,
+            Ran::Failed(_) => {}
+        }
     }
-    Ok(n)
 }
 
 /// Stacks of `partner` (all partners when `None`) waiting to be re-rated.

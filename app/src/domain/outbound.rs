@@ -62,16 +62,32 @@ impl Outbound {
         }
     }
 
-    /// Checks one resolved address.
+    /// Checks one resolved address. IPv6 forms that carry an IPv4 address (mapped `::ffff:a.b.c.d`, compatible
+    /// `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`) are judged by that IPv4 address.
     pub fn check_ip(&self, ip: IpAddr) -> Result<(), Refused> {
         let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            IpAddr::V6(v6) => embedded_v4(v6).map(IpAddr::V4).unwrap_or(ip),
             v4 => v4,
         };
         match kind(ip) {
             Some(kind) if !self.allow_networks.iter().any(|n| n.contains(&ip)) => Err(Refused::Address(ip, kind)),
             _ => Ok(()),
         }
+    }
+}
+
+/// The IPv4 address inside an IPv6 one that carries it, if any.
+fn embedded_v4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    let s = v6.segments();
+    let tail = || std::net::Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        Some(v4)
+    } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) {
+        Some(tail()) // NAT64, well-known and local-use prefixes
+    } else if s[..6] == [0; 6] && (s[6] != 0 || s[7] > 1) {
+        Some(tail()) // IPv4-compatible (deprecated, still routed by some stacks)
+    } else {
+        None
     }
 }
 
@@ -88,6 +104,8 @@ fn kind(ip: IpAddr) -> Option<&'static str> {
                 Some("link-local (cloud metadata)")
             } else if a == 100 && (64..128).contains(&b) {
                 Some("shared (carrier-grade NAT)")
+            } else if (a == 192 && b == 0 && v4.octets()[2] == 0) || (a == 198 && (b == 18 || b == 19)) {
+                Some("reserved (protocol assignments, benchmarking)")
             } else if v4.is_unspecified() || a == 0 {
                 Some("unspecified")
             } else if v4.is_multicast() || v4.is_broadcast() || a >= 240 {
@@ -104,8 +122,8 @@ fn kind(ip: IpAddr) -> Option<&'static str> {
                 Some("unspecified")
             } else if first & 0xfe00 == 0xfc00 {
                 Some("private (unique local)")
-            } else if first & 0xffc0 == 0xfe80 {
-                Some("link-local")
+            } else if first & 0xffc0 == 0xfe80 || first & 0xffc0 == 0xfec0 {
+                Some("link-local or site-local")
             } else if v6.is_multicast() {
                 Some("multicast or reserved")
             } else {
@@ -141,6 +159,12 @@ mod tests {
             "https://[fd00::1]",
             "https://[fe80::1]",
             "https://[::ffff:127.0.0.1]",
+            "https://[64:ff9b::a00:1]",
+            "https://[64:ff9b:1::7f00:1]",
+            "https://[::7f00:1]",
+            "https://[fec0::1]",
+            "https://192.0.0.8",
+            "https://198.18.0.1",
         ] {
             assert!(refused(url), "{url} must be refused");
         }

@@ -142,17 +142,20 @@ pub async fn apply_staged(
     stack: Uuid,
     reported: Option<OffsetDateTime>,
 ) -> Result<PageSummary, AppError> {
+    // One statement for the whole file: bounded by the upload's own deadline (an hour), not a page's.
+    sqlx::query("set local statement_timeout = '1h'").execute(&mut *conn).await?;
+    // Byte order (`collate "C"`), the order a page's records are written in: the same lock order for both.
     let (total, new, changed): (i64, i64, i64) = sqlx::query_as(
         "with staged as (
-             select distinct on (local_subscription_id, meter_id, usage_start, usage_end, resource_uri) *
+             select distinct on (local_subscription_id, meter_id, usage_start, usage_end, resource_uri collate \"C\") *
              from upload_stage
-             order by local_subscription_id, meter_id, usage_start, usage_end, resource_uri, ord desc),
+             order by local_subscription_id, meter_id, usage_start, usage_end, resource_uri collate \"C\", ord desc),
          written as (
              insert into usage_records (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end,
                                         resource_uri, quantity, location, tags, additional_info, reported_at)
              select $1, $2, local_subscription_id, meter_id, usage_start, usage_end, resource_uri, quantity, location,
                     tags, additional_info, coalesce($3, '-infinity'::timestamptz)
-             from staged order by local_subscription_id, meter_id, usage_start, usage_end, resource_uri
+             from staged order by local_subscription_id, meter_id, usage_start, usage_end, resource_uri collate \"C\"
              on conflict (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end, resource_uri,
                           reported_at)
              do update set quantity = excluded.quantity, location = excluded.location, tags = excluded.tags,

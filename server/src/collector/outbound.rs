@@ -12,12 +12,13 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 /// Resolves with the system resolver, then keeps only the addresses the rules allow.
 struct Checked(Arc<Outbound>);
 
-/// Every address of a name was refused; the message names the first.
+/// Every address of a name was refused. The message says what kind of address, not which: the name was typed by a
+/// partner, and the address behind it is ours to keep (it is in the server log).
 #[derive(Debug, thiserror::Error)]
-#[error("{host} resolves to {refused}")]
+#[error("{host} resolves to a {kind} address; Stackbill does not connect to those")]
 pub struct Blocked {
     host: String,
-    refused: Refused,
+    kind: &'static str,
 }
 
 impl Resolve for Checked {
@@ -38,7 +39,10 @@ impl Resolve for Checked {
                 })
                 .collect();
             match (allowed.is_empty(), first_refusal) {
-                (true, Some(refused)) => Err(Box::new(Blocked { host, refused }) as _),
+                (true, Some(Refused::Address(ip, kind))) => {
+                    tracing::warn!(%host, %ip, "refused to connect to a non-public address");
+                    Err(Box::new(Blocked { host, kind }) as _)
+                }
                 _ => Ok(Box::new(allowed.into_iter()) as Addrs),
             }
         })

@@ -90,9 +90,10 @@ pub struct Reach {
 }
 
 impl Reach {
-    /// A client keeping to `rules`, with requests ending after 2 minutes.
+    /// A client keeping to `rules`; each request ends after the usage API's own deadline
+    /// (`client::REQUEST_TIMEOUT`, 5 minutes), and a whole run at [`Schedule::deadline`].
     pub fn new(rules: Outbound, key: Arc<SecretKey>) -> anyhow::Result<Self> {
-        let http = super::outbound::client(rules.clone(), Duration::from_secs(120))?;
+        let http = super::outbound::client(rules.clone(), Duration::from_secs(300))?;
         Ok(Self { http, rules, key })
     }
 }

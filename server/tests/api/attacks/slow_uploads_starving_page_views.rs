@@ -9,8 +9,9 @@ use tokio::net::TcpStream;
 
 use crate::helpers::{seed_partner, spawn_app, TestApp};
 
-/// Starts an upload, waits until the server reads its body (`100 Continue`), sends part of a file and stalls.
-async fn stalled_upload(app: &TestApp, cloud: uuid::Uuid, cookie: &str) -> TcpStream {
+/// Starts an upload, waits until the server reads its body (`100 Continue`), sends part of a file and stalls; or,
+/// when the server turns the upload away before reading it, its answer's status line.
+async fn stalled_upload(app: &TestApp, cloud: uuid::Uuid, cookie: &str) -> Result<TcpStream, String> {
     let host = app.base.trim_start_matches("http://");
     let mut stream = TcpStream::connect(host).await.unwrap();
     let head = format!(
@@ -22,10 +23,12 @@ async fn stalled_upload(app: &TestApp, cloud: uuid::Uuid, cookie: &str) -> TcpSt
     let mut answer = vec![0u8; 256];
     let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut answer)).await.unwrap().unwrap();
     let answer = String::from_utf8_lossy(&answer[..read]).to_string();
-    assert!(answer.starts_with("HTTP/1.1 100 Continue"), "{answer}");
+    if !answer.starts_with("HTTP/1.1 100 Continue") {
+        return Err(answer.lines().next().unwrap_or_default().to_string());
+    }
     let part = "--XYZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"usage.csv\"\r\n\r\nSubscriptionId,";
     stream.write_all(part.as_bytes()).await.unwrap();
-    stream
+    Ok(stream)
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
@@ -36,12 +39,16 @@ async fn uploads_that_never_finish_leave_connections_for_page_views(pool: PgPool
     let signed_in = app.sign_in("adele", Some(tenant), &["Partner.Admin"]).await;
     let cookie = TestApp::session_cookie(signed_in.headers()).unwrap();
 
-    // More stalled uploads than the server's pool has connections (8).
+    // More stalled uploads than the server's pool has connections (8): 4 are received at once, the rest turned away.
     let mut stalled = Vec::new();
     for _ in 0..10 {
         stalled.push(stalled_upload(&app, cloud, &cookie).await);
     }
     let home = tokio::time::timeout(Duration::from_secs(10), app.page("/")).await;
+    let receiving = stalled.iter().filter(|s| s.is_ok()).count();
+    let turned_away: Vec<&String> = stalled.iter().filter_map(|s| s.as_ref().err()).collect();
+    assert_eq!(receiving, 4, "uploads received at once (their spool files are bounded)");
+    assert!(turned_away.iter().all(|s| s.starts_with("HTTP/1.1 303")), "{turned_away:?}");
 
     assert!(home.expect("a page view waited for a connection held by a stalled upload").contains("ams-01"));
     let waiting: i64 = sqlx::query_scalar(
