@@ -80,14 +80,13 @@ impl Outbound {
 fn embedded_v4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
     let s = v6.segments();
     let tail = || std::net::Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
-    if let Some(v4) = v6.to_ipv4_mapped() {
-        Some(v4)
-    } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) {
-        Some(tail()) // NAT64, well-known and local-use prefixes
-    } else if s[..6] == [0; 6] && (s[6] != 0 || s[7] > 1) {
-        Some(tail()) // IPv4-compatible (deprecated, still routed by some stacks)
-    } else {
-        None
+    // NAT64 (the well-known and the local-use prefix), and IPv4-compatible (deprecated, still routed by some).
+    let nat64 = s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1);
+    let compatible = s[..6] == [0; 6] && (s[6] != 0 || s[7] > 1);
+    match v6.to_ipv4_mapped() {
+        Some(v4) => Some(v4),
+        None if nat64 || compatible => Some(tail()),
+        None => None,
     }
 }
 
