@@ -57,17 +57,11 @@ pub struct Dashboard {
 /// A month's figures (default: this month) for the caller's partner (operators: `partner`, default the first).
 #[server]
 pub async fn load_dashboard(partner: Option<String>, month: Option<String>) -> Result<Dashboard, AppError> {
-    use crate::bills::db::Period;
+    use crate::domain::Period;
     let scope = crate::auth::api::ssr::require_user().await?.scope()?;
     let pool = crate::db::pool()?;
-    let partners: Vec<(Uuid, String)> =
-        sqlx::query_as("select partner_id, name from partners where $1::uuid is null or partner_id = $1 order by name")
-            .bind(scope.partner_filter())
-            .fetch_all(&pool)
-            .await?;
-    let wanted = partner.and_then(|p| Uuid::parse_str(p.trim()).ok());
-    let (partner_id, partner_name) =
-        partners.iter().find(|p| Some(p.0) == wanted).or(partners.first()).cloned().ok_or(AppError::NotFound)?;
+    let crate::partners::db::PartnerChoice { partners, chosen: (partner_id, partner_name) } =
+        crate::partners::db::choose(&pool, scope, partner.as_deref()).await?;
     let now = crate::domain::clock::now();
     let month = match month.filter(|m| !m.trim().is_empty()) {
         Some(m) => Period::parse(&m)?,
@@ -75,10 +69,7 @@ pub async fn load_dashboard(partner: Option<String>, month: Option<String>) -> R
     };
     let (from, to) = (month.start(), month.next().start());
     let last_month = month.previous();
-    let currency: String = sqlx::query_scalar("select currency::text from partners where partner_id = $1")
-        .bind(partner_id)
-        .fetch_one(&pool)
-        .await?;
+    let currency = crate::partners::db::currency(&pool, partner_id).await?;
     let stacks: Vec<CostRow> = sqlx::query_as(
         "select s.cloud_id as id, s.name, coalesce(sum(c.amount), 0) as cost
          from stacks s left join charges c on c.stack_id = s.stack_id and c.partner_id = s.partner_id
@@ -152,7 +143,7 @@ pub async fn load_dashboard(partner: Option<String>, month: Option<String>) -> R
 
 /// A month's billed cost (precise, before per-line rounding).
 #[cfg(feature = "ssr")]
-async fn month_cost(pool: &sqlx::PgPool, partner: Uuid, month: crate::bills::db::Period) -> Result<Decimal, AppError> {
+async fn month_cost(pool: &sqlx::PgPool, partner: Uuid, month: crate::domain::Period) -> Result<Decimal, AppError> {
     Ok(sqlx::query_scalar(
         "select coalesce(sum(amount), 0) from charges
          where partner_id = $1 and day >= $2 and day < $3 and billing_subscription_id is not null",

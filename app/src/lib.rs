@@ -11,7 +11,6 @@ pub mod customers;
 pub mod dashboard;
 #[cfg(feature = "ssr")]
 pub mod db;
-#[cfg(feature = "ssr")]
 pub mod directory;
 pub mod domain;
 pub mod error;
@@ -28,6 +27,7 @@ pub mod registrations;
 pub mod shell;
 pub mod stacks;
 pub mod usage;
+pub mod web;
 
 pub use error::AppError;
 

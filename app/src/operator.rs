@@ -4,10 +4,17 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::customers::CustomerSub;
+use crate::directory::forms::{StatusForm, IMPORT_DIRECTORY, SET_STATUS};
 use crate::paging::{current_query, page_param, with_page, Paged, Pager};
-use crate::stacks::detail::Flash;
+use crate::partners::forms::{PartnerForm, ADD_PARTNER};
+use crate::pricing::forms::{IMPORT_METER_MAP, IMPORT_PRICES};
 use crate::stacks::PartnerSummary;
+use crate::web::form::FILE_FIELD;
+use crate::web::{Flash, Route};
 use crate::AppError;
+
+/// The operator page, where the operator's forms return.
+pub const OPERATOR_PAGE: Route = Route("/operator");
 
 /// The page's data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,7 +128,7 @@ pub async fn load_operator(search: String, pages: OperatorPages) -> Result<Opera
     .bind(of.offset())
     .fetch_all(&pool)
     .await?);
-    let flash = crate::auth::session::AuthSession::from_request().await?.take("flash").await?;
+    let flash = crate::auth::session::AuthSession::from_request().await?.take_flash().await?;
     let rerating = crate::charges::db::queued(&pool, None).await?;
     Ok(OperatorData { partners, directory, prices, meter_map, flash, rerating })
 }
@@ -169,11 +176,11 @@ fn Operator(data: OperatorData, search: String) -> impl IntoView {
         })}
         <section class="card">
             <h2>"Commerce directory"</h2>
-            <form method="post" action="/operator/directory/import" enctype="multipart/form-data" class="stacked" aria-label="Import the directory">
+            <form method="post" action=IMPORT_DIRECTORY.pattern() enctype="multipart/form-data" class="stacked" aria-label="Import the directory">
                 <label>
                     "CSV or JSON file"
                     <span class="hint">"Header: SubscriptionId,OfferType,BillingPartnerId,CustomerTenantId,CustomerName,Status (JSON: the same keys in camelCase). All rows or none; CSPSS is read as APSS."</span>
-                    <input type="file" name="file" accept=".csv,.json,text/csv,application/json"/>
+                    <input type="file" name=FILE_FIELD accept=".csv,.json,text/csv,application/json"/>
                 </label>
                 <div><button type="submit" class="primary">"Import"</button></div>
             </form>
@@ -192,12 +199,12 @@ fn Operator(data: OperatorData, search: String) -> impl IntoView {
                 </p>
             })}
             <p>"Usage is charged as commerce meters: each local meter maps to one, times a factor; a local meter without one is informational. Prices apply from their effective date (UTC) until a later one. Imports are all or nothing and re-rate open periods."</p>
-            <form method="post" action="/operator/prices/import" enctype="multipart/form-data" class="inline" aria-label="Import a price list">
-                <label>"Price list (CSV; Azure Stack rows are kept) " <input type="file" name="file" accept=".csv,text/csv" required/></label>
+            <form method="post" action=IMPORT_PRICES.pattern() enctype="multipart/form-data" class="inline" aria-label="Import a price list">
+                <label>"Price list (CSV; Azure Stack rows are kept) " <input type="file" name=FILE_FIELD accept=".csv,text/csv" required/></label>
                 " " <button type="submit">"Import prices"</button>
             </form>
-            <form method="post" action="/operator/meters/import" enctype="multipart/form-data" class="inline" aria-label="Import the meter map">
-                <label>"Meter map (CSV: Local Meter ID, Commerce Meter ID, Factor) " <input type="file" name="file" accept=".csv,text/csv" required/></label>
+            <form method="post" action=IMPORT_METER_MAP.pattern() enctype="multipart/form-data" class="inline" aria-label="Import the meter map">
+                <label>"Meter map (CSV: Local Meter ID, Commerce Meter ID, Factor) " <input type="file" name=FILE_FIELD accept=".csv,text/csv" required/></label>
                 " " <button type="submit">"Import meter map"</button>
             </form>
             <table class="data" aria-label="Price list">
@@ -239,9 +246,9 @@ fn DirectoryTable(rows: Vec<CustomerSub>) -> impl IntoView {
                         <td class="mono">{r.subscription_id.to_string()}</td>
                         <td>{r.offer_type}</td>
                         <td>
-                            <form method="post" action="/operator/directory/status" class="inline">
-                                <input type="hidden" name="subscription_id" value=r.subscription_id.to_string()/>
-                                <select name="status" aria-label="Status">
+                            <form method="post" action=SET_STATUS.pattern() class="inline">
+                                <input type="hidden" name=StatusForm::FIELDS.subscription_id value=r.subscription_id.to_string()/>
+                                <select name=StatusForm::FIELDS.status aria-label="Status">
                                     {["active", "suspended", "deleted"].into_iter().map(|s| view! { <option value=s selected=s == r.status>{s}</option> }).collect_view()}
                                 </select>
                                 " " <button type="submit">"Save"</button>
@@ -256,14 +263,15 @@ fn DirectoryTable(rows: Vec<CustomerSub>) -> impl IntoView {
 
 #[component]
 fn AddPartnerForm() -> impl IntoView {
+    const F: crate::partners::forms::PartnerFields = PartnerForm::FIELDS;
     view! {
-        <form method="post" action="/operator/partners" class="stacked" aria-label="Add a partner">
+        <form method="post" action=ADD_PARTNER.pattern() class="stacked" aria-label="Add a partner">
             <h3>"Add a partner"</h3>
-            <label>"Name" <input name="name" required/></label>
-            <label>"Partner ID (GUID)" <input name="partner_id" required/></label>
-            <label>"MPN ID (digits)" <input name="mpn_id" required/></label>
-            <label>"Directory tenant (GUID)" <span class="hint">"The partner organisation's tenant: its staff sign in with this `tid`."</span> <input name="tenant" required/></label>
-            <label>"Currency" <input name="currency" value="USD" maxlength="3"/></label>
+            <label>"Name" <input name=F.name required/></label>
+            <label>"Partner ID (GUID)" <input name=F.partner_id required/></label>
+            <label>"MPN ID (digits)" <input name=F.mpn_id required/></label>
+            <label>"Directory tenant (GUID)" <span class="hint">"The partner organisation's tenant: its staff sign in with this `tid`."</span> <input name=F.tenant required/></label>
+            <label>"Currency" <input name=F.currency value="USD" maxlength="3"/></label>
             <div><button type="submit" class="primary">"Add partner"</button></div>
         </form>
     }

@@ -88,7 +88,8 @@ mod common;
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).map(|a| a.parse()).transpose()?.unwrap_or(200_000);
-    let concurrency: usize = args.get(2).map(|a| a.parse()).transpose()?.unwrap_or(server::ingest::PER_STACK_IN_FLIGHT);
+    let concurrency: usize =
+        args.get(2).map(|a| a.parse()).transpose()?.unwrap_or(server::http::ingest::PER_STACK_IN_FLIGHT);
     let bench = common::Bench::start().await?;
     let pool = bench.pool.clone();
 

@@ -5,7 +5,8 @@ use sqlx::PgPool;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use app::bills::db::{bill, Period};
+use app::bills::db::bill;
+use app::domain::Period;
 use app::AppError;
 
 /// Writes the CSV (header first) to `send`, one chunk per bill; `only` limits it to one customer.

@@ -1,25 +1,14 @@
 //! The Stackbill server: configuration, database, sign-in, routing and the command line.
-pub mod auth_routes;
 pub mod bills_export;
-pub mod bills_routes;
 pub mod cli;
-mod cli_billing;
-mod cli_registry;
-mod cli_usage;
 pub mod collector;
 pub mod config;
 pub mod database;
 pub mod demo;
-pub mod forms;
-pub mod ingest;
+pub mod http;
 pub mod oidc;
-pub mod operator_forms;
 pub mod pg;
-pub mod pricing_forms;
-pub mod security;
-pub mod stack_forms;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
-pub mod upload;
-pub mod usage_export;
+pub mod usage_files;

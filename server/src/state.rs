@@ -6,9 +6,9 @@ use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
 use crate::config::Settings;
-use crate::ingest::InFlight;
+use crate::http::ingest::InFlight;
+use crate::http::security::AllowedOrigin;
 use crate::oidc::Oidc;
-use crate::security::AllowedOrigin;
 
 /// Shared state of the router (STYLE L7).
 #[derive(Clone, FromRef)]
@@ -30,6 +30,18 @@ pub struct AppState {
     pub heavy: Arc<tokio::sync::Semaphore>,
     /// Uploads being received (spooled to disk) at once.
     pub spooling: Spooling,
+}
+
+impl FromRef<AppState> for app::domain::secrets::SecretKey {
+    fn from_ref(state: &AppState) -> Self {
+        state.settings.secret_key.clone()
+    }
+}
+
+impl FromRef<AppState> for app::domain::outbound::Outbound {
+    fn from_ref(state: &AppState) -> Self {
+        state.settings.outbound.clone()
+    }
 }
 
 /// Slots for uploads being received, [`Spooling::SLOTS`] at once (each up to 1 GiB on the temporary disk).

@@ -6,6 +6,10 @@ use uuid::Uuid;
 use crate::AppError;
 
 const USER_ID: &str = "user_id";
+/// The last form post's outcome, shown once (see [`crate::web::Flash`]).
+const FLASH: &str = "flash";
+/// A new ingestion key, sealed, shown once on the stack page.
+const NEW_KEY: &str = "new_key";
 /// When the signed-in session ends however active it is (unix seconds).
 const ENDS_AT: &str = "ends_at";
 
@@ -78,5 +82,25 @@ impl AuthSession {
             return Ok(None);
         }
         self.0.remove::<T>(key).await.map_err(internal)
+    }
+
+    /// Keeps a form post's outcome for the next page view.
+    pub async fn put_flash(&self, flash: crate::web::Flash) -> Result<(), AppError> {
+        self.put(FLASH, flash).await
+    }
+
+    /// The last form post's outcome, once.
+    pub async fn take_flash(&self) -> Result<Option<crate::web::Flash>, AppError> {
+        self.take(FLASH).await
+    }
+
+    /// Keeps a new ingestion key (sealed: the session table never holds it in clear text) for the next page view.
+    pub async fn put_new_key(&self, sealed: String) -> Result<(), AppError> {
+        self.put(NEW_KEY, sealed).await
+    }
+
+    /// The new ingestion key, sealed, once.
+    pub async fn take_new_key(&self) -> Result<Option<String>, AppError> {
+        self.take(NEW_KEY).await
     }
 }

@@ -7,10 +7,10 @@ use uuid::Uuid;
 use super::lines::{compute_lines, order};
 use super::{Bill, BillLine, BillSummary, FellThrough, Uncharged};
 use crate::auth::Scope;
+use crate::domain::Period;
 use crate::AppError;
 
 pub use super::lifecycle::{finalise, mark_draft, set_markup};
-pub use super::period::Period;
 
 #[derive(sqlx::FromRow)]
 struct Header {

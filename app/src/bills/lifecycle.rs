@@ -4,10 +4,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::db::bill;
-use super::period::Period;
 use super::Bill;
 use crate::audit::db::{record, Event};
 use crate::audit::Actor;
+use crate::domain::Period;
 use crate::AppError;
 
 /// Marks an open bill as draft (under review); refused for final bills.
@@ -144,7 +144,10 @@ pub async fn set_markup(
     percent: Option<Decimal>,
 ) -> Result<(), AppError> {
     if percent.is_some_and(|p| p.is_sign_negative() || p > Decimal::from(1000)) {
-        return Err(AppError::Rule { field: "markup".into(), message: "A markup is between 0 and 1000 %.".into() });
+        return Err(AppError::Rule {
+            field: super::forms::MarkupForm::FIELDS.markup.into(),
+            message: "A markup is between 0 and 1000 %.".into(),
+        });
     }
     match (sub, percent) {
         (None, Some(p)) => {
@@ -155,7 +158,10 @@ pub async fn set_markup(
                 .await?;
         }
         (None, None) => {
-            return Err(AppError::Rule { field: "markup".into(), message: "Give the default markup in %.".into() })
+            return Err(AppError::Rule {
+                field: super::forms::MarkupForm::FIELDS.markup.into(),
+                message: "Give the default markup in %.".into(),
+            })
         }
         (Some(s), Some(p)) => {
             sqlx::query(

@@ -8,8 +8,8 @@ use time::Date;
 use uuid::Uuid;
 
 use super::money::{customer_price, round_down};
-use super::period::Period;
 use super::BillLine;
+use crate::domain::Period;
 use crate::AppError;
 
 /// One line's key and precise sums, before rounding.
@@ -96,7 +96,7 @@ fn adjusted_periods(period: Period, finals: &[Date]) -> Vec<Period> {
     let mut run = Vec::new();
     let mut expected = period;
     for f in finals {
-        let p = Period(*f);
+        let p = Period::of(f.midnight().assume_utc());
         if p.next() != expected {
             break;
         }

@@ -6,6 +6,7 @@
 pub mod csv;
 #[cfg(feature = "ssr")]
 pub mod db;
+pub mod forms;
 #[cfg(feature = "ssr")]
 mod lifecycle;
 #[cfg(feature = "ssr")]
@@ -13,7 +14,7 @@ mod lines;
 pub mod money;
 pub mod page;
 #[cfg(feature = "ssr")]
-mod period;
+pub mod writes;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

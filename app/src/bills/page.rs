@@ -8,8 +8,12 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::forms::{
+    MarkupForm, BILLS_PAGE, BILL_PAGE, CUSTOMER_MARKUP, DEFAULT_MARKUP, EXPORT_BILL, EXPORT_PERIOD, FINALISE,
+    MARK_DRAFT,
+};
 use super::{Bill, BillLine, BillSummary};
-use crate::stacks::detail::Flash;
+use crate::web::Flash;
 use crate::AppError;
 
 /// The bills list's data.
@@ -57,7 +61,8 @@ pub struct BillView {
 /// The bills of a period (default: this month) for the caller's partner (operators: `partner`, default the first).
 #[server]
 pub async fn load_bills(period: Option<String>, partner: Option<String>, page: i64) -> Result<BillsView, AppError> {
-    use super::db::{bills_page, summary, Period};
+    use super::db::{bills_page, summary};
+    use crate::domain::Period;
     let of = crate::paging::PageOf::new("page", page, BILLS_PAGE_SIZE)?;
     let user = crate::auth::api::ssr::require_user().await?;
     let scope = user.scope()?;
@@ -66,14 +71,8 @@ pub async fn load_bills(period: Option<String>, partner: Option<String>, page: i
         Some(p) => Period::parse(&p)?,
         None => Period::of(crate::domain::clock::now()),
     };
-    let partners: Vec<(Uuid, String)> =
-        sqlx::query_as("select partner_id, name from partners where $1::uuid is null or partner_id = $1 order by name")
-            .bind(scope.partner_filter())
-            .fetch_all(&pool)
-            .await?;
-    let wanted = partner.and_then(|p| Uuid::parse_str(p.trim()).ok());
-    let (partner_id, partner_name) =
-        partners.iter().find(|p| Some(p.0) == wanted).or(partners.first()).cloned().ok_or(AppError::NotFound)?;
+    let crate::partners::db::PartnerChoice { partners, chosen: (partner_id, partner_name) } =
+        crate::partners::db::choose(&pool, scope, partner.as_deref()).await?;
     let (currency, default_markup): (String, Decimal) =
         sqlx::query_as("select currency::text, markup_percent from partners where partner_id = $1")
             .bind(partner_id)
@@ -82,7 +81,7 @@ pub async fn load_bills(period: Option<String>, partner: Option<String>, page: i
     let mut conn = pool.acquire().await?;
     let list = bills_page(&mut conn, partner_id, period, of).await?;
     let rerating = crate::charges::db::queued(&mut *conn, Some(partner_id)).await?;
-    let flash = crate::auth::session::AuthSession::from_request().await?.take::<Flash>("flash").await?;
+    let flash = crate::auth::session::AuthSession::from_request().await?.take_flash().await?;
     Ok(BillsView {
         period: period.to_string(),
         partner_id,
@@ -102,7 +101,8 @@ pub async fn load_bills(period: Option<String>, partner: Option<String>, page: i
 /// One bill; `NotFound` outside the caller's scope.
 #[server]
 pub async fn load_bill(period: String, subscription: String) -> Result<BillView, AppError> {
-    use super::db::{bill, bill_partner, Period};
+    use super::db::{bill, bill_partner};
+    use crate::domain::Period;
     let user = crate::auth::api::ssr::require_user().await?;
     let scope = user.scope()?;
     let period = Period::parse(&period).map_err(|_| AppError::NotFound)?;
@@ -115,7 +115,7 @@ pub async fn load_bill(period: String, subscription: String) -> Result<BillView,
     };
     let bill = bill(&mut conn, partner, sub, period).await?;
     let rerating = crate::charges::db::queued(&mut *conn, Some(partner)).await?;
-    let flash = crate::auth::session::AuthSession::from_request().await?.take::<Flash>("flash").await?;
+    let flash = crate::auth::session::AuthSession::from_request().await?.take_flash().await?;
     Ok(BillView { bill, can_write: user.can_write() && scope.partner_filter().is_some(), flash, rerating })
 }
 
@@ -172,14 +172,14 @@ fn BillsList(v: BillsView) -> impl IntoView {
     let total = |f: fn(&BillSummary) -> Decimal| v.bills.iter().map(f).sum::<Decimal>();
     let (amount, price, margin) = (total(|b| b.amount), total(|b| b.customer_price), total(|b| b.margin));
     let cur = v.currency.clone();
-    let csv = format!("/exports/bills/{}?partner={}", v.period, v.partner_id);
+    let csv = format!("{}?partner={}", EXPORT_PERIOD.at(&[&v.period]), v.partner_id);
     let (page, more) = (v.page, v.more);
     let total_label = if page > 0 || more { "Total of this page" } else { "Total" };
     let query = crate::paging::current_query();
     view! {
         {notice(&v.flash)}
         {rerating(v.rerating)}
-        <form method="get" action="/bills" class="inline" aria-label="Choose the period">
+        <form method="get" action=BILLS_PAGE.pattern() class="inline" aria-label="Choose the period">
             <label>"Month (UTC) " <input type="month" name="period" value=v.period.clone()/></label>
             {crate::layout::partner_select(&v.partners, v.partner_id)}
             " " <button type="submit">"Show"</button>
@@ -197,7 +197,7 @@ fn BillsList(v: BillsView) -> impl IntoView {
                     </tr></thead>
                     <tbody>{v.bills.iter().map(|b| view! {
                         <tr>
-                            <td><a href=format!("/bills/{}/{}", v.period, b.subscription_id)>{b.customer_name.clone()}</a></td>
+                            <td><a href=BILL_PAGE.at(&[&v.period, &b.subscription_id])>{b.customer_name.clone()}</a></td>
                             <td class="mono">{b.subscription_id.to_string()}</td>
                             <td><span class=format!("badge {}", if b.status == "final" { "ok" } else { "" })>{b.status.clone()}</span>
                                 {b.has_adjustments.then(|| view! { " " <span class="badge warn">"adjustments"</span> })}</td>
@@ -219,8 +219,8 @@ fn BillsList(v: BillsView) -> impl IntoView {
             }.into_any()
         }}
         {v.can_write.then(|| view! {
-            <form method="post" action="/bills/markup" class="inline" aria-label="Default markup">
-                <label>"Default markup (%) " <input name="markup" inputmode="decimal" value=v.default_markup.to_string() size="6"/></label>
+            <form method="post" action=DEFAULT_MARKUP.pattern() class="inline" aria-label="Default markup">
+                <label>"Default markup (%) " <input name=MarkupForm::FIELDS.markup inputmode="decimal" value=v.default_markup.to_string() size="6"/></label>
                 " " <button type="submit">"Save"</button>
                 <span class="hint">" Customer price = cost × (1 + markup). A customer's own markup, set on its bill, wins."</span>
             </form>
@@ -262,7 +262,7 @@ pub fn BillPage() -> impl IntoView {
 #[component]
 fn BillDetail(v: BillView, print: bool) -> impl IntoView {
     let b = v.bill.clone();
-    let base = format!("/bills/{}/{}", b.period, b.subscription_id);
+    let ids: [&(dyn std::fmt::Display + Sync); 2] = [&b.period, &b.subscription_id];
     let cur = b.currency.clone();
     let can_change = v.can_write && !print && b.status != "final";
     view! {
@@ -319,23 +319,23 @@ fn BillDetail(v: BillView, print: bool) -> impl IntoView {
         })}
         {(!print).then(|| view! {
             <p class="actions">
-                <a href=format!("/exports/bills/{}/{}", b.period, b.subscription_id) download rel="external">"Download CSV"</a> " · "
-                <a href=format!("{base}?print=1")>"Print view"</a> " · "
+                <a href=EXPORT_BILL.at(&ids) download rel="external">"Download CSV"</a> " · "
+                <a href=format!("{}?print=1", BILL_PAGE.at(&ids))>"Print view"</a> " · "
                 <a href=format!("/bills?period={}", b.period)>"All bills of the month"</a>
             </p>
         })}
         {can_change.then(|| view! {
             <div class="card" aria-label="Bill status">
                 {(b.status == "open").then(|| view! {
-                    <form method="post" action=format!("{base}/draft") class="inline"><button type="submit">"Mark as draft"</button></form> " "
+                    <form method="post" action=MARK_DRAFT.at(&ids) class="inline"><button type="submit">"Mark as draft"</button></form> " "
                 })}
-                <form method="post" action=format!("{base}/finalise") class="inline">
+                <form method="post" action=FINALISE.at(&ids) class="inline">
                     <button type="submit" class="primary" disabled=!b.period_ended
                         on:click=confirm_first("Finalise this bill? Its lines are frozen; later usage of the month is billed as adjustments on the next bill.".into())>"Finalise"</button>
                 </form>
                 {(!b.period_ended).then(|| view! { <span class="hint">" A bill can be finalised once its month has ended (UTC)."</span> })}
-                <form method="post" action=format!("{base}/markup") class="inline" aria-label="Customer markup">
-                    " " <label>"This customer's markup (%) " <input name="markup" inputmode="decimal" size="6" placeholder="partner default"/></label>
+                <form method="post" action=CUSTOMER_MARKUP.at(&ids) class="inline" aria-label="Customer markup">
+                    " " <label>"This customer's markup (%) " <input name=MarkupForm::FIELDS.markup inputmode="decimal" size="6" placeholder="partner default"/></label>
                     " " <button type="submit">"Save markup"</button>
                 </form>
             </div>

@@ -1,10 +1,10 @@
 //! Saving collector settings (audited, secrets never in the log) and reading its state for the stack page.
-use serde::Deserialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use url::Url;
 
+use super::forms::CollectorForm;
 use super::CollectorStatus;
 use crate::audit::db::{record, Event};
 use crate::audit::Actor;
@@ -13,41 +13,6 @@ use crate::domain::secrets::SecretKey;
 use crate::domain::text::echo;
 use crate::registrations::db::StackRef;
 use crate::AppError;
-
-/// The collector form as posted; blank secrets keep the stored ones.
-#[derive(Debug, Default, Deserialize)]
-pub struct CollectorForm {
-    /// Admin ARM endpoint, e.g. `https://adminmanagement.local.azurestack.external`.
-    #[serde(default)]
-    pub endpoint: String,
-    /// Provider subscription ID.
-    #[serde(default)]
-    pub provider_subscription: String,
-    /// `bearer` or `client_credentials`.
-    #[serde(default)]
-    pub auth_kind: String,
-    /// Bearer token.
-    #[serde(default)]
-    pub bearer_token: String,
-    /// Token endpoint.
-    #[serde(default)]
-    pub token_url: String,
-    /// Client ID.
-    #[serde(default)]
-    pub client_id: String,
-    /// Client secret.
-    #[serde(default)]
-    pub client_secret: String,
-    /// Scope.
-    #[serde(default)]
-    pub scope: String,
-    /// Collect usage reported from this day (UTC, `YYYY-MM-DD`); empty: 7 days back, or unchanged.
-    #[serde(default)]
-    pub collect_from: String,
-    /// Checkbox: present when enabled.
-    #[serde(default)]
-    pub enabled: Option<String>,
-}
 
 fn rule(field: &str, message: impl Into<String>) -> AppError {
     AppError::Rule { field: field.into(), message: message.into() }
@@ -114,22 +79,22 @@ fn collect_from(f: &CollectorForm) -> Result<Option<time::OffsetDateTime>, AppEr
     let from = match f.collect_from.trim() {
         "" => return Ok(None),
         d => time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
-            .map_err(|_| rule("collect_from", format!("“{}” is not a date (YYYY-MM-DD)", echo(d))))?
+            .map_err(|_| rule(CollectorForm::FIELDS.collect_from, format!("“{}” is not a date (YYYY-MM-DD)", echo(d))))?
             .midnight()
             .assume_utc(),
     };
     if from > crate::domain::clock::now() {
-        return Err(rule("collect_from", "The start of collection cannot be in the future."));
+        return Err(rule(CollectorForm::FIELDS.collect_from, "The start of collection cannot be in the future."));
     }
     Ok(Some(from))
 }
 
 /// Checks the form against the stored row and the outbound rules; the row to write.
 fn row(f: &CollectorForm, stored: Option<&Stored>, outbound: &Outbound, key: &SecretKey) -> Result<Row, AppError> {
-    let endpoint = address("endpoint", &f.endpoint, outbound)?;
+    let endpoint = address(CollectorForm::FIELDS.endpoint, &f.endpoint, outbound)?;
     let provider_subscription = Uuid::parse_str(f.provider_subscription.trim()).map_err(|_| {
         rule(
-            "provider_subscription",
+            CollectorForm::FIELDS.provider_subscription,
             format!("“{}” is not a subscription ID (GUID)", echo(f.provider_subscription.trim())),
         )
     })?;
@@ -150,30 +115,45 @@ fn row(f: &CollectorForm, stored: Option<&Stored>, outbound: &Outbound, key: &Se
     match f.auth_kind.as_str() {
         "bearer" => {
             let stored = kept("bearer").and_then(|s| s.bearer_token.as_deref());
-            row.bearer_token =
-                Some(secret("bearer_token", "bearer token", &f.bearer_token, stored, same_endpoint, key)?);
+            row.bearer_token = Some(secret(
+                CollectorForm::FIELDS.bearer_token,
+                "bearer token",
+                &f.bearer_token,
+                stored,
+                same_endpoint,
+                key,
+            )?);
         }
         "client_credentials" => {
-            let token_url = address("token_url", &f.token_url, outbound)?;
+            let token_url = address(CollectorForm::FIELDS.token_url, &f.token_url, outbound)?;
             if f.client_id.trim().is_empty() {
-                return Err(rule("client_id", "Give the application (client) ID."));
+                return Err(rule(CollectorForm::FIELDS.client_id, "Give the application (client) ID."));
             }
             if f.scope.trim().is_empty() {
-                return Err(rule("scope", "Give the scope, e.g. https://adminmanagement.…/.default"));
+                return Err(rule(
+                    CollectorForm::FIELDS.scope,
+                    "Give the scope, e.g. https://adminmanagement.…/.default",
+                ));
             }
             let stored = kept("client_credentials");
             let same = same_endpoint && stored.is_some_and(|s| s.token_url.as_deref() == Some(token_url.as_str()));
             let secret_stored = stored.and_then(|s| s.client_secret.as_deref());
             row.auth_kind = "client_credentials";
-            row.client_secret =
-                Some(secret("client_secret", "client secret", &f.client_secret, secret_stored, same, key)?);
+            row.client_secret = Some(secret(
+                CollectorForm::FIELDS.client_secret,
+                "client secret",
+                &f.client_secret,
+                secret_stored,
+                same,
+                key,
+            )?);
             row.token_url = Some(token_url);
             row.client_id = Some(f.client_id.trim().into());
             row.scope = Some(f.scope.trim().into());
         }
         other => {
             return Err(rule(
-                "auth_kind",
+                CollectorForm::FIELDS.auth_kind,
                 format!("“{}” is not a way to sign in; choose bearer or client_credentials", echo(other)),
             ))
         }

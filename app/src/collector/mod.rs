@@ -2,7 +2,10 @@
 //! in to it, and how far it has been read. The polling itself runs in the server (`server::collector`).
 #[cfg(feature = "ssr")]
 pub mod db;
+pub mod forms;
 pub mod panel;
+#[cfg(feature = "ssr")]
+pub mod writes;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

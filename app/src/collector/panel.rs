@@ -1,7 +1,10 @@
 //! The stack page's collector section: its state (last success, last error) and, for partner admins, its settings.
 use leptos::prelude::*;
 
+use super::forms::{CollectorFields, CollectorForm};
 use super::CollectorStatus;
+
+const F: CollectorFields = CollectorForm::FIELDS;
 
 /// State and settings form.
 #[component]
@@ -46,21 +49,21 @@ pub fn CollectorPanel(status: Option<CollectorStatus>, can_write: bool, action: 
             <details open=status.is_none()>
                 <summary>{if status.is_some() { "Change the collector" } else { "Set up a collector" }}</summary>
                 <form method="post" action=action class="stacked" aria-label="Collector settings">
-                    <label>"Admin ARM endpoint" <input name="endpoint" value=endpoint placeholder="https://adminmanagement.local.azurestack.external"/></label>
-                    <label>"Provider subscription ID" <input name="provider_subscription" value=sub placeholder="the default provider subscription's GUID"/></label>
+                    <label>"Admin ARM endpoint" <input name=F.endpoint value=endpoint placeholder="https://adminmanagement.local.azurestack.external"/></label>
+                    <label>"Provider subscription ID" <input name=F.provider_subscription value=sub placeholder="the default provider subscription's GUID"/></label>
                     <label>"Sign in with"
-                        <select name="auth_kind">
+                        <select name=F.auth_kind>
                             <option value="client_credentials" selected=kind != "bearer">"Entra ID / AD FS client credentials"</option>
                             <option value="bearer" selected=kind == "bearer">"A bearer token"</option>
                         </select>
                     </label>
-                    <label>"Token endpoint" <input name="token_url" value=token_url placeholder="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"/></label>
-                    <label>"Application (client) ID" <input name="client_id" value=client_id/></label>
-                    <label>"Client secret" <span class="hint">{keep}</span> <input type="password" name="client_secret" autocomplete="off"/></label>
-                    <label>"Scope" <input name="scope" value=scope placeholder="https://adminmanagement.local.azurestack.external/.default"/></label>
-                    <label>"…or bearer token" <span class="hint">{keep}</span> <input type="password" name="bearer_token" autocomplete="off"/></label>
-                    <label>"Collect usage reported since (UTC day)" <span class="hint">"Empty: 7 days back for a new collector, unchanged otherwise."</span> <input type="date" name="collect_from"/></label>
-                    <label class="check"><input type="checkbox" name="enabled" value="on" checked=enabled/> " Collect every hour"</label>
+                    <label>"Token endpoint" <input name=F.token_url value=token_url placeholder="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"/></label>
+                    <label>"Application (client) ID" <input name=F.client_id value=client_id/></label>
+                    <label>"Client secret" <span class="hint">{keep}</span> <input type="password" name=F.client_secret autocomplete="off"/></label>
+                    <label>"Scope" <input name=F.scope value=scope placeholder="https://adminmanagement.local.azurestack.external/.default"/></label>
+                    <label>"…or bearer token" <span class="hint">{keep}</span> <input type="password" name=F.bearer_token autocomplete="off"/></label>
+                    <label>"Collect usage reported since (UTC day)" <span class="hint">"Empty: 7 days back for a new collector, unchanged otherwise."</span> <input type="date" name=F.collect_from/></label>
+                    <label class="check"><input type="checkbox" name=F.enabled value="on" checked=enabled/> " Collect every hour"</label>
                     <div><button type="submit" class="primary">"Save collector"</button></div>
                 </form>
             </details>

@@ -4,12 +4,14 @@ pub mod clock;
 mod directory;
 #[cfg(feature = "ssr")]
 pub mod outbound;
+mod period;
 mod role;
 #[cfg(feature = "ssr")]
 pub mod secrets;
 pub mod text;
 
 pub use directory::{BillingModel, OfferType, SubscriptionStatus};
+pub use period::Period;
 pub use role::Role;
 
 /// Compares secrets in time independent of where they differ, so response times do not leak a prefix.

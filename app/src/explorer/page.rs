@@ -34,13 +34,7 @@ pub struct Explorer {
 pub async fn load_explorer(filters: Filters) -> Result<Explorer, AppError> {
     let scope = crate::auth::api::ssr::require_user().await?.scope()?;
     let pool = crate::db::pool()?;
-    let partner: uuid::Uuid = sqlx::query_scalar(
-        "select partner_id from partners where $1::uuid is null or partner_id = $1 order by name limit 1",
-    )
-    .bind(scope.partner_filter())
-    .fetch_optional(&pool)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    let partner = crate::partners::db::choose(&pool, scope, None).await?.chosen.0;
     let today = crate::domain::clock::now().date();
     let p = super::db::parse(&filters, today)?;
     let sql = super::db::sql(&p);
@@ -59,10 +53,7 @@ pub async fn load_explorer(filters: Filters) -> Result<Explorer, AppError> {
          where exists (select 1 from charges c where c.partner_id = $1 and c.local_meter_id = m.meter_id) order by m.name",
     )
     .await?;
-    let currency: String = sqlx::query_scalar("select currency::text from partners where partner_id = $1")
-        .bind(partner)
-        .fetch_one(&pool)
-        .await?;
+    let currency = crate::partners::db::currency(&pool, partner).await?;
     let filters = Filters {
         from: p.from.to_string(),
         to: p.to.to_string(),

@@ -61,21 +61,24 @@ fn Home(overview: Overview) -> impl IntoView {
 
 /// Adds a stack (R1: a cloud ID is registered once). Operators name the partner.
 #[component]
-fn AddStackForm(flash: Option<crate::stacks::detail::Flash>, operator: bool) -> impl IntoView {
+fn AddStackForm(flash: Option<crate::web::Flash>, operator: bool) -> impl IntoView {
+    use crate::stacks::forms::{AddStackForm, ADD_STACK};
+    const F: crate::stacks::forms::AddStackFields = AddStackForm::FIELDS;
+    let flash = crate::web::Flash::of(&flash, crate::web::FormId::AddStack).cloned();
     view! {
         <section class="card">
             <h2>"Add a stack"</h2>
             {flash.filter(|f| !f.ok).map(|f| view! { <p class="notice error" role="alert">{f.message}</p> })}
-            <form method="post" action="/stacks" class="stacked" aria-label="Add a stack">
-                {operator.then(|| view! { <label>"Partner ID" <input name="partner" required/></label> })}
-                <label>"Name" <input name="name" required maxlength="100"/></label>
+            <form method="post" action=ADD_STACK.pattern() class="stacked" aria-label="Add a stack">
+                {operator.then(|| view! { <label>"Partner ID" <input name=F.partner required/></label> })}
+                <label>"Name" <input name=F.name required maxlength="100"/></label>
                 <label>
                     "Cloud ID"
                     <span class="hint">"The stack's CloudDeploymentID (a GUID), shown in the administrator portal under Region management."</span>
-                    <input name="cloud_id" required placeholder="00000000-0000-0000-0000-000000000000"/>
+                    <input name=F.cloud_id required placeholder="00000000-0000-0000-0000-000000000000"/>
                 </label>
-                <label>"Region label" <input name="region" maxlength="100"/></label>
-                <label>"Admin ARM endpoint (optional)" <input name="endpoint" placeholder="https://adminmanagement.local.azurestack.external"/></label>
+                <label>"Region label" <input name=F.region maxlength="100"/></label>
+                <label>"Admin ARM endpoint (optional)" <input name=F.endpoint placeholder="https://adminmanagement.local.azurestack.external"/></label>
                 <div><button type="submit" class="primary">"Add stack"</button></div>
             </form>
         </section>

@@ -25,7 +25,7 @@ pub async fn create_key(
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::Rule {
-            field: "name".into(),
+            field: super::forms::NewKeyForm::FIELDS.name.into(),
             message: "Give the key a name of 1 to 100 characters.".into(),
         });
     }

@@ -1,7 +1,10 @@
 //! Per-stack ingestion keys (PRODUCT §5): shown once, stored as a SHA-256, named by a short prefix, revocable.
 #[cfg(feature = "ssr")]
 pub mod db;
+pub mod forms;
 pub mod panel;
+#[cfg(feature = "ssr")]
+pub mod writes;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

@@ -3,12 +3,13 @@ use leptos::prelude::*;
 
 use crate::layout::confirm_first;
 
+use super::forms::{NewKeyForm, RevokeKeyForm, CREATE_KEY, REVOKE_KEY};
 use super::KeyRow;
 
 /// Lists the keys; partner admins also get the create and revoke forms.
 #[component]
-pub fn KeysPanel(keys: Vec<KeyRow>, new_key: Option<String>, can_write: bool, base: String) -> impl IntoView {
-    let revoke = format!("{base}/keys/revoke");
+pub fn KeysPanel(keys: Vec<KeyRow>, new_key: Option<String>, can_write: bool, cloud_id: uuid::Uuid) -> impl IntoView {
+    let revoke = REVOKE_KEY.at(&[&cloud_id]);
     view! {
         {new_key.map(|k| view! {
             <div class="notice ok" role="status" data-testid="new-key">
@@ -38,7 +39,7 @@ pub fn KeysPanel(keys: Vec<KeyRow>, new_key: Option<String>, can_write: bool, ba
                                 <td>{k.revoked_at.clone().map(|r| format!("revoked {r}")).unwrap_or_else(|| "active".into())}</td>
                                 <td>{(can_write && active).then(|| view! {
                                     <form method="post" action=revoke.clone() class="inline" aria-label=label>
-                                        <input type="hidden" name="key_id" value=k.key_id.to_string()/>
+                                        <input type="hidden" name=RevokeKeyForm::FIELDS.key_id value=k.key_id.to_string()/>
                                         <button type="submit" class="link danger" on:click=confirm_first(confirm.clone())>"Revoke"</button>
                                     </form>
                                 })}</td>
@@ -49,8 +50,8 @@ pub fn KeysPanel(keys: Vec<KeyRow>, new_key: Option<String>, can_write: bool, ba
             }.into_any()
         }}
         {can_write.then(|| view! {
-            <form method="post" action=format!("{base}/keys") class="inline" aria-label="Create an ingestion key">
-                <label>"Key name " <input name="name" required maxlength="100" placeholder="e.g. usage forwarder"/></label>
+            <form method="post" action=CREATE_KEY.at(&[&cloud_id]) class="inline" aria-label="Create an ingestion key">
+                <label>"Key name " <input name=NewKeyForm::FIELDS.name required maxlength="100" placeholder="e.g. usage forwarder"/></label>
                 " " <button type="submit">"Create key"</button>
             </form>
         })}

@@ -6,6 +6,57 @@ use crate::audit::db::{record, Event};
 use crate::audit::Actor;
 use crate::AppError;
 
+/// Whether a partner has the Microsoft Partner ID `partner_id` (the one place this is asked).
+pub async fn exists(conn: impl sqlx::PgExecutor<'_>, partner_id: uuid::Uuid) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar("select exists(select 1 from partners where partner_id = $1)")
+        .bind(partner_id)
+        .fetch_one(conn)
+        .await?)
+}
+
+/// `Ok` when the partner exists; otherwise a refusal naming the Partner ID.
+pub async fn must_exist(conn: impl sqlx::PgExecutor<'_>, partner_id: uuid::Uuid) -> Result<(), AppError> {
+    if exists(conn, partner_id).await? {
+        Ok(())
+    } else {
+        Err(AppError::Validation(format!("Partner ID: no partner has Partner ID {partner_id}")))
+    }
+}
+
+/// The partners a caller may look at (operators: all, by name) and the one a page shows: the one `wanted` (a
+/// Partner ID from the URL) when it is among them, else the first. `NotFound` when there is none.
+pub async fn choose(
+    conn: impl sqlx::PgExecutor<'_>,
+    scope: crate::auth::Scope,
+    wanted: Option<&str>,
+) -> Result<PartnerChoice, AppError> {
+    let partners: Vec<(uuid::Uuid, String)> =
+        sqlx::query_as("select partner_id, name from partners where $1::uuid is null or partner_id = $1 order by name")
+            .bind(scope.partner_filter())
+            .fetch_all(conn)
+            .await?;
+    let wanted = wanted.and_then(|p| uuid::Uuid::parse_str(p.trim()).ok());
+    let chosen =
+        partners.iter().find(|p| Some(p.0) == wanted).or(partners.first()).cloned().ok_or(AppError::NotFound)?;
+    Ok(PartnerChoice { partners, chosen })
+}
+
+/// The partner chooser of a page: the choices and the one shown.
+pub struct PartnerChoice {
+    /// Every partner in the caller's scope (ID, name), by name.
+    pub partners: Vec<(uuid::Uuid, String)>,
+    /// The partner shown (ID, name).
+    pub chosen: (uuid::Uuid, String),
+}
+
+/// The partner's billing currency (ISO 4217), in which every amount of theirs is shown.
+pub async fn currency(conn: impl sqlx::PgExecutor<'_>, partner_id: uuid::Uuid) -> Result<String, AppError> {
+    Ok(sqlx::query_scalar("select currency::text from partners where partner_id = $1")
+        .bind(partner_id)
+        .fetch_one(conn)
+        .await?)
+}
+
 /// Adds a partner, audited in the same transaction. A second partner with the same Partner ID or directory
 /// tenant is a `Conflict` naming the clash.
 pub async fn add_partner(conn: &mut PgConnection, actor: &Actor, p: &NewPartner) -> Result<Partner, AppError> {

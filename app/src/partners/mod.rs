@@ -1,6 +1,9 @@
 //! CSP partners: the organisations whose staff use Stackbill.
 #[cfg(feature = "ssr")]
 pub mod db;
+pub mod forms;
+#[cfg(feature = "ssr")]
+pub mod writes;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

@@ -46,8 +46,13 @@ pub async fn stack_by_cloud_id(conn: &mut PgConnection, scope: Scope, cloud_id: 
 /// stack's lock: forms carry the value they were rendered with, so a concurrent change is detected.
 pub async fn mappings_version(conn: &mut PgConnection, stack: &StackRef) -> Result<i64, AppError> {
     lock(conn, stack).await?;
+    version_now(conn, stack.stack_id).await
+}
+
+/// The mapping version as it is now, without the lock: what a page renders its forms with.
+pub async fn version_now(conn: impl sqlx::PgExecutor<'_>, stack_id: Uuid) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar("select count(*) + count(valid_to) from tenant_mappings where stack_id = $1")
-        .bind(stack.stack_id)
+        .bind(stack_id)
         .fetch_one(conn)
         .await?)
 }
@@ -216,7 +221,7 @@ async fn check_registered_at(conn: &mut PgConnection, stack: &StackRef, at: Offs
         return Ok(());
     }
     Err(AppError::Rule {
-        field: "effective_from".into(),
+        field: super::forms::MappingForm::FIELDS.effective_from.into(),
         message: format!(
             "R2: the stack is not registered at {at}; a tenant subscription cannot start before the registration it belongs to. Register the stack from that time first, or choose a later time"
         ),
@@ -395,4 +400,12 @@ pub async fn unmap_tenant(
         after: Some(json!({"tenant": tenant, "subscription": null, "validFrom": at.unix_timestamp()})),
     };
     record(conn, actor, event).await
+}
+
+/// The directory tenant the directory names for `subscription`, if it knows the subscription.
+pub async fn tenant_of_subscription(conn: &mut PgConnection, subscription: Uuid) -> Result<Option<Uuid>, AppError> {
+    Ok(sqlx::query_scalar("select customer_tenant_id from commerce_subscriptions where subscription_id = $1")
+        .bind(subscription)
+        .fetch_optional(conn)
+        .await?)
 }

@@ -1,4 +1,7 @@
 //! Registrations and tenant subscriptions (PRODUCT §3).
 #[cfg(feature = "ssr")]
 pub mod db;
+pub mod forms;
 pub mod rules;
+#[cfg(feature = "ssr")]
+pub mod writes;

@@ -1,7 +1,12 @@
 //! The registration rules R1–R10 of PRODUCT §3 as pure functions over facts read from the database, so every
 //! rule is tested without one and the pages, the command line and the tests share one wording.
+use super::forms::{MappingFields, MappingForm, RegistrationFields, RegistrationForm};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+/// The inputs a refusal is shown beside.
+const REG: RegistrationFields = RegistrationForm::FIELDS;
+const MAP: MappingFields = MappingForm::FIELDS;
 
 use crate::domain::{BillingModel, OfferType, SubscriptionStatus};
 
@@ -80,7 +85,7 @@ pub fn check_default(
     entry: Option<&DirectoryEntry>,
     current_mappings: usize,
 ) -> Result<(), RuleViolation> {
-    let entry = owned_active(subscription_id, entry, partner, "default_subscription")?;
+    let entry = owned_active(subscription_id, entry, partner, REG.default_subscription)?;
     match entry.offer {
         OfferType::Csp | OfferType::Apss => {}
         OfferType::Ea if current_mappings == 0 => {}
@@ -90,7 +95,7 @@ pub fn check_default(
             return Err(violation(
                 "R3",
                 "InvalidCSPSubscription",
-                "default_subscription",
+                REG.default_subscription,
                 format!(
                     "subscription {subscription_id} is EA; a registration with tenant subscriptions ({current_mappings} now) needs a CSP or APSS default. Remove the tenant subscriptions first, or choose a CSP or APSS subscription"
                 ),
@@ -100,7 +105,7 @@ pub fn check_default(
             return Err(violation(
                 "R3",
                 "InvalidCSPSubscription",
-                "default_subscription",
+                REG.default_subscription,
                 format!("subscription {subscription_id} is {}; the default subscription must be CSP or APSS (EA only without tenant subscriptions; PAYG and MSDN only for a Development registration)", other.as_str()),
             ))
         }
@@ -109,7 +114,7 @@ pub fn check_default(
         return Err(violation(
             "R8",
             "CustomerSubscriptionsNotAllowed",
-            "billing_model",
+            REG.billing_model,
             format!("Capacity registrations cannot have tenant subscriptions, and this one has {current_mappings}; remove them first"),
         ));
     }
@@ -137,7 +142,7 @@ pub fn check_mapping(
         violation(
             "R2",
             "RegistrationNotFound",
-            "tenant",
+            MAP.tenant,
             "register the stack's default subscription first; tenant subscriptions come after it".into(),
         )
     })?;
@@ -145,7 +150,7 @@ pub fn check_mapping(
         return Err(violation(
             "R8",
             "CustomerSubscriptionsNotAllowed",
-            "tenant",
+            MAP.tenant,
             "this stack's registration uses the Capacity billing model, which cannot have tenant subscriptions".into(),
         ));
     }
@@ -153,16 +158,16 @@ pub fn check_mapping(
         return Err(violation(
             "R3",
             "UnauthorizedCspRegistration",
-            "tenant",
+            MAP.tenant,
             format!("the default subscription is {}; change it to a CSP or APSS subscription before adding tenant subscriptions", reg.default_offer.as_str()),
         ));
     }
-    let entry = owned_active(subscription_id, entry, partner, "subscription")?;
+    let entry = owned_active(subscription_id, entry, partner, MAP.subscription)?;
     if entry.offer != OfferType::Csp {
         return Err(violation(
             "R4",
             "InvalidCSPSubscription",
-            "subscription",
+            MAP.subscription,
             format!("subscription {subscription_id} is {}; a tenant subscription must be CSP", entry.offer.as_str()),
         ));
     }
@@ -170,7 +175,7 @@ pub fn check_mapping(
         return Err(violation(
             "R6",
             "BadCustomerSubscriptionId",
-            "subscription",
+            MAP.subscription,
             format!(
                 "subscription {subscription_id} belongs to directory tenant {}, not to {tenant}",
                 entry.customer_tenant

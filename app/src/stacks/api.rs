@@ -17,7 +17,7 @@ pub struct Overview {
     /// A page of all partners (operators only; empty for partner users).
     pub partners: Paged<PartnerSummary>,
     /// The outcome of the last "add a stack" post.
-    pub flash: Option<super::detail::Flash>,
+    pub flash: Option<crate::web::Flash>,
 }
 
 /// Rows per page of the home page's lists.
@@ -38,6 +38,6 @@ pub async fn home_overview(page: i64, partners_page: i64) -> Result<Overview, Ap
         Scope::All => super::db::list_partners(&pool, partners_page).await?,
         Scope::Partner(_) => partners_page.of(Vec::new()),
     };
-    let flash = crate::auth::session::AuthSession::from_request().await?.take("flash").await?;
+    let flash = crate::auth::session::AuthSession::from_request().await?.take_flash().await?;
     Ok(Overview { user, stacks, partners, flash })
 }

@@ -7,20 +7,6 @@ use uuid::Uuid;
 use super::StackSummary;
 use crate::AppError;
 
-/// The outcome of the last form post, shown once at the top of the page (and beside its field).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Flash {
-    /// Whether the change was made.
-    pub ok: bool,
-    /// The form the message belongs to (`registration`, `mapping`, `remove`).
-    pub form: String,
-    /// Plain words; for refusals the rule and the value.
-    pub message: String,
-    /// The field a refusal belongs to, when it is one field's fault.
-    #[serde(default)]
-    pub field: Option<String>,
-}
-
 /// A tenant mapping row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
@@ -65,7 +51,7 @@ pub struct StackDetail {
     /// The owner's directory subscriptions.
     pub subscriptions: Vec<SubscriptionOption>,
     /// The last form's outcome.
-    pub flash: Option<Flash>,
+    pub flash: Option<crate::web::Flash>,
     /// The mapping version the forms were rendered with (see `registrations::db::mappings_version`).
     pub mappings_version: i64,
     /// Ingestion keys.
@@ -103,17 +89,13 @@ pub async fn load_stack_page(
     let subs_page = PageOf::new("subs_page", subs_page, STACK_PAGE_SIZE)?;
     let (stack, mappings, subscriptions) = super::db::detail(&pool, scope, cloud_id, history, mappings_page).await?;
     let session = AuthSession::from_request().await?;
-    let flash = session.take::<Flash>("flash").await?;
+    let flash = session.take_flash().await?;
     // Sealed in the session table: the plain key exists only in this response.
-    let new_key = match session.take::<String>("new_key").await? {
+    let new_key = match session.take_new_key().await? {
         Some(sealed) => Some(crate::db::secret_key()?.open(&sealed).map_err(|_| AppError::Internal)?),
         None => None,
     };
-    let mappings_version: i64 =
-        sqlx::query_scalar("select count(*) + count(valid_to) from tenant_mappings where stack_id = $1")
-            .bind(stack.stack_id)
-            .fetch_one(&pool)
-            .await?;
+    let mappings_version = crate::registrations::db::version_now(&pool, stack.stack_id).await?;
     Ok(StackDetail {
         keys: crate::keys::db::list_keys(&pool, stack.stack_id).await?,
         local_subscriptions: crate::local_subscriptions::db::list_for_stack(&pool, stack.stack_id, subs_page).await?,

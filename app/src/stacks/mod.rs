@@ -4,7 +4,10 @@ pub mod components;
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod detail;
+pub mod forms;
 pub mod page;
+#[cfg(feature = "ssr")]
+pub mod writes;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -59,6 +62,11 @@ pub struct NewStack {
 }
 
 impl NewStack {
+    /// The stack's cloud ID.
+    pub fn cloud_id(&self) -> Uuid {
+        self.cloud_id
+    }
+
     /// Checks every field; the error names the field and the value.
     pub fn parse(name: &str, cloud_id: &str, region: &str, admin_endpoint: &str) -> Result<Self, crate::AppError> {
         use crate::AppError::Validation;

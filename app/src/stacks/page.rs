@@ -6,11 +6,20 @@ use crate::layout::confirm_first;
 use crate::paging::{current_query, page_param, with_page, Pager};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::detail::{load_stack_page, Flash, MappingRow, StackDetail, SubscriptionOption};
+use super::detail::{load_stack_page, MappingRow, StackDetail, SubscriptionOption};
+use super::forms::{RenameForm, RENAME, STACK_PAGE};
+use crate::collector::forms::{CollectorForm, SAVE_COLLECTOR};
 use crate::collector::panel::CollectorPanel;
+use crate::keys::forms::NewKeyForm;
 use crate::keys::panel::KeysPanel;
 use crate::local_subscriptions::panel::LocalSubscriptionsPanel;
+use crate::registrations::forms::{
+    MappingForm as MappingFields, RegistrationForm as RegistrationFields, RemoveMappingForm, MAP_TENANT,
+    SET_REGISTRATION, UNMAP_TENANT,
+};
+use crate::usage::forms::UPLOAD_USAGE;
 use crate::usage::panel::UsagePanel;
+use crate::web::{Flash, FormId};
 use crate::AppError;
 
 /// `/stacks/:cloud_id`
@@ -53,8 +62,8 @@ fn PageError(error: AppError) -> impl IntoView {
 }
 
 /// The outcome of the last post of `form`, unless it belongs beside one field.
-fn notice(flash: &Option<Flash>, form: &str) -> Option<impl IntoView> {
-    flash.as_ref().filter(|f| f.form == form && f.field.is_none()).map(|f| {
+fn notice(flash: &Option<Flash>, form: FormId) -> Option<impl IntoView> {
+    Flash::of(flash, form).filter(|f| f.field.is_none()).map(|f| {
         let class = if f.ok { "notice ok" } else { "notice error" };
         view! { <p class=class role=if f.ok { "status" } else { "alert" }>{f.message.clone()}</p> }
     })
@@ -62,41 +71,39 @@ fn notice(flash: &Option<Flash>, form: &str) -> Option<impl IntoView> {
 
 /// A refusal that belongs to `field`, shown inside its label.
 fn field_error(flash: &Option<Flash>, field: &str) -> Option<impl IntoView> {
-    flash
-        .as_ref()
-        .filter(|f| f.field.as_deref() == Some(field))
-        .map(|f| view! { <span class="field-error" role="alert">{f.message.clone()}</span> })
+    Flash::for_field(flash, field).map(|m| view! { <span class="field-error" role="alert">{m.to_string()}</span> })
 }
 
 #[component]
 fn Stack(detail: StackDetail) -> impl IntoView {
     let s = detail.stack.clone();
-    let base = format!("/stacks/{}", s.cloud_id);
+    let cloud = s.cloud_id;
+    let base = STACK_PAGE.at(&[&cloud]);
     view! {
         <h1>{s.name.clone()}</h1>
         <p class="mono">"Cloud ID " {s.cloud_id.to_string()} " · " {s.region.clone()} " · " {s.partner_name.clone()}</p>
         <section class="card" aria-label="Registration">
             <h2>"Registration"</h2>
-            {notice(&detail.flash, "registration")}
+            {notice(&detail.flash, FormId::Registration)}
             <RegistrationView detail=detail.clone()/>
-            {detail.can_write.then(|| view! { <RegistrationForm detail=detail.clone() action=format!("{base}/registration")/> })}
+            {detail.can_write.then(|| view! { <RegistrationForm detail=detail.clone() action=SET_REGISTRATION.at(&[&cloud])/> })}
             {detail.can_write.then(|| view! {
-                <form method="post" action=format!("{base}/rename") class="inline" aria-label="Rename the stack">
-                    <input name="name" value=s.name.clone() aria-label="Stack name" maxlength="100"/>
+                <form method="post" action=RENAME.at(&[&cloud]) class="inline" aria-label="Rename the stack">
+                    <input name=RenameForm::FIELDS.name value=s.name.clone() aria-label="Stack name" maxlength="100"/>
                     " " <button type="submit">"Rename"</button>
                 </form>
             })}
         </section>
         <section class="card" aria-label="Tenant subscriptions">
             <h2>"Tenant subscriptions"</h2>
-            {notice(&detail.flash, "mapping")}
+            {notice(&detail.flash, FormId::Mapping)}
             <MappingTable detail=detail.clone() base=base.clone()/>
-            {detail.can_write.then(|| view! { <MappingForm subscriptions=detail.subscriptions.clone() version=detail.mappings_version flash=detail.flash.clone() action=format!("{base}/mappings")/> })}
+            {detail.can_write.then(|| view! { <MappingForm subscriptions=detail.subscriptions.clone() version=detail.mappings_version flash=detail.flash.clone() action=MAP_TENANT.at(&[&cloud])/> })}
         </section>
         <section class="card" aria-label="Usage">
             <h2>"Usage"</h2>
-            {notice(&detail.flash, "usage")}
-            <UsagePanel status=detail.usage.clone() can_write=detail.can_write action=format!("{base}/usage/upload")/>
+            {notice(&detail.flash, FormId::Usage)}
+            <UsagePanel status=detail.usage.clone() can_write=detail.can_write action=UPLOAD_USAGE.at(&[&cloud])/>
         </section>
         <section class="card" aria-label="Local subscriptions">
             <h2>"Local subscriptions"</h2>
@@ -106,18 +113,37 @@ fn Stack(detail: StackDetail) -> impl IntoView {
         </section>
         <section class="card" aria-label="Ingestion keys">
             <h2>"Ingestion keys"</h2>
-            {notice(&detail.flash, "keys")}
-            {field_error(&detail.flash, "name")}
-            <KeysPanel keys=detail.keys.clone() new_key=detail.new_key.clone() can_write=detail.can_write base=base.clone()/>
+            {notice(&detail.flash, FormId::Keys)}
+            {field_error(&Flash::of(&detail.flash, FormId::Keys).cloned(), NewKeyForm::FIELDS.name)}
+            <KeysPanel keys=detail.keys.clone() new_key=detail.new_key.clone() can_write=detail.can_write cloud_id=cloud/>
         </section>
         <section class="card" aria-label="Collector">
             <h2>"Collector"</h2>
-            {notice(&detail.flash, "collector")}
-            {["endpoint", "provider_subscription", "auth_kind", "bearer_token", "token_url", "client_id", "client_secret", "scope", "collect_from"]
-                .into_iter().map(|f| field_error(&detail.flash, f)).collect_view()}
-            <CollectorPanel status=detail.collector.clone() can_write=detail.can_write action=format!("{base}/collector")/>
+            {notice(&detail.flash, FormId::Collector)}
+            {collector_field_errors(&detail.flash)}
+            <CollectorPanel status=detail.collector.clone() can_write=detail.can_write action=SAVE_COLLECTOR.at(&[&cloud])/>
         </section>
     }
+}
+
+/// The collector form's refusals, each beside the top of the form (the form is folded away on small screens).
+fn collector_field_errors(flash: &Option<Flash>) -> impl IntoView {
+    const F: crate::collector::forms::CollectorFields = CollectorForm::FIELDS;
+    let flash = Flash::of(flash, FormId::Collector).cloned();
+    [
+        F.endpoint,
+        F.provider_subscription,
+        F.auth_kind,
+        F.bearer_token,
+        F.token_url,
+        F.client_id,
+        F.client_secret,
+        F.scope,
+        F.collect_from,
+    ]
+    .into_iter()
+    .map(|f| field_error(&flash, f))
+    .collect_view()
 }
 
 #[component]
@@ -152,7 +178,8 @@ fn option_label(o: &SubscriptionOption) -> String {
 #[component]
 fn RegistrationForm(detail: StackDetail, action: String) -> impl IntoView {
     let current = detail.stack.default_subscription;
-    let flash = detail.flash.clone();
+    const F: crate::registrations::forms::RegistrationFields = RegistrationFields::FIELDS;
+    let flash = Flash::of(&detail.flash, FormId::Registration).cloned();
     let model = detail.stack.billing_model.clone().unwrap_or_else(|| "PayAsYouUse".into());
     let defaults: Vec<SubscriptionOption> =
         detail.subscriptions.into_iter().filter(|o| matches!(o.offer_type.as_str(), "CSP" | "APSS" | "EA")).collect();
@@ -161,8 +188,8 @@ fn RegistrationForm(detail: StackDetail, action: String) -> impl IntoView {
             <label>
                 "Default subscription"
                 <span class="hint">"CSP or APSS (EA only while there are no tenant subscriptions), rolling up to your partner. Pick one, or type a subscription ID below."</span>
-                {field_error(&detail.flash, "default_subscription")}
-                <select name="default_subscription">
+                {field_error(&flash, F.default_subscription)}
+                <select name=F.default_subscription>
                     <option value="">"— type an ID below —"</option>
                     {defaults.into_iter().map(|o| {
                         let selected = Some(o.subscription_id) == current;
@@ -170,11 +197,11 @@ fn RegistrationForm(detail: StackDetail, action: String) -> impl IntoView {
                     }).collect_view()}
                 </select>
             </label>
-            <label>"…or subscription ID" <input name="default_subscription_id" placeholder="00000000-0000-0000-0000-000000000000"/></label>
+            <label>"…or subscription ID" <input name=F.default_subscription_id placeholder="00000000-0000-0000-0000-000000000000"/></label>
             <label>
                 "Billing model"
-                {field_error(&flash, "billing_model")}
-                <select name="billing_model">
+                {field_error(&flash, F.billing_model)}
+                <select name=F.billing_model>
                     {["PayAsYouUse", "Capacity", "Development"].into_iter().map(|m| view! {
                         <option value=m selected=m == model>{m}</option>
                     }).collect_view()}
@@ -183,8 +210,8 @@ fn RegistrationForm(detail: StackDetail, action: String) -> impl IntoView {
             <label>
                 "Effective from (UTC)"
                 <span class="hint">"Empty means now; a stack's first registration then covers every open bill period, so usage uploaded later is billed. An earlier time re-routes usage since then, but never into a finalised bill period (R7)."</span>
-                {field_error(&flash.clone().filter(|f| f.form == "registration"), "effective_from")}
-                <input type="datetime-local" name="effective_from"/>
+                {field_error(&flash, F.effective_from)}
+                <input type="datetime-local" name=F.effective_from/>
             </label>
             <div><button type="submit" class="primary">"Save registration"</button></div>
         </form>
@@ -193,6 +220,7 @@ fn RegistrationForm(detail: StackDetail, action: String) -> impl IntoView {
 
 #[component]
 fn MappingTable(detail: StackDetail, base: String) -> impl IntoView {
+    let cloud_id = detail.stack.cloud_id;
     let history_link = format!("{base}?history=1");
     let (rows, page, more) = (detail.mappings.rows, detail.mappings.page, detail.mappings.more);
     let can_write = detail.can_write;
@@ -211,7 +239,7 @@ fn MappingTable(detail: StackDetail, base: String) -> impl IntoView {
                         <th scope="col">"Customer"</th><th scope="col">"Directory tenant"</th><th scope="col">"Subscription"</th>
                         <th scope="col">"Valid from (UTC)"</th><th scope="col">"Valid to (UTC)"</th><th scope="col">""</th>
                     </tr></thead>
-                    <tbody>{rows.into_iter().map(|m| view! { <MappingTr m=m can_write action=format!("{base}/mappings/remove")/> }).collect_view()}</tbody>
+                    <tbody>{rows.into_iter().map(|m| view! { <MappingTr m=m can_write action=UNMAP_TENANT.at(&[&cloud_id])/> }).collect_view()}</tbody>
                 </table>
                 <Pager page more label="Tenant subscription pages" href=pages/>
             }.into_any()
@@ -231,8 +259,8 @@ fn MappingTr(m: MappingRow, can_write: bool, action: String) -> impl IntoView {
             <td>{m.valid_to.clone().unwrap_or_else(|| "in force".into())}</td>
             <td>{(can_write && current).then(|| view! {
                 <form method="post" action=action class="inline" aria-label=format!("Remove {}", m.customer_name)>
-                    <input type="hidden" name="tenant" value=m.tenant_id.to_string()/>
-                    <input type="hidden" name="expected_current" value=m.subscription_id.to_string()/>
+                    <input type="hidden" name=RemoveMappingForm::FIELDS.tenant value=m.tenant_id.to_string()/>
+                    <input type="hidden" name=RemoveMappingForm::FIELDS.expected_current value=m.subscription_id.to_string()/>
                     <button type="submit" class="link danger" on:click=confirm_first(format!("Remove the subscription of {}? Its later usage goes to the default subscription.", m.customer_name))>"Remove"</button>
                 </form>
             })}</td>
@@ -247,27 +275,29 @@ fn MappingForm(
     flash: Option<Flash>,
     action: String,
 ) -> impl IntoView {
+    const F: crate::registrations::forms::MappingFields = MappingFields::FIELDS;
+    let flash = Flash::of(&flash, FormId::Mapping).cloned();
     let csp: Vec<SubscriptionOption> = subscriptions.into_iter().filter(|o| o.offer_type == "CSP").collect();
     view! {
         <form method="post" action=action class="stacked" aria-label="Add or replace a tenant subscription">
             <h3>"Add or replace a tenant subscription"</h3>
-            <input type="hidden" name="version" value=version.to_string()/>
+            <input type="hidden" name=F.version value=version.to_string()/>
             <label>
                 "Customer subscription (CSP)"
                 <span class="hint">"Its directory tenant is mapped. Mapping a tenant again replaces its subscription from the effective time."</span>
-                {field_error(&flash, "subscription")}
-                <select name="subscription">
+                {field_error(&flash, F.subscription)}
+                <select name=F.subscription>
                     <option value="">"— type IDs below —"</option>
                     {csp.into_iter().map(|o| view! { <option value=o.subscription_id.to_string()>{option_label(&o)}</option> }).collect_view()}
                 </select>
             </label>
-            <label>"…or subscription ID" <input name="subscription_id" placeholder="00000000-0000-0000-0000-000000000000"/></label>
-            <label>"…and directory tenant ID" {field_error(&flash, "tenant")} <input name="tenant" placeholder="the customer's tenant; taken from the subscription when empty"/></label>
+            <label>"…or subscription ID" <input name=F.subscription_id placeholder="00000000-0000-0000-0000-000000000000"/></label>
+            <label>"…and directory tenant ID" {field_error(&flash, F.tenant)} <input name=F.tenant placeholder="the customer's tenant; taken from the subscription when empty"/></label>
             <label>
                 "Effective from (UTC)"
                 <span class="hint">"Empty means now. An earlier time re-routes usage since then, but never into a finalised bill period (R7), and never before the stack's registration (R2)."</span>
-                {field_error(&flash.clone().filter(|f| f.form == "mapping"), "effective_from")}
-                <input type="datetime-local" name="effective_from"/>
+                {field_error(&flash, F.effective_from)}
+                <input type="datetime-local" name=F.effective_from/>
             </label>
             <div><button type="submit" class="primary">"Save tenant subscription"</button></div>
         </form>

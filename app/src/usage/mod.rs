@@ -3,6 +3,7 @@
 mod culture_dates;
 #[cfg(feature = "ssr")]
 pub mod db;
+pub mod forms;
 pub mod panel;
 #[cfg(feature = "ssr")]
 pub mod parse;

@@ -24,12 +24,12 @@ pub fn UsagePanel(status: UsageStatus, can_write: bool, action: String) -> impl 
                 <label>
                     "Usage files "
                     <span class="hint">"Usage API JSON pages, the CSV of AzureStack-Tools' Usagesummary script, or the stack's subscription list (JSON). Each file is stored whole or refused whole."</span>
-                    <input type="file" name="files" multiple required accept=".json,.csv,application/json,text/csv"/>
+                    <input type="file" name=super::forms::UPLOAD_FIELDS.files multiple required accept=".json,.csv,application/json,text/csv"/>
                 </label>
                 " " <label>
                     "Reported hour (UTC, optional) "
                     <span class="hint">"When the files are one reported hour's query of the usage API, its start: their usage then adds to what other reported hours brought. Empty: the files hold totals that replace."</span>
-                    <input type="datetime-local" name="reported_hour" step="3600"/>
+                    <input type="datetime-local" name=super::forms::UPLOAD_FIELDS.reported_hour step="3600"/>
                 </label>
                 " " <button type="submit">"Upload"</button>
             </form>

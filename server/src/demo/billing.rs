@@ -6,7 +6,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use app::audit::Actor;
-use app::bills::db::{finalise, set_markup, Period};
+use app::bills::db::{finalise, set_markup};
+use app::domain::Period;
 use app::usage::parse::UsageRecord;
 
 use super::directory::{local_sub, stack_id, CONTOSO};

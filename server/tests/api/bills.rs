@@ -13,9 +13,10 @@ use uuid::Uuid;
 
 use app::audit::Actor;
 use app::auth::Scope;
-use app::bills::db::{bill, finalise, set_markup, Period};
+use app::bills::db::{bill, finalise, set_markup};
 use app::bills::Bill;
 use app::domain::BillingModel;
+use app::domain::Period;
 use app::local_subscriptions::parse::LocalSubscription;
 use app::registrations::db::{map_tenant, set_registration, stack_by_cloud_id, Expect, StackRef};
 use app::usage::parse::UsageRecord;

@@ -164,7 +164,7 @@ async fn meters_and_prices_import_and_bills_export_from_the_command_line(pool: P
 async fn month_end_close_lists_and_finalises_bills_from_the_command_line(pool: PgPool) {
     let m = crate::bills::month(pool.clone()).await;
     let (partner, b, default) = (m.partner.to_string(), m.b.to_string(), m.default.to_string());
-    let this_month = app::bills::db::Period::of(app::domain::clock::now()).to_string();
+    let this_month = app::domain::Period::of(app::domain::clock::now()).to_string();
     fn month<'a>(partner: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
         [&["--partner", partner, "--period", "2026-10"][..], extra].concat()
     }

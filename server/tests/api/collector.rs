@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use app::audit::Actor;
 use app::auth::Scope;
-use app::collector::db::{save_collector, CollectorForm};
+use app::collector::db::save_collector;
+use app::collector::forms::CollectorForm;
 use app::domain::outbound::Outbound;
 use app::registrations::db::stack_by_cloud_id;
 use server::collector::client::RetryPolicy;

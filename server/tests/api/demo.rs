@@ -78,7 +78,7 @@ async fn the_demo_covers_what_the_product_shows(pool: PgPool) {
     assert!(finals >= 3, "last month's bills of the first partner are final");
     let northwind = server::demo::guid(0x5b5c_0000, 1);
     let contoso = uuid::Uuid::parse_str(server::demo::CONTOSO.partner_id).unwrap();
-    let this_month = app::bills::db::Period::of(now);
+    let this_month = app::domain::Period::of(now);
     let mut conn = pool.acquire().await.unwrap();
     let bill = app::bills::db::bill(&mut conn, contoso, northwind, this_month).await.unwrap();
     assert!(

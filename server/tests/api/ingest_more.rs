@@ -122,7 +122,7 @@ async fn local_subscriptions_arrive_whole_or_not_at_all_and_resends_update_them(
 
 #[tokio::test]
 async fn the_openapi_document_describes_both_endpoints() {
-    let doc: Value = serde_json::from_str(server::ingest::OPENAPI).expect("openapi.json is JSON");
+    let doc: Value = serde_json::from_str(server::http::ingest::OPENAPI).expect("openapi.json is JSON");
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     for path in ["/api/v1/stacks/{stack}/usage", "/api/v1/stacks/{stack}/subscriptions"] {
         let post = &doc["paths"][path]["post"];

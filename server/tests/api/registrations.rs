@@ -211,7 +211,7 @@ async fn usage_at(w: &World, local: Uuid, start: OffsetDateTime) {
 async fn onboarding_a_stack_bills_the_history_uploaded_after_registering_it(pool: PgPool) {
     let w = world(pool).await;
     let now = app::domain::clock::now();
-    let month_start = app::bills::db::Period::of(now).start().midnight().assume_utc();
+    let month_start = app::domain::Period::of(now).start().midnight().assume_utc();
     // Registered today (its first registration), a tenant mapped from the start of this month.
     let default = w.register_from("APSS", BillingModel::PayAsYouUse, None).await.unwrap();
     let csp = directory_subscription(&w.pool, w.partner, w.tenant, "CSP").await;

@@ -48,7 +48,7 @@ async fn the_dashboard_shows_this_month_so_far_per_stack_and_customer(pool: PgPo
     let m = month(pool.clone()).await;
     let contoso_tenant = partner_tenant(&pool, "Contoso").await;
     let now = app::domain::clock::now();
-    let this_month = app::bills::db::Period::of(now);
+    let this_month = app::domain::Period::of(now);
     let last_month = this_month.previous();
     let hour = now.replace_time(time::Time::from_hms(now.hour(), 0, 0).unwrap()) - time::Duration::HOUR;
     let hour = hour.max(now.replace_day(1).unwrap().replace_time(time::Time::MIDNIGHT));
@@ -71,7 +71,7 @@ async fn the_dashboard_shows_this_month_so_far_per_stack_and_customer(pool: PgPo
     assert!(out_of_range.status().is_success() || out_of_range.status().is_client_error());
     assert!(out_of_range.text().await.unwrap().contains("period: “9999-12” is not a month"), "named, not a panic");
     assert!(
-        page.contains("Top customers") && page.contains(&format!("/bills/{}/{}", app::bills::db::Period::of(now), m.b))
+        page.contains("Top customers") && page.contains(&format!("/bills/{}/{}", app::domain::Period::of(now), m.b))
     );
     assert!(page.contains("ams-01"), "per stack");
     assert!(page.contains("<svg") && page.contains("Cost per day"));

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use sqlx::PgPool;
 
 use app::audit::Actor;
-use app::bills::db::Period;
+use app::domain::Period;
 
 use crate::bills::month;
 use crate::helpers::{partner_tenant, spawn_app};

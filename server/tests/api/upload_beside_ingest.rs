@@ -11,7 +11,7 @@ use uuid::Uuid;
 use app::audit::Actor;
 use app::auth::Scope;
 use app::registrations::db::stack_by_cloud_id;
-use server::upload::{upload_file, Target};
+use server::usage_files::{upload_file, Target};
 
 use crate::ingest::{page, record, send, stack_with_key};
 

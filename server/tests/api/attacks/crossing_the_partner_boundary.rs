@@ -70,7 +70,7 @@ async fn world(pool: PgPool) -> World {
         sqlx::query_scalar("select cloud_id from stacks where name = 'sea-01'").fetch_one(&pool).await.unwrap();
     let mut tx = pool.begin().await.unwrap();
     app::keys::db::create_key(&mut tx, &Actor::command_line(), &b.stack, "b-key").await.unwrap();
-    let form = app::collector::db::CollectorForm {
+    let form = app::collector::forms::CollectorForm {
         endpoint: "https://adminmanagement.contoso.example".into(),
         provider_subscription: Uuid::new_v4().to_string(),
         auth_kind: "bearer".into(),

@@ -1,5 +1,9 @@
 //! The `stackbill` command line (PRODUCT §8). Every command goes through the same domain code and audit log as
 //! the pages, with the command line as the actor.
+mod billing;
+mod registry;
+mod usage;
+
 use std::net::SocketAddr;
 
 use anyhow::Context;
@@ -38,31 +42,31 @@ enum Command {
     Directory(DirectoryCommand),
     /// Manage stacks.
     #[command(subcommand)]
-    Stack(crate::cli_registry::StackCommand),
+    Stack(registry::StackCommand),
     /// Register a stack or change its registration.
     #[command(subcommand)]
-    Registration(crate::cli_registry::RegistrationCommand),
+    Registration(registry::RegistrationCommand),
     /// Map customer tenants to their subscriptions.
     #[command(subcommand)]
-    Tenant(crate::cli_registry::TenantCommand),
+    Tenant(registry::TenantCommand),
     /// Manage ingestion keys.
     #[command(subcommand)]
-    Keys(crate::cli_registry::KeysCommand),
+    Keys(registry::KeysCommand),
     /// Upload usage files.
     #[command(subcommand)]
-    Usage(crate::cli_usage::UsageCommand),
+    Usage(usage::UsageCommand),
     /// Upload a stack's local subscriptions.
     #[command(subcommand)]
-    Subscriptions(crate::cli_usage::SubscriptionsCommand),
+    Subscriptions(usage::SubscriptionsCommand),
     /// Import the meter map.
     #[command(subcommand)]
-    Meters(crate::cli_billing::MetersCommand),
+    Meters(billing::MetersCommand),
     /// Import price lists.
     #[command(subcommand)]
-    Prices(crate::cli_billing::PricesCommand),
+    Prices(billing::PricesCommand),
     /// Export bills.
     #[command(subcommand)]
-    Bills(crate::cli_billing::BillsCommand),
+    Bills(billing::BillsCommand),
 }
 
 #[derive(Debug, Subcommand)]

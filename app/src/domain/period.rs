@@ -5,7 +5,7 @@ use crate::AppError;
 
 /// A billing period: a UTC calendar month, by its first day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Period(pub(super) Date);
+pub struct Period(Date);
 
 impl Period {
     /// Parses `YYYY-MM`.

@@ -10,9 +10,9 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use app::audit::Actor;
-use app::bills::db::Period;
 use app::bills::Bill;
 use app::directory::import::RowError;
+use app::domain::Period;
 
 fn refused(what: &str, file: &std::path::Path, errors: Vec<RowError>) -> anyhow::Error {
     let lines: Vec<String> = errors.iter().map(|e| format!("  {}: {e}", file.display())).collect();
@@ -111,10 +111,7 @@ async fn month_args(pool: &PgPool, args: &MonthArgs) -> anyhow::Result<(Uuid, Pe
         .as_deref()
         .map(|c| Uuid::parse_str(c.trim()).with_context(|| format!("--customer: “{c}” is not a GUID")))
         .transpose()?;
-    let known: bool = sqlx::query_scalar("select exists (select 1 from partners where partner_id = $1)")
-        .bind(id)
-        .fetch_one(pool)
-        .await?;
+    let known = app::partners::db::exists(pool, id).await?;
     anyhow::ensure!(known, "--partner: no partner has the Partner ID {id}");
     Ok((id, period, only))
 }

@@ -47,34 +47,6 @@ fn same_origin(headers: &HeaderMap, allowed: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Refuses a form post of a caller who may not change anything there before its body is read: the operator's forms
-/// need the operator, every other form a partner admin (or the operator). Handlers check the caller again with the
-/// thing they change; this check makes "403 first" hold for every write, whatever the body.
-pub async fn writers_only(State(state): State<crate::state::AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let form_post = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-        && !path.starts_with("/api/")
-        && !path.starts_with("/auth/");
-    if !form_post {
-        return next.run(req).await;
-    }
-    let Some(session) = req.extensions().get::<tower_sessions::Session>().cloned() else {
-        return crate::forms::error_page(&app::AppError::Internal);
-    };
-    let user = match crate::forms::signed_in(&state, &app::auth::session::AuthSession(session)).await {
-        Ok(user) => user,
-        Err(refusal) => return refusal,
-    };
-    let allowed = match path.starts_with("/operator/") {
-        true => user.role == app::domain::Role::Operator,
-        false => user.can_write(),
-    };
-    if !allowed {
-        return crate::forms::error_page(&app::AppError::Forbidden);
-    }
-    next.run(req).await
-}
-
 /// Server functions answer an error as JSON with status 500 whatever it was; this gives a refused or missing thing
 /// its own status (403, 404, 422) from the error itself, so no refusal looks like a crash.
 pub async fn server_fn_status(req: Request, next: Next) -> Response {
@@ -142,9 +114,9 @@ pub fn limits(path: &str) -> Limits {
     const KIB: usize = 1024;
     const MIB: usize = 1024 * KIB;
     if path.starts_with("/stacks/") && path.ends_with("/usage/upload") {
-        Limits { body: crate::stack_forms::MAX_UPLOAD, deadline: Duration::from_secs(3600) }
+        Limits { body: super::upload::MAX_UPLOAD, deadline: Duration::from_secs(3600) }
     } else if path.starts_with("/api/v1/") {
-        Limits { body: crate::ingest::MAX_BODY, deadline: Duration::from_secs(120) }
+        Limits { body: super::ingest::MAX_BODY, deadline: Duration::from_secs(120) }
     } else if path.starts_with("/operator/") && path.ends_with("/import") {
         Limits { body: 2 * MIB, deadline: Duration::from_secs(600) }
     } else {

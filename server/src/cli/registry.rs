@@ -54,10 +54,7 @@ impl StackCommand {
         let partner = guid("--partner", &partner)?;
         let stack = NewStack::parse(&name, &cloud_id, &region, &endpoint)?;
         let mut tx = pool.begin().await?;
-        let exists: bool = sqlx::query_scalar("select exists(select 1 from partners where partner_id = $1)")
-            .bind(partner)
-            .fetch_one(&mut *tx)
-            .await?;
+        let exists = app::partners::db::exists(&mut *tx, partner).await?;
         anyhow::ensure!(exists, "--partner: no partner has Partner ID {partner}");
         let added = app::stacks::db::add_stack(&mut tx, &Actor::command_line(), partner, &stack).await?;
         tx.commit().await?;

@@ -19,8 +19,8 @@ async fn stack(pool: &PgPool, cloud_id: &str) -> anyhow::Result<StackRef> {
     stack_by_cloud_id(&mut conn, Scope::All, cloud).await.context("--stack: no stack has this cloud ID")
 }
 
-fn target(stack: &StackRef, reported: Option<time::OffsetDateTime>) -> crate::upload::Target<'_> {
-    crate::upload::Target { stack, reported }
+fn target(stack: &StackRef, reported: Option<time::OffsetDateTime>) -> crate::usage_files::Target<'_> {
+    crate::usage_files::Target { stack, reported }
 }
 
 /// `stackbill usage …`
@@ -62,7 +62,7 @@ impl UsageCommand {
             let size = std::fs::metadata(&file).with_context(|| format!("cannot read {name}"))?.len();
             let bar = ProgressBar::new(size).with_style(style.clone()).with_message(name.clone());
             let tick = bar.clone();
-            let outcome = crate::upload::upload_file(
+            let outcome = crate::usage_files::upload_file(
                 pool,
                 &Actor::command_line(),
                 target(&stack, reported),

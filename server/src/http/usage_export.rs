@@ -7,11 +7,10 @@ use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use tokio::sync::mpsc;
 
-use app::auth::session::AuthSession;
 use app::explorer::Filters;
+use app::web::caller::Caller;
 use app::AppError;
 
-use crate::forms::{error_page, signed_in};
 use crate::state::AppState;
 
 /// How long the export waits for a client to take the next rows; one that stops reading loses the export, and the
@@ -19,35 +18,18 @@ use crate::state::AppState;
 const STALLED_CLIENT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The export.
-pub async fn export(
-    State(state): State<AppState>,
-    session: tower_sessions::Session,
-    Query(f): Query<Filters>,
-) -> Response {
-    let user = match signed_in(&state, &AuthSession(session)).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+pub async fn export(State(state): State<AppState>, caller: Caller, Query(f): Query<Filters>) -> Response {
     let setup = async {
-        let scope = user.scope()?;
-        let partner: uuid::Uuid = sqlx::query_scalar(
-            "select partner_id from partners where $1::uuid is null or partner_id = $1 order by name limit 1",
-        )
-        .bind(scope.partner_filter())
-        .fetch_optional(&state.pool)
-        .await?
-        .ok_or(AppError::NotFound)?;
-        let currency: String = sqlx::query_scalar("select currency::text from partners where partner_id = $1")
-            .bind(partner)
-            .fetch_one(&state.pool)
-            .await?;
+        let scope = caller.scope;
+        let partner = app::partners::db::choose(&state.pool, scope, None).await?.chosen.0;
+        let currency = app::partners::db::currency(&state.pool, partner).await?;
         let parsed = app::explorer::db::parse(&f, app::domain::clock::now().date())?;
         Ok::<_, AppError>((partner, currency, parsed))
     }
     .await;
     let (partner, currency, parsed) = match setup {
         Ok(s) => s,
-        Err(e) => return error_page(&e),
+        Err(e) => return e.into_response(),
     };
     let busy = || {
         let text = "The portal is busy storing usage; try the export again in a minute.";

@@ -1,0 +1,136 @@
+//! The bill writes of a partner's admin: finalise, back to draft, markups. Each is one transaction and goes back to
+//! the bill (or the list) with the outcome.
+use axum::extract::{FromRef, Path, State};
+use axum::response::Redirect;
+use axum::routing::post;
+use axum::{Form, Router};
+use rust_decimal::Decimal;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::db::{bill_partner, finalise, mark_draft, set_markup};
+use super::forms::{MarkupForm, BILLS_PAGE, BILL_PAGE, CUSTOMER_MARKUP, DEFAULT_MARKUP, FINALISE, MARK_DRAFT};
+use super::Bill;
+use crate::auth::Scope;
+use crate::domain::Period;
+use crate::web::caller::Writer;
+use crate::web::respond::back;
+use crate::web::FormId;
+use crate::AppError;
+
+/// The bill routes, for the server's router.
+pub fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    PgPool: FromRef<S>,
+{
+    Router::new()
+        .route(DEFAULT_MARKUP.pattern(), post(default_markup))
+        .route(CUSTOMER_MARKUP.pattern(), post(customer_markup))
+        .route(MARK_DRAFT.pattern(), post(draft))
+        .route(FINALISE.pattern(), post(final_bill))
+}
+
+/// The period and subscription of a bill's URL; 404 when they do not parse.
+pub fn bill_ids(period: &str, sub: &str) -> Result<(Period, Uuid), AppError> {
+    let period = Period::parse(period).map_err(|_| AppError::NotFound)?;
+    Ok((period, Uuid::parse_str(sub.trim()).map_err(|_| AppError::NotFound)?))
+}
+
+/// The finalise message: the totals, and a note when usage fell through to this default subscription.
+fn finalised(b: &Bill) -> String {
+    let mut m = format!("The bill is final: {} lines, {:.2} {}.", b.lines.len(), b.total_amount, b.currency);
+    if !b.fell_through.is_empty() {
+        m += &format!(
+            " Note: it includes usage of {} tenant(s) or unknown subscription(s) that fell through to this default subscription.",
+            b.fell_through.len()
+        );
+    }
+    m
+}
+
+/// `POST /bills/{period}/{subscription}/finalise`
+async fn final_bill(
+    State(pool): State<PgPool>,
+    Writer(caller): Writer,
+    Path((period, sub)): Path<(String, String)>,
+) -> Result<Redirect, AppError> {
+    let mine = caller.partner_writer()?;
+    let (period, sub) = bill_ids(&period, &sub)?;
+    let result = async {
+        let mut tx = pool.begin().await?;
+        let partner = bill_partner(&mut tx, Scope::Partner(mine), sub).await?;
+        let b = finalise(&mut tx, &caller.actor(), partner, sub, period).await?;
+        tx.commit().await?;
+        Ok(finalised(&b))
+    }
+    .await;
+    back(&caller.session, BILL_PAGE.at(&[&period, &sub]), FormId::Bills, result).await
+}
+
+/// `POST /bills/{period}/{subscription}/draft`
+async fn draft(
+    State(pool): State<PgPool>,
+    Writer(caller): Writer,
+    Path((period, sub)): Path<(String, String)>,
+) -> Result<Redirect, AppError> {
+    let mine = caller.partner_writer()?;
+    let (period, sub) = bill_ids(&period, &sub)?;
+    let result = async {
+        let mut tx = pool.begin().await?;
+        let partner = bill_partner(&mut tx, Scope::Partner(mine), sub).await?;
+        mark_draft(&mut tx, &caller.actor(), partner, sub, period).await?;
+        tx.commit().await?;
+        Ok("The bill is now a draft.".to_string())
+    }
+    .await;
+    back(&caller.session, BILL_PAGE.at(&[&period, &sub]), FormId::Bills, result).await
+}
+
+/// A markup as typed (`12.5`, `12.5 %`); empty is `None`.
+fn percent(s: &str) -> Result<Option<Decimal>, AppError> {
+    match s.trim().trim_end_matches('%').trim() {
+        "" => Ok(None),
+        t => t.parse::<Decimal>().map(Some).map_err(|_| AppError::Validation(format!("markup: “{t}” is not a number"))),
+    }
+}
+
+/// `POST /bills/markup`: the partner's default.
+async fn default_markup(
+    State(pool): State<PgPool>,
+    Writer(caller): Writer,
+    Form(f): Form<MarkupForm>,
+) -> Result<Redirect, AppError> {
+    let mine = caller.partner_writer()?;
+    let result = async {
+        let p = percent(&f.markup)?;
+        let mut tx = pool.begin().await?;
+        set_markup(&mut tx, &caller.actor(), mine, None, p).await?;
+        tx.commit().await?;
+        Ok("Default markup saved; open bills use it now.".to_string())
+    }
+    .await;
+    back(&caller.session, BILLS_PAGE.pattern(), FormId::Bills, result).await
+}
+
+/// `POST /bills/{period}/{subscription}/markup`: one customer's own markup (empty: back to the default).
+async fn customer_markup(
+    State(pool): State<PgPool>,
+    Writer(caller): Writer,
+    Path((period, sub)): Path<(String, String)>,
+    Form(f): Form<MarkupForm>,
+) -> Result<Redirect, AppError> {
+    let mine = caller.partner_writer()?;
+    let (period, sub) = bill_ids(&period, &sub)?;
+    let result = async {
+        let p = percent(&f.markup)?;
+        let mut tx = pool.begin().await?;
+        let partner = bill_partner(&mut tx, Scope::Partner(mine), sub).await?;
+        set_markup(&mut tx, &caller.actor(), partner, Some(sub), p).await?;
+        tx.commit().await?;
+        Ok(if p.is_some() { "Markup saved for this customer." } else { "This customer now uses the default markup." }
+            .to_string())
+    }
+    .await;
+    back(&caller.session, BILL_PAGE.at(&[&period, &sub]), FormId::Bills, result).await
+}
