@@ -87,3 +87,42 @@ pub fn confirm_first(question: String) -> impl Fn(leptos::ev::MouseEvent) + Clon
         }
     }
 }
+
+/// A page's data as the page shows it: "Loading…" while it comes, then `ok` with it, or the refusal in a notice (the
+/// page answering with the error's status). The one wrapper of every page's `Suspense`.
+pub fn loaded<T, V>(
+    data: Resource<Result<T, AppError>>,
+    ok: impl Fn(T) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    V: IntoView + 'static,
+{
+    loaded_or(data, ok, |e| view! { <crate::error::ErrorNotice error=e/> })
+}
+
+/// [`loaded`], with the page's own view of a refusal (which sets the status itself, e.g. with `ErrorNotice`).
+pub fn loaded_or<T, V, W>(
+    data: Resource<Result<T, AppError>>,
+    ok: impl Fn(T) -> V + Clone + Send + Sync + 'static,
+    refused: impl Fn(AppError) -> W + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    V: IntoView + 'static,
+    W: IntoView + 'static,
+{
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let (ok, refused) = (ok.clone(), refused.clone());
+                Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => ok(d).into_any(),
+                        Err(e) => refused(e).into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}

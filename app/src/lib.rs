@@ -24,6 +24,8 @@ pub mod paging;
 pub mod partners;
 pub mod pricing;
 pub mod registrations;
+#[cfg(feature = "ssr")]
+pub mod rows;
 pub mod shell;
 pub mod stacks;
 pub mod usage;

@@ -41,3 +41,30 @@ pub async fn record(conn: &mut PgConnection, actor: &Actor, e: Event<'_>) -> Res
     .await?;
     Ok(())
 }
+
+/// A page of the events in scope, newest first: of one stack or directory entity (`entity`, its ID as logged), or
+/// touching one customer tenant (`tenant`), or all.
+pub async fn events(
+    pool: &sqlx::PgPool,
+    scope: crate::auth::Scope,
+    entity: Option<String>,
+    tenant: Option<String>,
+    of: crate::paging::PageOf,
+) -> Result<crate::paging::Paged<super::page::AuditRow>, AppError> {
+    Ok(of.of(sqlx::query_as(
+        "select to_char(at at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS') as at, actor_label, action,
+                entity_type || ' ' || entity_id as entity, before::text as before, after::text as after
+         from audit_events
+         where ($1::uuid is null or partner_id = $1)
+           and ($2::text is null or entity_id = $2)
+           and ($3::text is null or $3 in (after->>'tenant', before->>'tenant', after->>'customerTenantId'))
+         order by id desc limit $4 offset $5",
+    )
+    .bind(scope.partner_filter())
+    .bind(entity)
+    .bind(tenant)
+    .bind(of.limit())
+    .bind(of.offset())
+    .fetch_all(pool)
+    .await?))
+}

@@ -39,28 +39,11 @@ pub struct AuditPage {
 /// Events in the caller's scope: a partner's own, or every one for operators.
 #[server]
 pub async fn load_audit(stack: String, customer: String, page: i64) -> Result<AuditPage, AppError> {
-    let user = crate::auth::api::ssr::require_user().await?;
-    let scope = user.scope()?;
+    let scope = crate::web::caller::Caller::of_page().await?.scope;
     let of = crate::paging::PageOf::new("page", page, PAGE_SIZE)?;
     let filter = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_ascii_lowercase());
-    let rows: Vec<AuditRow> = sqlx::query_as(
-        "select to_char(at at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS') as at, actor_label, action,
-                entity_type || ' ' || entity_id as entity, before::text as before, after::text as after
-         from audit_events
-         where ($1::uuid is null or partner_id = $1)
-           and ($2::text is null or entity_id = $2)
-           and ($3::text is null or $3 in (after->>'tenant', before->>'tenant', after->>'customerTenantId'))
-         order by id desc limit $4 offset $5",
-    )
-    .bind(scope.partner_filter())
-    .bind(filter(&stack))
-    .bind(filter(&customer))
-    .bind(of.limit())
-    .bind(of.offset())
-    .fetch_all(&crate::db::pool()?)
-    .await?;
-    let page = of.of(rows);
-    Ok(AuditPage { rows: page.rows, more: page.more })
+    let rows = super::db::events(&crate::db::pool()?, scope, filter(&stack), filter(&customer), of).await?;
+    Ok(AuditPage { rows: rows.rows, more: rows.more })
 }
 
 /// `/audit?stack=CLOUD-ID&customer=TENANT&page=N`
@@ -85,15 +68,7 @@ pub fn AuditPageView() -> impl IntoView {
             " "
             <button type="submit">"Filter"</button>
         </form>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let page = args().2;
-                match data.await {
-                    Ok(p) => view! { <AuditTable page=p number=page/> }.into_any(),
-                    Err(e) => view! { <crate::error::ErrorNotice error=e/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {crate::layout::loaded(data, move |p| view! { <AuditTable page=p number=args().2/> })}
     }
 }
 

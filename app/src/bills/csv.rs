@@ -30,7 +30,7 @@ pub fn rows(b: &Bill) -> Result<Vec<u8>, crate::AppError> {
             b.currency.clone(),
             charge.start().to_string(),
             charge.end().to_string(),
-            l.line_type.clone(),
+            l.line_type.to_string(),
         ])
         .map_err(|_| crate::AppError::Internal)?;
     }

@@ -5,7 +5,7 @@ use time::Date;
 use uuid::Uuid;
 
 use super::lines::{compute_lines, order};
-use super::{Bill, BillLine, BillSummary, FellThrough, Uncharged};
+use super::{Bill, BillLine, BillStatus, BillSummary, FellThrough, LineType, Uncharged};
 use crate::auth::Scope;
 use crate::domain::Period;
 use crate::AppError;
@@ -50,43 +50,10 @@ pub async fn bill_partner(conn: &mut PgConnection, scope: Scope, sub: Uuid) -> R
 /// A customer's bill for a period; `NotFound` when the partner has nothing of this subscription (not in its
 /// directory, no bill, no charges), so no other partner's bill can be asked for by ID.
 pub async fn bill(conn: &mut PgConnection, partner: Uuid, sub: Uuid, period: Period) -> Result<Bill, AppError> {
-    let h: Header = sqlx::query_as(
-        "select p.name as partner_name, p.currency, p.markup_percent as partner_markup, m.markup_percent as customer_markup,
-                c.customer_name, c.customer_tenant_id, c.offer_type, b.status,
-                to_char(b.finalized_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') as finalized_at,
-                b.markup_percent as frozen_markup,
-                array(select f.period from bills f where f.partner_id = p.partner_id and f.subscription_id = $2
-                      and f.status = 'final' and f.period < $3 order by f.period desc) as finals,
-                c.subscription_id is not null
-                  or exists (select 1 from bills k where k.partner_id = p.partner_id and k.subscription_id = $2)
-                  or exists (select 1 from charges k where k.partner_id = p.partner_id and k.billing_subscription_id = $2)
-                  as known,
-                -- The tenants that fell through to this subscription in the period (one round trip with the rest).
-                (select coalesce(json_agg(t order by t.customer_name nulls last, t.tenant_id nulls first), '[]')
-                 from (select ch.tenant_id, max(cs.customer_name) as customer_name, string_agg(distinct s.name, ', ') as stacks
-                       from charges ch join stacks s on s.stack_id = ch.stack_id
-                       left join commerce_subscriptions cs
-                              on cs.customer_tenant_id = ch.tenant_id and cs.billing_partner_id = ch.partner_id
-                       where ch.partner_id = p.partner_id and ch.billing_subscription_id = $2 and ch.day >= $3
-                         and ch.day < $4 and ch.fell_through
-                       group by ch.tenant_id) t) as fell_through
-         from partners p
-         left join customer_markups m on m.partner_id = p.partner_id and m.subscription_id = $2
-         left join commerce_subscriptions c on c.subscription_id = $2 and c.billing_partner_id = p.partner_id
-         left join bills b on b.partner_id = p.partner_id and b.subscription_id = $2 and b.period = $3
-         where p.partner_id = $1",
-    )
-    .bind(partner)
-    .bind(sub)
-    .bind(period.start())
-    .bind(period.next().start())
-    .fetch_optional(&mut *conn)
-    .await?
-    .filter(|h: &Header| h.known)
-    .ok_or(AppError::NotFound)?;
-    let status = h.status.clone().unwrap_or_else(|| "open".into());
+    let h = header(conn, partner, sub, period).await?;
+    let status = BillStatus::stored(h.status.as_deref());
     let markup = h.frozen_markup.or(h.customer_markup).unwrap_or(h.partner_markup);
-    let lines: Vec<BillLine> = if status == "final" {
+    let lines: Vec<BillLine> = if status == BillStatus::Final {
         frozen_lines(conn, partner, sub, period).await?
     } else {
         let mut l: Vec<BillLine> =
@@ -119,6 +86,45 @@ pub async fn bill(conn: &mut PgConnection, partner: Uuid, sub: Uuid, period: Per
         uncharged,
         period_ended: period.next().start().midnight().assume_utc() <= crate::domain::clock::now(),
     })
+}
+
+/// The bill's header in one round trip: partner, customer, status, markups, earlier final periods and the tenants
+/// that fell through to this subscription; `NotFound` for a subscription the partner has never billed or owned.
+async fn header(conn: &mut PgConnection, partner: Uuid, sub: Uuid, period: Period) -> Result<Header, AppError> {
+    sqlx::query_as(
+        "select p.name as partner_name, p.currency, p.markup_percent as partner_markup, m.markup_percent as customer_markup,
+                c.customer_name, c.customer_tenant_id, c.offer_type, b.status,
+                to_char(b.finalized_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') as finalized_at,
+                b.markup_percent as frozen_markup,
+                array(select f.period from bills f where f.partner_id = p.partner_id and f.subscription_id = $2
+                      and f.status = 'final' and f.period < $3 order by f.period desc) as finals,
+                c.subscription_id is not null
+                  or exists (select 1 from bills k where k.partner_id = p.partner_id and k.subscription_id = $2)
+                  or exists (select 1 from charges k where k.partner_id = p.partner_id and k.billing_subscription_id = $2)
+                  as known,
+                -- The tenants that fell through to this subscription in the period (one round trip with the rest).
+                (select coalesce(json_agg(t order by t.customer_name nulls last, t.tenant_id nulls first), '[]')
+                 from (select ch.tenant_id, max(cs.customer_name) as customer_name, string_agg(distinct s.name, ', ') as stacks
+                       from charges ch join stacks s on s.stack_id = ch.stack_id
+                       left join commerce_subscriptions cs
+                              on cs.customer_tenant_id = ch.tenant_id and cs.billing_partner_id = ch.partner_id
+                       where ch.partner_id = p.partner_id and ch.billing_subscription_id = $2 and ch.day >= $3
+                         and ch.day < $4 and ch.fell_through
+                       group by ch.tenant_id) t) as fell_through
+         from partners p
+         left join customer_markups m on m.partner_id = p.partner_id and m.subscription_id = $2
+         left join commerce_subscriptions c on c.subscription_id = $2 and c.billing_partner_id = p.partner_id
+         left join bills b on b.partner_id = p.partner_id and b.subscription_id = $2 and b.period = $3
+         where p.partner_id = $1",
+    )
+    .bind(partner)
+    .bind(sub)
+    .bind(period.start())
+    .bind(period.next().start())
+    .fetch_optional(&mut *conn)
+    .await?
+    .filter(|h: &Header| h.known)
+    .ok_or(AppError::NotFound)
 }
 
 /// The period's usage on `sub` with a commerce meter but no amount (see [`Uncharged`]).
@@ -154,7 +160,7 @@ async fn frozen_lines(
 ) -> Result<Vec<BillLine>, AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        line_type: String,
+        line_type: LineType,
         charge_period: String,
         stack_name: String,
         stack_cloud_id: Uuid,
@@ -223,7 +229,7 @@ pub async fn bills(conn: &mut PgConnection, partner: Uuid, period: Period) -> Re
     let mut out = Vec::new();
     for sub in subs {
         let b = bill(conn, partner, sub, period).await?;
-        if !b.lines.is_empty() || b.status != "open" {
+        if !b.lines.is_empty() || b.status != BillStatus::Open {
             out.push(b);
         }
     }
@@ -257,7 +263,7 @@ pub async fn bills_page(
     let mut rows = Vec::new();
     for sub in subs.rows {
         let b = bill(conn, partner, sub, period).await?;
-        if !b.lines.is_empty() || b.status != "open" {
+        if !b.lines.is_empty() || b.status != BillStatus::Open {
             rows.push(b);
         }
     }
@@ -269,11 +275,11 @@ pub fn summary(b: &Bill) -> BillSummary {
     BillSummary {
         subscription_id: b.subscription_id,
         customer_name: b.customer_name.clone(),
-        status: b.status.clone(),
+        status: b.status,
         lines: b.lines.len(),
         amount: b.total_amount,
         customer_price: b.total_customer_price,
         margin: b.total_margin,
-        has_adjustments: b.lines.iter().any(|l| l.line_type == "adjustment"),
+        has_adjustments: b.lines.iter().any(|l| l.line_type == LineType::Adjustment),
     }
 }

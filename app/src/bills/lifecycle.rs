@@ -19,7 +19,7 @@ pub async fn mark_draft(
     period: Period,
 ) -> Result<(), AppError> {
     let b = bill(conn, partner, sub, period).await?;
-    if b.status != "open" {
+    if b.status != super::BillStatus::Open {
         return Err(AppError::Conflict(format!("This bill is {}; only an open bill can become a draft.", b.status)));
     }
     sqlx::query(
@@ -46,29 +46,7 @@ pub async fn finalise(
     // One finaliser at a time per partner and customer: the row lock orders concurrent clicks.
     sqlx::query("select 1 from partners where partner_id = $1 for update").bind(partner).execute(&mut *conn).await?;
     let b = bill(conn, partner, sub, period).await?;
-    if b.status == "final" {
-        return Err(AppError::Conflict("This bill is already final.".into()));
-    }
-    // Its amounts may still change: a price list or meter map import is being applied to the partner's stacks.
-    if crate::charges::db::queued(&mut *conn, Some(partner)).await? > 0 {
-        return Err(AppError::Conflict(
-            "Your stacks are being re-rated after a price list or meter map change; finalise in a minute, once done."
-                .into(),
-        ));
-    }
-    if !b.period_ended {
-        return Err(AppError::Validation(format!(
-            "{} has not ended yet (UTC); a bill is finalised after its month.",
-            b.period
-        )));
-    }
-    // Nothing disappears silently (PRODUCT §4 R9): usage without a price would be billed as nothing.
-    if let Some(u) = b.uncharged.iter().find(|u| u.is_unpriced()) {
-        return Err(AppError::Validation(format!(
-            "Finalising is blocked: {} has usage without a price in {} ({} units from {} to {} on {}); import a price list that covers it, then finalise.",
-            u.meter_name, b.currency, u.quantity.normalize(), u.first_day, u.last_day, u.stacks
-        )));
-    }
+    may_finalise(conn, partner, &b).await?;
     sqlx::query(
         "insert into bills (partner_id, period, subscription_id, status, finalized_at, currency, markup_percent)
          values ($1, $2, $3, 'final', now(), $4, $5)
@@ -82,6 +60,40 @@ pub async fn finalise(
     .bind(b.markup_percent)
     .execute(&mut *conn)
     .await?;
+    freeze_lines(conn, period, &b).await?;
+    audit(conn, actor, &b, "bill.finalise").await?;
+    bill(conn, partner, sub, period).await
+}
+
+/// Why the bill may not be finalised now, if it may not: already final, amounts still being re-rated, its month not
+/// over, or usage without a price (nothing disappears silently, PRODUCT §4 R9).
+async fn may_finalise(conn: &mut PgConnection, partner: Uuid, b: &Bill) -> Result<(), AppError> {
+    if b.status == super::BillStatus::Final {
+        return Err(AppError::Conflict("This bill is already final.".into()));
+    }
+    if crate::charges::db::queued(&mut *conn, Some(partner)).await? > 0 {
+        return Err(AppError::Conflict(
+            "Your stacks are being re-rated after a price list or meter map change; finalise in a minute, once done."
+                .into(),
+        ));
+    }
+    if !b.period_ended {
+        return Err(AppError::Validation(format!(
+            "{} has not ended yet (UTC); a bill is finalised after its month.",
+            b.period
+        )));
+    }
+    if let Some(u) = b.uncharged.iter().find(|u| u.is_unpriced()) {
+        return Err(AppError::Validation(format!(
+            "Finalising is blocked: {} has usage without a price in {} ({} units from {} to {} on {}); import a price list that covers it, then finalise.",
+            u.meter_name, b.currency, u.quantity.normalize(), u.first_day, u.last_day, u.stacks
+        )));
+    }
+    Ok(())
+}
+
+/// Stores the bill's lines as they are now: from here on they are what the bill says.
+async fn freeze_lines(conn: &mut PgConnection, period: Period, b: &Bill) -> Result<(), AppError> {
     let stacks: Vec<(Uuid, Uuid)> = sqlx::query_as("select cloud_id, stack_id from stacks where cloud_id = any($1)")
         .bind(b.lines.iter().map(|l| l.stack_cloud_id).collect::<Vec<_>>())
         .fetch_all(&mut *conn)
@@ -89,34 +101,34 @@ pub async fn finalise(
     for (no, l) in b.lines.iter().enumerate() {
         let stack = stacks.iter().find(|(c, _)| *c == l.stack_cloud_id).map(|(_, s)| *s).ok_or(AppError::Internal)?;
         let charge_period = Period::parse(&l.charge_period)?;
-        sqlx::query(
+        // Checked against the schema when compiled (seventeen binds in order; `.sqlx/` holds the checked form).
+        sqlx::query!(
             "insert into bill_lines (partner_id, period, subscription_id, line_no, line_type, stack_id, commerce_meter_id,
                                      meter_name, region, unit, quantity, unit_price, precise_amount, amount, customer_price,
                                      currency, charge_period)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+            b.partner_id,
+            period.start(),
+            b.subscription_id,
+            no as i32 + 1,
+            l.line_type as super::LineType,
+            stack,
+            l.commerce_meter_id,
+            l.meter_name,
+            l.region,
+            l.unit,
+            l.quantity,
+            l.unit_price,
+            l.precise_amount,
+            l.amount,
+            l.customer_price,
+            b.currency,
+            charge_period.start(),
         )
-        .bind(partner)
-        .bind(period.start())
-        .bind(sub)
-        .bind(no as i32 + 1)
-        .bind(&l.line_type)
-        .bind(stack)
-        .bind(l.commerce_meter_id)
-        .bind(&l.meter_name)
-        .bind(&l.region)
-        .bind(&l.unit)
-        .bind(l.quantity)
-        .bind(l.unit_price)
-        .bind(l.precise_amount)
-        .bind(l.amount)
-        .bind(l.customer_price)
-        .bind(&b.currency)
-        .bind(charge_period.start())
         .execute(&mut *conn)
         .await?;
     }
-    audit(conn, actor, &b, "bill.finalise").await?;
-    bill(conn, partner, sub, period).await
+    Ok(())
 }
 
 async fn audit(conn: &mut PgConnection, actor: &Actor, b: &Bill, action: &str) -> Result<(), AppError> {

@@ -7,8 +7,8 @@ use sqlx::PgConnection;
 use time::Date;
 use uuid::Uuid;
 
-use super::money::{customer_price, round_down};
-use super::BillLine;
+use super::{BillLine, LineType};
+use crate::domain::money::{customer_price, round_down};
 use crate::domain::Period;
 use crate::AppError;
 
@@ -106,15 +106,15 @@ fn adjusted_periods(period: Period, finals: &[Date]) -> Vec<Period> {
     run
 }
 
-fn line(kind: &str, charge_period: Period, raw: &RawLine, markup: Decimal) -> BillLine {
+fn line(kind: LineType, charge_period: Period, raw: &RawLine, markup: Decimal) -> BillLine {
     let amount = round_down(raw.precise_amount);
     let price = customer_price(raw.precise_amount, markup);
     line_with(kind, charge_period, raw, amount, price)
 }
 
-fn line_with(kind: &str, charge_period: Period, raw: &RawLine, amount: Decimal, price: Decimal) -> BillLine {
+fn line_with(kind: LineType, charge_period: Period, raw: &RawLine, amount: Decimal, price: Decimal) -> BillLine {
     BillLine {
-        line_type: kind.into(),
+        line_type: kind,
         charge_period: charge_period.to_string(),
         stack_name: raw.stack_name.clone(),
         stack_cloud_id: raw.stack_cloud_id,
@@ -143,7 +143,7 @@ pub(super) async fn compute_lines(
     let mut lines: Vec<(LineKey, BillLine)> = current_lines(conn, partner, sub, period)
         .await?
         .iter()
-        .map(|r| ((r.stack_id, r.commerce_meter_id, r.unit_price), line("usage", period, r, markup)))
+        .map(|r| ((r.stack_id, r.commerce_meter_id, r.unit_price), line(LineType::Usage, period, r, markup)))
         .collect();
     for earlier in adjusted_periods(period, finals).into_iter().rev() {
         let current = current_lines(conn, partner, sub, earlier).await?;
@@ -191,15 +191,15 @@ fn adjustments(
             precise_amount: now.precise_amount - billed.precise_amount,
             ..now
         };
-        Some((k, line_with("adjustment", earlier, &diff, amount, price)))
+        Some((k, line_with(LineType::Adjustment, earlier, &diff, amount, price)))
     })
 }
 
 /// Orders lines by type, period, stack and meter.
 pub(super) fn order(lines: &mut [BillLine]) {
     lines.sort_by(|a, b| {
-        (a.line_type != "usage", &a.charge_period, &a.stack_name, &a.meter_name, a.unit_price).cmp(&(
-            b.line_type != "usage",
+        (a.line_type, &a.charge_period, &a.stack_name, &a.meter_name, a.unit_price).cmp(&(
+            b.line_type,
             &b.charge_period,
             &b.stack_name,
             &b.meter_name,

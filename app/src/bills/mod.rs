@@ -11,7 +11,6 @@ pub mod forms;
 mod lifecycle;
 #[cfg(feature = "ssr")]
 mod lines;
-pub mod money;
 pub mod page;
 #[cfg(feature = "ssr")]
 pub mod writes;
@@ -20,11 +19,32 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// What a bill line bills: the month's own usage, or late usage of an earlier, final month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "text", rename_all = "lowercase"))]
+pub enum LineType {
+    /// Usage of the bill's month.
+    Usage,
+    /// The difference late usage made to an earlier month whose bill is final.
+    Adjustment,
+}
+
+impl std::fmt::Display for LineType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Usage => "usage",
+            Self::Adjustment => "adjustment",
+        })
+    }
+}
+
 /// One bill line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BillLine {
-    /// `usage`, or `adjustment` for late usage of an earlier, final period.
-    pub line_type: String,
+    /// Usage of the month, or an adjustment of an earlier, final one.
+    pub line_type: LineType,
     /// The month the usage belongs to (`YYYY-MM`).
     pub charge_period: String,
     /// Stack name.
@@ -100,6 +120,45 @@ impl Uncharged {
     }
 }
 
+/// Where a bill is in its life: open (amounts follow the usage), draft (still following, marked for review) or final
+/// (lines frozen; later usage of the month is billed as adjustments on the next bill).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BillStatus {
+    /// No status stored yet: computed from the charges.
+    Open,
+    /// Marked for review; still computed from the charges.
+    Draft,
+    /// Frozen.
+    Final,
+}
+
+impl BillStatus {
+    /// The stored (and shown) word: `open`, `draft`, `final`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Draft => "draft",
+            Self::Final => "final",
+        }
+    }
+
+    /// The status stored in `bills.status` (a check constraint allows these three); no row means open.
+    pub fn stored(s: Option<&str>) -> Self {
+        match s {
+            Some("final") => Self::Final,
+            Some("draft") => Self::Draft,
+            _ => Self::Open,
+        }
+    }
+}
+
+impl std::fmt::Display for BillStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A customer's bill for a month.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bill {
@@ -121,8 +180,8 @@ pub struct Bill {
     pub customer_tenant_id: Option<Uuid>,
     /// Offer type of the subscription.
     pub offer_type: String,
-    /// `open`, `draft` or `final`.
-    pub status: String,
+    /// Open, draft or final.
+    pub status: BillStatus,
     /// When it was finalised (UTC).
     pub finalized_at: Option<String>,
     /// The partner's currency.
@@ -152,8 +211,8 @@ pub struct BillSummary {
     pub subscription_id: Uuid,
     /// Customer name.
     pub customer_name: String,
-    /// Status.
-    pub status: String,
+    /// Open, draft or final.
+    pub status: BillStatus,
     /// Lines.
     pub lines: usize,
     /// Cost.

@@ -12,7 +12,7 @@ use super::forms::{
     MarkupForm, BILLS_PAGE, BILL_PAGE, CUSTOMER_MARKUP, DEFAULT_MARKUP, EXPORT_BILL, EXPORT_PERIOD, FINALISE,
     MARK_DRAFT,
 };
-use super::{Bill, BillLine, BillSummary};
+use super::{Bill, BillLine, BillStatus, BillSummary, LineType};
 use crate::web::Flash;
 use crate::AppError;
 
@@ -64,8 +64,7 @@ pub async fn load_bills(period: Option<String>, partner: Option<String>, page: i
     use super::db::{bills_page, summary};
     use crate::domain::Period;
     let of = crate::paging::PageOf::new("page", page, BILLS_PAGE_SIZE)?;
-    let user = crate::auth::api::ssr::require_user().await?;
-    let scope = user.scope()?;
+    let crate::web::caller::Caller { user, scope, session } = crate::web::caller::Caller::of_page().await?;
     let pool = crate::db::pool()?;
     let period = match period.filter(|p| !p.trim().is_empty()) {
         Some(p) => Period::parse(&p)?,
@@ -73,15 +72,11 @@ pub async fn load_bills(period: Option<String>, partner: Option<String>, page: i
     };
     let crate::partners::db::PartnerChoice { partners, chosen: (partner_id, partner_name) } =
         crate::partners::db::choose(&pool, scope, partner.as_deref()).await?;
-    let (currency, default_markup): (String, Decimal) =
-        sqlx::query_as("select currency::text, markup_percent from partners where partner_id = $1")
-            .bind(partner_id)
-            .fetch_one(&pool)
-            .await?;
+    let (currency, default_markup) = crate::partners::db::terms(&pool, partner_id).await?;
     let mut conn = pool.acquire().await?;
     let list = bills_page(&mut conn, partner_id, period, of).await?;
     let rerating = crate::charges::db::queued(&mut *conn, Some(partner_id)).await?;
-    let flash = crate::auth::session::AuthSession::from_request().await?.take_flash().await?;
+    let flash = session.take_flash().await?;
     Ok(BillsView {
         period: period.to_string(),
         partner_id,
@@ -103,8 +98,7 @@ pub async fn load_bills(period: Option<String>, partner: Option<String>, page: i
 pub async fn load_bill(period: String, subscription: String) -> Result<BillView, AppError> {
     use super::db::{bill, bill_partner};
     use crate::domain::Period;
-    let user = crate::auth::api::ssr::require_user().await?;
-    let scope = user.scope()?;
+    let crate::web::caller::Caller { user, scope, session } = crate::web::caller::Caller::of_page().await?;
     let period = Period::parse(&period).map_err(|_| AppError::NotFound)?;
     let sub = Uuid::parse_str(subscription.trim()).map_err(|_| AppError::NotFound)?;
     let mut conn = crate::db::pool()?.acquire().await?;
@@ -115,13 +109,11 @@ pub async fn load_bill(period: String, subscription: String) -> Result<BillView,
     };
     let bill = bill(&mut conn, partner, sub, period).await?;
     let rerating = crate::charges::db::queued(&mut *conn, Some(partner)).await?;
-    let flash = crate::auth::session::AuthSession::from_request().await?.take_flash().await?;
+    let flash = session.take_flash().await?;
     Ok(BillView { bill, can_write: user.can_write() && scope.partner_filter().is_some(), flash, rerating })
 }
 
-fn money(d: Decimal, currency: &str) -> String {
-    format!("{d:.2} {currency}")
-}
+use crate::domain::money::show as money;
 
 /// Says that amounts may still change while the partner's stacks are re-rated.
 fn rerating(stacks: i64) -> Option<impl IntoView> {
@@ -156,14 +148,7 @@ pub fn BillsPage() -> impl IntoView {
     );
     view! {
         <h1>"Bills"</h1>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(v) => view! { <BillsList v=v/> }.into_any(),
-                    Err(e) => view! { <crate::error::ErrorNotice error=e/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {crate::layout::loaded(data, |v| view! { <BillsList v=v/> })}
     }
 }
 
@@ -199,7 +184,7 @@ fn BillsList(v: BillsView) -> impl IntoView {
                         <tr>
                             <td><a href=BILL_PAGE.at(&[&v.period, &b.subscription_id])>{b.customer_name.clone()}</a></td>
                             <td class="mono">{b.subscription_id.to_string()}</td>
-                            <td><span class=format!("badge {}", if b.status == "final" { "ok" } else { "" })>{b.status.clone()}</span>
+                            <td><span class=format!("badge {}", if b.status == BillStatus::Final { "ok" } else { "" })>{b.status.as_str()}</span>
                                 {b.has_adjustments.then(|| view! { " " <span class="badge warn">"adjustments"</span> })}</td>
                             <td class="num">{b.lines}</td>
                             <td class="num">{money(b.amount, &cur)}</td>
@@ -241,21 +226,11 @@ pub fn BillPage() -> impl IntoView {
     );
     let print = move || query.read().get("print").is_some();
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(v) => view! { <BillDetail v=v print=print()/> }.into_any(),
-                    Err(e) => {
-                        #[cfg(feature = "ssr")]
-                        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-                            resp.set_status(http::StatusCode::from_u16(e.status_code()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
-                        }
-                        let text = match e { AppError::NotFound => "This bill does not exist, or it is not yours.".to_string(), other => other.to_string() };
-                        view! { <h1>"Bill"</h1><p class="notice error" role="alert">{text}</p> }.into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        {crate::layout::loaded_or(data, move |v| view! { <BillDetail v=v print=print()/> }, |e| {
+            e.set_page_status();
+            let text = match e { AppError::NotFound => "This bill does not exist, or it is not yours.".to_string(), other => other.to_string() };
+            view! { <h1>"Bill"</h1><p class="notice error" role="alert">{text}</p> }
+        })}
     }
 }
 
@@ -264,7 +239,7 @@ fn BillDetail(v: BillView, print: bool) -> impl IntoView {
     let b = v.bill.clone();
     let ids: [&(dyn std::fmt::Display + Sync); 2] = [&b.period, &b.subscription_id];
     let cur = b.currency.clone();
-    let can_change = v.can_write && !print && b.status != "final";
+    let can_change = v.can_write && !print && b.status != BillStatus::Final;
     view! {
         <div class=if print { "bill print" } else { "bill" }>
         <h1>{format!("Bill {} · {}", b.period, b.customer_name)}</h1>
@@ -275,7 +250,7 @@ fn BillDetail(v: BillView, print: bool) -> impl IntoView {
             <dt>"Customer"</dt><dd>{b.customer_name.clone()} " " <span class="mono">{b.customer_tenant_id.map(|t| t.to_string()).unwrap_or_default()}</span></dd>
             <dt>"Subscription"</dt><dd class="mono">{b.subscription_id.to_string()} " " {b.offer_type.clone()}</dd>
             <dt>"Period (UTC)"</dt><dd>{format!("{} to {}", b.period_start, b.period_end)}</dd>
-            <dt>"Status"</dt><dd data-testid="bill-status">{b.status.clone()} {b.finalized_at.clone().map(|t| format!(" (finalised {t} UTC)"))}</dd>
+            <dt>"Status"</dt><dd data-testid="bill-status">{b.status.as_str()} {b.finalized_at.clone().map(|t| format!(" (finalised {t} UTC)"))}</dd>
             <dt>"Markup"</dt><dd>{format!("{} %", b.markup_percent)}</dd>
         </dl>
         {if b.lines.is_empty() {
@@ -288,35 +263,8 @@ fn BillDetail(v: BillView, print: bool) -> impl IntoView {
             <dt>"Total customer price"</dt><dd data-testid="bill-price">{money(b.total_customer_price, &cur)}</dd>
             <dt>"Total margin"</dt><dd>{money(b.total_margin, &cur)}</dd>
         </dl>
-        {(!b.uncharged.is_empty()).then(|| view! {
-            <section class="card" aria-label="Usage without an amount">
-                <h2>"Usage without an amount"</h2>
-                <table class="data" aria-label="Uncharged usage">
-                    <thead><tr><th scope="col">"Meter"</th><th scope="col">"Stacks"</th><th scope="col">"Days (UTC)"</th>
-                        <th scope="col" class="num">"Quantity"</th><th scope="col">"Why"</th></tr></thead>
-                    <tbody>{b.uncharged.iter().map(|u| view! {
-                        <tr class=if u.is_unpriced() { "unpriced" } else { "" }>
-                            <td>{u.meter_name.clone()}</td><td>{u.stacks.clone()}</td>
-                            <td>{format!("{} – {}", u.first_day, u.last_day)}</td>
-                            <td class="num">{u.quantity.normalize().to_string()}</td><td>{u.explanation()}</td>
-                        </tr>
-                    }).collect_view()}</tbody>
-                </table>
-            </section>
-        })}
-        {(!b.fell_through.is_empty()).then(|| view! {
-            <section class="card" aria-label="Tenants billed here by default">
-                <h2>"Tenants billed to this default subscription"</h2>
-                <p>"Their usage came here because they have no tenant subscription of their own on the stack at the usage time."</p>
-                <ul>{b.fell_through.iter().map(|f| view! {
-                    <li>{match (f.tenant_id, f.customer_name.clone()) {
-                        (Some(t), Some(n)) => format!("{n} ({t})"),
-                        (Some(t), None) => format!("tenant {t} (not in the directory)"),
-                        (None, _) => "local subscriptions the stack has not listed (owner unknown)".to_string(),
-                    }} " — " {f.stacks.clone()}</li>
-                }).collect_view()}</ul>
-            </section>
-        })}
+        {(!b.uncharged.is_empty()).then(|| view! { <UnchargedTable uncharged=b.uncharged.clone()/> })}
+        {(!b.fell_through.is_empty()).then(|| view! { <FellThroughList tenants=b.fell_through.clone()/> })}
         {(!print).then(|| view! {
             <p class="actions">
                 <a href=EXPORT_BILL.at(&ids) download rel="external">"Download CSV"</a> " · "
@@ -324,23 +272,71 @@ fn BillDetail(v: BillView, print: bool) -> impl IntoView {
                 <a href=format!("/bills?period={}", b.period)>"All bills of the month"</a>
             </p>
         })}
-        {can_change.then(|| view! {
-            <div class="card" aria-label="Bill status">
-                {(b.status == "open").then(|| view! {
-                    <form method="post" action=MARK_DRAFT.at(&ids) class="inline"><button type="submit">"Mark as draft"</button></form> " "
-                })}
-                <form method="post" action=FINALISE.at(&ids) class="inline">
-                    <button type="submit" class="primary" disabled=!b.period_ended
-                        on:click=confirm_first("Finalise this bill? Its lines are frozen; later usage of the month is billed as adjustments on the next bill.".into())>"Finalise"</button>
-                </form>
-                {(!b.period_ended).then(|| view! { <span class="hint">" A bill can be finalised once its month has ended (UTC)."</span> })}
-                <form method="post" action=CUSTOMER_MARKUP.at(&ids) class="inline" aria-label="Customer markup">
-                    " " <label>"This customer's markup (%) " <input name=MarkupForm::FIELDS.markup inputmode="decimal" size="6" placeholder="partner default"/></label>
-                    " " <button type="submit">"Save markup"</button>
-                </form>
-            </div>
-        })}
+        {can_change.then(|| view! { <StatusForms bill=b.clone()/> })}
         </div>
+    }
+}
+
+/// Usage on the bill's subscription without an amount (Capacity, Development, informational meters, no price), each
+/// with why; unpriced rows are marked (they block finalising).
+#[component]
+fn UnchargedTable(uncharged: Vec<super::Uncharged>) -> impl IntoView {
+    view! {
+    <section class="card" aria-label="Usage without an amount">
+        <h2>"Usage without an amount"</h2>
+        <table class="data" aria-label="Uncharged usage">
+            <thead><tr><th scope="col">"Meter"</th><th scope="col">"Stacks"</th><th scope="col">"Days (UTC)"</th>
+                <th scope="col" class="num">"Quantity"</th><th scope="col">"Why"</th></tr></thead>
+            <tbody>{uncharged.iter().map(|u| view! {
+                <tr class=if u.is_unpriced() { "unpriced" } else { "" }>
+                    <td>{u.meter_name.clone()}</td><td>{u.stacks.clone()}</td>
+                    <td>{format!("{} – {}", u.first_day, u.last_day)}</td>
+                    <td class="num">{u.quantity.normalize().to_string()}</td><td>{u.explanation()}</td>
+                </tr>
+            }).collect_view()}</tbody>
+        </table>
+    </section>
+    }
+}
+
+/// The tenants whose usage fell through to this default subscription.
+#[component]
+fn FellThroughList(tenants: Vec<super::FellThrough>) -> impl IntoView {
+    view! {
+    <section class="card" aria-label="Tenants billed here by default">
+        <h2>"Tenants billed to this default subscription"</h2>
+        <p>"Their usage came here because they have no tenant subscription of their own on the stack at the usage time."</p>
+        <ul>{tenants.iter().map(|f| view! {
+            <li>{match (f.tenant_id, f.customer_name.clone()) {
+                (Some(t), Some(n)) => format!("{n} ({t})"),
+                (Some(t), None) => format!("tenant {t} (not in the directory)"),
+                (None, _) => "local subscriptions the stack has not listed (owner unknown)".to_string(),
+            }} " — " {f.stacks.clone()}</li>
+        }).collect_view()}</ul>
+    </section>
+    }
+}
+
+/// Draft, finalise and the customer's markup, for a partner admin on a bill that is not final.
+#[component]
+fn StatusForms(bill: super::Bill) -> impl IntoView {
+    let b = bill;
+    let ids: [&(dyn std::fmt::Display + Sync); 2] = [&b.period, &b.subscription_id];
+    view! {
+    <div class="card" aria-label="Bill status">
+        {(b.status == BillStatus::Open).then(|| view! {
+            <form method="post" action=MARK_DRAFT.at(&ids) class="inline"><button type="submit">"Mark as draft"</button></form> " "
+        })}
+        <form method="post" action=FINALISE.at(&ids) class="inline">
+            <button type="submit" class="primary" disabled=!b.period_ended
+                on:click=confirm_first("Finalise this bill? Its lines are frozen; later usage of the month is billed as adjustments on the next bill.".into())>"Finalise"</button>
+        </form>
+        {(!b.period_ended).then(|| view! { <span class="hint">" A bill can be finalised once its month has ended (UTC)."</span> })}
+        <form method="post" action=CUSTOMER_MARKUP.at(&ids) class="inline" aria-label="Customer markup">
+            " " <label>"This customer's markup (%) " <input name=MarkupForm::FIELDS.markup inputmode="decimal" size="6" placeholder="partner default"/></label>
+            " " <button type="submit">"Save markup"</button>
+        </form>
+    </div>
     }
 }
 
@@ -354,8 +350,8 @@ fn LinesTable(lines: Vec<BillLine>, currency: String) -> impl IntoView {
                 <th scope="col" class="num">"Cost"</th><th scope="col" class="num">"Customer price"</th><th scope="col" class="num">"Margin"</th>
             </tr></thead>
             <tbody>{lines.into_iter().map(|l| view! {
-                <tr class=if l.line_type == "adjustment" { "adjustment" } else { "" }>
-                    <td>{if l.line_type == "adjustment" { format!("adjustment for {}", l.charge_period) } else { "usage".into() }}</td>
+                <tr class=if l.line_type == LineType::Adjustment { "adjustment" } else { "" }>
+                    <td>{if l.line_type == LineType::Adjustment { format!("adjustment for {}", l.charge_period) } else { "usage".into() }}</td>
                     <td>{l.stack_name.clone()}</td>
                     <td>{l.meter_name.clone()}<br/><span class="mono">{l.commerce_meter_id.to_string()}</span></td>
                     <td>{l.region.clone()}</td>

@@ -5,15 +5,16 @@ use axum::response::Redirect;
 use axum::routing::post;
 use axum::{Form, Router};
 use rust_decimal::Decimal;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::db::{bill_partner, finalise, mark_draft, set_markup};
 use super::forms::{MarkupForm, BILLS_PAGE, BILL_PAGE, CUSTOMER_MARKUP, DEFAULT_MARKUP, FINALISE, MARK_DRAFT};
 use super::Bill;
+use crate::audit::Actor;
 use crate::auth::Scope;
 use crate::domain::Period;
-use crate::web::caller::Writer;
+use crate::web::caller::{Caller, Writer};
 use crate::web::respond::back;
 use crate::web::FormId;
 use crate::AppError;
@@ -49,42 +50,49 @@ fn finalised(b: &Bill) -> String {
     m
 }
 
-/// `POST /bills/{period}/{subscription}/finalise`
-async fn final_bill(
-    State(pool): State<PgPool>,
-    Writer(caller): Writer,
-    Path((period, sub)): Path<(String, String)>,
+/// A change of one bill by the caller's partner: in one transaction, back to the bill with `change`'s message.
+async fn change_bill(
+    pool: &PgPool,
+    caller: &Caller,
+    (period, sub): (String, String),
+    change: impl AsyncFnOnce(&mut PgConnection, &Actor, Uuid, Uuid, Period) -> Result<String, AppError>,
 ) -> Result<Redirect, AppError> {
     let mine = caller.partner_writer()?;
     let (period, sub) = bill_ids(&period, &sub)?;
     let result = async {
         let mut tx = pool.begin().await?;
         let partner = bill_partner(&mut tx, Scope::Partner(mine), sub).await?;
-        let b = finalise(&mut tx, &caller.actor(), partner, sub, period).await?;
+        let message = change(&mut tx, &caller.actor(), partner, sub, period).await?;
         tx.commit().await?;
-        Ok(finalised(&b))
+        Ok(message)
     }
     .await;
     back(&caller.session, BILL_PAGE.at(&[&period, &sub]), FormId::Bills, result).await
+}
+
+/// `POST /bills/{period}/{subscription}/finalise`
+async fn final_bill(
+    State(pool): State<PgPool>,
+    Writer(caller): Writer,
+    Path(ids): Path<(String, String)>,
+) -> Result<Redirect, AppError> {
+    change_bill(&pool, &caller, ids, async |tx, actor, partner, sub, period| {
+        Ok(finalised(&finalise(tx, actor, partner, sub, period).await?))
+    })
+    .await
 }
 
 /// `POST /bills/{period}/{subscription}/draft`
 async fn draft(
     State(pool): State<PgPool>,
     Writer(caller): Writer,
-    Path((period, sub)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
 ) -> Result<Redirect, AppError> {
-    let mine = caller.partner_writer()?;
-    let (period, sub) = bill_ids(&period, &sub)?;
-    let result = async {
-        let mut tx = pool.begin().await?;
-        let partner = bill_partner(&mut tx, Scope::Partner(mine), sub).await?;
-        mark_draft(&mut tx, &caller.actor(), partner, sub, period).await?;
-        tx.commit().await?;
+    change_bill(&pool, &caller, ids, async |tx, actor, partner, sub, period| {
+        mark_draft(tx, actor, partner, sub, period).await?;
         Ok("The bill is now a draft.".to_string())
-    }
-    .await;
-    back(&caller.session, BILL_PAGE.at(&[&period, &sub]), FormId::Bills, result).await
+    })
+    .await
 }
 
 /// A markup as typed (`12.5`, `12.5 %`); empty is `None`.

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use url::Url;
 
 use super::forms::CollectorForm;
-use super::CollectorStatus;
+use super::{AuthKind, CollectorStatus};
 use crate::audit::db::{record, Event};
 use crate::audit::Actor;
 use crate::domain::outbound::Outbound;
@@ -29,7 +29,7 @@ fn address(field: &str, s: &str, outbound: &Outbound) -> Result<String, AppError
 /// The row as stored now, for keeping a secret left blank.
 #[derive(sqlx::FromRow)]
 struct Stored {
-    auth_kind: String,
+    auth_kind: AuthKind,
     endpoint: Option<String>,
     token_url: Option<String>,
     bearer_token: Option<String>,
@@ -40,7 +40,7 @@ struct Stored {
 struct Row {
     endpoint: String,
     provider_subscription: Uuid,
-    auth_kind: &'static str,
+    auth_kind: AuthKind,
     bearer_token: Option<String>,
     token_url: Option<String>,
     client_id: Option<String>,
@@ -99,10 +99,10 @@ fn row(f: &CollectorForm, stored: Option<&Stored>, outbound: &Outbound, key: &Se
         )
     })?;
     let same_endpoint = stored.is_some_and(|s| s.endpoint.as_deref() == Some(endpoint.as_str()));
-    let kept = |kind: &str| stored.filter(|s| s.auth_kind == kind);
+    let kept = |kind: AuthKind| stored.filter(|s| s.auth_kind == kind);
     let mut row = Row {
         provider_subscription,
-        auth_kind: "bearer",
+        auth_kind: AuthKind::Bearer,
         bearer_token: None,
         token_url: None,
         client_id: None,
@@ -112,9 +112,9 @@ fn row(f: &CollectorForm, stored: Option<&Stored>, outbound: &Outbound, key: &Se
         enabled: f.enabled.is_some(),
         endpoint,
     };
-    match f.auth_kind.as_str() {
-        "bearer" => {
-            let stored = kept("bearer").and_then(|s| s.bearer_token.as_deref());
+    match AuthKind::parse(&f.auth_kind) {
+        Some(AuthKind::Bearer) => {
+            let stored = kept(AuthKind::Bearer).and_then(|s| s.bearer_token.as_deref());
             row.bearer_token = Some(secret(
                 CollectorForm::FIELDS.bearer_token,
                 "bearer token",
@@ -124,41 +124,45 @@ fn row(f: &CollectorForm, stored: Option<&Stored>, outbound: &Outbound, key: &Se
                 key,
             )?);
         }
-        "client_credentials" => {
-            let token_url = address(CollectorForm::FIELDS.token_url, &f.token_url, outbound)?;
-            if f.client_id.trim().is_empty() {
-                return Err(rule(CollectorForm::FIELDS.client_id, "Give the application (client) ID."));
-            }
-            if f.scope.trim().is_empty() {
-                return Err(rule(
-                    CollectorForm::FIELDS.scope,
-                    "Give the scope, e.g. https://adminmanagement.…/.default",
-                ));
-            }
-            let stored = kept("client_credentials");
-            let same = same_endpoint && stored.is_some_and(|s| s.token_url.as_deref() == Some(token_url.as_str()));
-            let secret_stored = stored.and_then(|s| s.client_secret.as_deref());
-            row.auth_kind = "client_credentials";
-            row.client_secret = Some(secret(
-                CollectorForm::FIELDS.client_secret,
-                "client secret",
-                &f.client_secret,
-                secret_stored,
-                same,
-                key,
-            )?);
-            row.token_url = Some(token_url);
-            row.client_id = Some(f.client_id.trim().into());
-            row.scope = Some(f.scope.trim().into());
+        Some(AuthKind::ClientCredentials) => {
+            client_credentials(&mut row, f, kept(AuthKind::ClientCredentials), same_endpoint, outbound, key)?
         }
-        other => {
+        None => {
             return Err(rule(
                 CollectorForm::FIELDS.auth_kind,
-                format!("“{}” is not a way to sign in; choose bearer or client_credentials", echo(other)),
+                format!("“{}” is not a way to sign in; choose bearer or client_credentials", echo(&f.auth_kind)),
             ))
         }
     }
     Ok(row)
+}
+
+/// The client-credentials half of the row: the token URL (outbound rules apply), client ID and scope given, and the
+/// secret — blank keeps the stored one only while the endpoint and the token URL stay the same.
+fn client_credentials(
+    row: &mut Row,
+    f: &CollectorForm,
+    stored: Option<&Stored>,
+    same_endpoint: bool,
+    outbound: &Outbound,
+    key: &SecretKey,
+) -> Result<(), AppError> {
+    let token_url = address(CollectorForm::FIELDS.token_url, &f.token_url, outbound)?;
+    if f.client_id.trim().is_empty() {
+        return Err(rule(CollectorForm::FIELDS.client_id, "Give the application (client) ID."));
+    }
+    if f.scope.trim().is_empty() {
+        return Err(rule(CollectorForm::FIELDS.scope, "Give the scope, e.g. https://adminmanagement.…/.default"));
+    }
+    let same = same_endpoint && stored.is_some_and(|s| s.token_url.as_deref() == Some(token_url.as_str()));
+    let secret_stored = stored.and_then(|s| s.client_secret.as_deref());
+    let field = CollectorForm::FIELDS.client_secret;
+    row.auth_kind = AuthKind::ClientCredentials;
+    row.client_secret = Some(secret(field, "client secret", &f.client_secret, secret_stored, same, key)?);
+    row.token_url = Some(token_url);
+    row.client_id = Some(f.client_id.trim().into());
+    row.scope = Some(f.scope.trim().into());
+    Ok(())
 }
 
 /// Saves the collector of a stack (creating it or changing it) and points `stacks.admin_endpoint` at the endpoint.
@@ -197,7 +201,8 @@ pub async fn save_collector(
 }
 
 async fn write(conn: &mut PgConnection, stack: &StackRef, row: &Row) -> Result<(), AppError> {
-    sqlx::query(
+    // Checked against the schema when compiled (twelve binds in order; `.sqlx/` holds the checked form).
+    sqlx::query!(
         "insert into collectors (stack_id, partner_id, provider_subscription_id, auth_kind, bearer_token, token_url,
                                  client_id, client_secret, scope, watermark, enabled)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9,
@@ -208,19 +213,19 @@ async fn write(conn: &mut PgConnection, stack: &StackRef, row: &Row) -> Result<(
            client_secret = excluded.client_secret, scope = excluded.scope,
            watermark = coalesce($10, collectors.watermark),
            enabled = excluded.enabled, next_run_at = now(), updated_at = now()",
+        stack.stack_id,
+        stack.partner_id,
+        row.provider_subscription,
+        row.auth_kind as AuthKind,
+        row.bearer_token,
+        row.token_url,
+        row.client_id,
+        row.client_secret,
+        row.scope,
+        row.collect_from,
+        row.enabled,
+        crate::domain::clock::now(),
     )
-    .bind(stack.stack_id)
-    .bind(stack.partner_id)
-    .bind(row.provider_subscription)
-    .bind(row.auth_kind)
-    .bind(&row.bearer_token)
-    .bind(&row.token_url)
-    .bind(&row.client_id)
-    .bind(&row.client_secret)
-    .bind(&row.scope)
-    .bind(row.collect_from)
-    .bind(row.enabled)
-    .bind(crate::domain::clock::now())
     .execute(&mut *conn)
     .await?;
     sqlx::query("update stacks set admin_endpoint = $2, updated_at = now() where stack_id = $1")

@@ -5,10 +5,39 @@ pub mod db;
 pub mod forms;
 pub mod panel;
 #[cfg(feature = "ssr")]
+pub mod runs;
+#[cfg(feature = "ssr")]
 pub mod writes;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+/// How the collector signs in to the stack's admin ARM endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "text", rename_all = "snake_case"))]
+pub enum AuthKind {
+    /// A fixed bearer token.
+    Bearer,
+    /// Entra ID / AD FS client-credentials grant.
+    ClientCredentials,
+}
+
+impl AuthKind {
+    /// The stored (and posted) word: `bearer`, `client_credentials`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bearer => "bearer",
+            Self::ClientCredentials => "client_credentials",
+        }
+    }
+
+    /// The kind a form posted, if it is one.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Bearer, Self::ClientCredentials].into_iter().find(|k| k.as_str() == s.trim())
+    }
+}
 
 /// What the stack page shows of a collector; secrets never leave the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,8 +47,8 @@ pub struct CollectorStatus {
     pub endpoint: String,
     /// The provider (default) subscription the usage API is called on.
     pub provider_subscription_id: Uuid,
-    /// `bearer` or `client_credentials`.
-    pub auth_kind: String,
+    /// How it signs in.
+    pub auth_kind: AuthKind,
     /// The client ID, for client credentials.
     pub client_id: Option<String>,
     /// The token endpoint, for client credentials.

@@ -2,7 +2,7 @@
 use leptos::prelude::*;
 
 use super::forms::{CollectorFields, CollectorForm};
-use super::CollectorStatus;
+use super::{AuthKind, CollectorStatus};
 
 const F: CollectorFields = CollectorForm::FIELDS;
 
@@ -37,7 +37,7 @@ pub fn CollectorPanel(status: Option<CollectorStatus>, can_write: bool, action: 
     let get = move |f: fn(&CollectorStatus) -> Option<String>| s.as_ref().and_then(f).unwrap_or_default();
     let endpoint = get(|c| Some(c.endpoint.clone()));
     let sub = get(|c| Some(c.provider_subscription_id.to_string()));
-    let kind = get(|c| Some(c.auth_kind.clone()));
+    let bearer = status.as_ref().is_some_and(|c| c.auth_kind == AuthKind::Bearer);
     let client_id = get(|c| c.client_id.clone());
     let token_url = get(|c| c.token_url.clone());
     let scope = get(|c| c.scope.clone());
@@ -53,8 +53,8 @@ pub fn CollectorPanel(status: Option<CollectorStatus>, can_write: bool, action: 
                     <label>"Provider subscription ID" <input name=F.provider_subscription value=sub placeholder="the default provider subscription's GUID"/></label>
                     <label>"Sign in with"
                         <select name=F.auth_kind>
-                            <option value="client_credentials" selected=kind != "bearer">"Entra ID / AD FS client credentials"</option>
-                            <option value="bearer" selected=kind == "bearer">"A bearer token"</option>
+                            <option value=AuthKind::ClientCredentials.as_str() selected=!bearer>"Entra ID / AD FS client credentials"</option>
+                            <option value=AuthKind::Bearer.as_str() selected=bearer>"A bearer token"</option>
                         </select>
                     </label>
                     <label>"Token endpoint" <input name=F.token_url value=token_url placeholder="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"/></label>

@@ -1,5 +1,7 @@
 //! The customers page: the partner's customers from the commerce directory, their subscriptions, and on each
 //! stack whether their tenant is mapped or falls back to the default subscription.
+#[cfg(feature = "ssr")]
+mod db;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -17,9 +19,9 @@ pub struct CustomerSub {
     /// Subscription ID.
     pub subscription_id: Uuid,
     /// Offer type.
-    pub offer_type: String,
-    /// Status.
-    pub status: String,
+    pub offer_type: crate::domain::OfferType,
+    /// Whether the subscription is active, suspended or deleted.
+    pub status: crate::domain::SubscriptionStatus,
 }
 
 /// A tenant's mapping in force on a stack.
@@ -56,39 +58,12 @@ pub const CUSTOMERS_PAGE_SIZE: i64 = 50;
 /// stack in scope.
 #[server]
 pub async fn load_customers(page: i64) -> Result<Customers, AppError> {
-    let scope = crate::auth::api::ssr::require_user().await?.scope()?;
+    let scope = crate::web::caller::Caller::of_page().await?.scope;
     let of = crate::paging::PageOf::new("page", page, CUSTOMERS_PAGE_SIZE)?;
     let pool = crate::db::pool()?;
-    let tenants: Vec<Uuid> = sqlx::query_scalar(
-        "select customer_tenant_id from commerce_subscriptions where $1::uuid is null or billing_partner_id = $1
-         group by customer_tenant_id order by min(customer_name), customer_tenant_id limit $2 offset $3",
-    )
-    .bind(scope.partner_filter())
-    .bind(of.limit())
-    .bind(of.offset())
-    .fetch_all(&pool)
-    .await?;
-    let tenants = of.of(tenants);
-    let subscriptions = sqlx::query_as(
-        "select customer_tenant_id as tenant_id, customer_name, subscription_id, offer_type, status
-         from commerce_subscriptions
-         where ($1::uuid is null or billing_partner_id = $1) and customer_tenant_id = any($2)
-         order by customer_name, customer_tenant_id, offer_type",
-    )
-    .bind(scope.partner_filter())
-    .bind(&tenants.rows)
-    .fetch_all(&pool)
-    .await?;
-    let mappings = sqlx::query_as(
-        "select s.name as stack_name, s.cloud_id, m.tenant_id, m.subscription_id
-         from stacks s left join tenant_mappings m
-           on m.stack_id = s.stack_id and m.valid_to is null and m.tenant_id = any($2)
-         where $1::uuid is null or s.partner_id = $1 order by s.name, s.cloud_id",
-    )
-    .bind(scope.partner_filter())
-    .bind(&tenants.rows)
-    .fetch_all(&pool)
-    .await?;
+    let tenants = db::tenants(&pool, scope, of).await?;
+    let subscriptions = db::subscriptions(&pool, scope, &tenants.rows).await?;
+    let mappings = db::mappings(&pool, scope, &tenants.rows).await?;
     Ok(Customers { subscriptions, mappings, page: tenants.page, more: tenants.more })
 }
 
@@ -100,14 +75,7 @@ pub fn CustomersPage() -> impl IntoView {
     view! {
         <h1>"Customers"</h1>
         <p>"From the commerce directory. On each stack a customer's tenant is either mapped to its own subscription, or its usage falls back to the stack's default subscription."</p>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(c) => view! { <CustomerTable customers=c/> }.into_any(),
-                    Err(e) => view! { <crate::error::ErrorNotice error=e/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {crate::layout::loaded(data, |c| view! { <CustomerTable customers=c/> })}
     }
 }
 

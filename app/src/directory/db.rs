@@ -183,3 +183,22 @@ pub async fn set_status(
     };
     record(conn, actor, event).await
 }
+
+/// A page of the directory, by customer name: all of it, or the entries whose customer name contains `search` or whose
+/// subscription or tenant ID is `search`.
+pub async fn search(
+    pool: &sqlx::PgPool,
+    search: &str,
+    of: crate::paging::PageOf,
+) -> Result<crate::paging::Paged<crate::customers::CustomerSub>, AppError> {
+    Ok(of.of(sqlx::query_as(
+        "select customer_tenant_id as tenant_id, customer_name, subscription_id, offer_type, status from commerce_subscriptions
+         where $1 = '' or customer_name ilike '%' || $1 || '%' or subscription_id::text = lower($1) or customer_tenant_id::text = lower($1)
+         order by customer_name, subscription_id limit $2 offset $3",
+    )
+    .bind(search.trim())
+    .bind(of.limit())
+    .bind(of.offset())
+    .fetch_all(pool)
+    .await?))
+}

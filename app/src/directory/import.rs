@@ -28,26 +28,8 @@ pub struct DirectoryRow {
     pub status: SubscriptionStatus,
 }
 
-/// A problem in the file, by place.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RowError {
-    /// CSV line (the header is line 1) or JSON array index + 1.
-    pub line: usize,
-    /// The column (CSV header name).
-    pub column: String,
-    /// What is wrong, with the value.
-    pub message: String,
-}
-
-impl std::fmt::Display for RowError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}, {}: {}", self.line, self.column, self.message)
-    }
-}
-
-fn err(line: usize, column: &str, message: impl Into<String>) -> RowError {
-    RowError { line, column: column.into(), message: message.into() }
-}
+pub use crate::rows::RowError;
+use crate::rows::{err, read_csv, read_json};
 
 /// Parses a file, deciding CSV or JSON by its first non-blank character.
 pub fn parse(text: &str) -> Result<Vec<DirectoryRow>, Vec<RowError>> {
@@ -92,55 +74,16 @@ fn row(line: usize, fields: [&str; 6]) -> Result<DirectoryRow, Vec<RowError>> {
     }
 }
 
-fn normalise(h: &str) -> String {
-    h.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase()
-}
-
 /// CSV with the header of [`COLUMNS`] (any order, any case).
 pub fn parse_csv(text: &str) -> Result<Vec<DirectoryRow>, Vec<RowError>> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
-    let header = reader.headers().map_err(|e| vec![err(1, "header", e.to_string())])?.clone();
-    let mut index = [0usize; 6];
-    for (i, name) in COLUMNS.iter().enumerate() {
-        index[i] = header.iter().position(|h| normalise(h) == normalise(name)).ok_or_else(|| {
-            vec![err(1, name, format!("the header has no {name} column (expected {})", COLUMNS.join(",")))]
-        })?;
-    }
-    let (mut rows, mut errors) = (Vec::new(), Vec::new());
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(err(e.position().map_or(0, |p| p.line() as usize), "row", e.to_string()));
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| p.line() as usize);
-        let fields = index.map(|i| record.get(i).unwrap_or(""));
-        match row(line, fields) {
-            Ok(r) => rows.push(r),
-            Err(mut e) => errors.append(&mut e),
-        }
-    }
-    finish(rows, errors)
+    let wanted = COLUMNS.each_ref().map(std::slice::from_ref);
+    let (rows, _) = read_csv(text, wanted, |line, fields| row(line, fields).map(Some))?;
+    finish(rows, Vec::new())
 }
 
 /// JSON: an array of objects with the CSV's keys in camelCase.
 pub fn parse_json(text: &str) -> Result<Vec<DirectoryRow>, Vec<RowError>> {
-    let items: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(text)
-        .map_err(|e| vec![err(e.line(), "file", format!("not a JSON array of objects: {e}"))])?;
-    let (mut rows, mut errors) = (Vec::new(), Vec::new());
-    for (i, item) in items.iter().enumerate() {
-        let line = i + 1;
-        let get = |name: &str| {
-            item.iter().find(|(k, _)| normalise(k) == normalise(name)).and_then(|(_, v)| v.as_str()).unwrap_or("")
-        };
-        match row(line, COLUMNS.map(get)) {
-            Ok(r) => rows.push(r),
-            Err(mut e) => errors.append(&mut e),
-        }
-    }
-    finish(rows, errors)
+    finish(read_json(text, COLUMNS, row)?, Vec::new())
 }
 
 fn finish(rows: Vec<DirectoryRow>, mut errors: Vec<RowError>) -> Result<Vec<DirectoryRow>, Vec<RowError>> {

@@ -5,6 +5,8 @@ use crate::AppError;
 
 /// An Azure subscription's offer type (PRODUCT §2). `CSPSS` is the legacy name of `APSS`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "text", rename_all = "UPPERCASE"))]
 pub enum OfferType {
     /// Cloud Solution Provider.
     Csp,
@@ -47,6 +49,8 @@ impl OfferType {
 
 /// A directory subscription's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "text", rename_all = "lowercase"))]
 pub enum SubscriptionStatus {
     /// Usable.
     Active,
@@ -79,6 +83,8 @@ impl SubscriptionStatus {
 
 /// A registration's billing model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "text"))]
 pub enum BillingModel {
     /// Pay as you use: usage is billed.
     PayAsYouUse,
@@ -110,6 +116,17 @@ impl BillingModel {
         }
     }
 }
+
+macro_rules! shown_as_stored {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+shown_as_stored!(OfferType, SubscriptionStatus, BillingModel);
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,7 @@
 #[cfg(feature = "ssr")]
 pub mod clock;
 mod directory;
+pub mod money;
 #[cfg(feature = "ssr")]
 pub mod outbound;
 mod period;

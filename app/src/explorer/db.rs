@@ -100,10 +100,11 @@ pub fn sql(p: &Parsed) -> String {
         ),
         _ => "select u.resource_uri as key, u.meter_id, coalesce(m.name, 'unknown meter') as meter_name,
                      coalesce(m.unit, '') as unit, sum(u.quantity) as quantity,
-                     sum(round(u.quantity * mm.factor * p.unit_price, 12)) as cost
+                     sum(charge_amount(u.quantity, mm.factor, p.unit_price, r.billing_model)) as cost
               from usage_records u
               join stacks s on s.stack_id = u.stack_id and s.partner_id = u.partner_id
               join partners pa on pa.partner_id = u.partner_id
+              left join registrations r on r.stack_id = u.stack_id
               left join local_subscriptions ls
                      on ls.partner_id = u.partner_id and ls.stack_id = u.stack_id and ls.subscription_id = u.local_subscription_id
               left join local_meters m on m.meter_id = u.meter_id
@@ -126,4 +127,25 @@ pub fn sql(p: &Parsed) -> String {
 /// The statement with its filters bound; `limit` caps the rows.
 pub fn query<'a>(sql: &'a str, partner: Uuid, p: &Parsed, limit: i64) -> QueryAs<'a, Postgres, UsageRow, PgArguments> {
     sqlx::query_as(sql).bind(partner).bind(p.from).bind(p.to).bind(p.stack).bind(p.customer).bind(p.meter).bind(limit)
+}
+
+/// The filters' choices for a partner: its stacks, its customers (directory tenants) and the local meters it has
+/// usage of, each by name.
+pub async fn choices(
+    pool: &sqlx::PgPool,
+    partner: Uuid,
+) -> Result<(Vec<super::Choice>, Vec<super::Choice>, Vec<super::Choice>), AppError> {
+    let choices = |sql: &'static str| sqlx::query_as::<_, super::Choice>(sql).bind(partner).fetch_all(pool);
+    let stacks = choices("select cloud_id as id, name from stacks where partner_id = $1 order by name").await?;
+    let customers = choices(
+        "select customer_tenant_id as id, max(customer_name) as name from commerce_subscriptions
+         where billing_partner_id = $1 group by 1 order by 2",
+    )
+    .await?;
+    let meters = choices(
+        "select m.meter_id as id, m.name from local_meters m
+         where exists (select 1 from charges c where c.partner_id = $1 and c.local_meter_id = m.meter_id) order by m.name",
+    )
+    .await?;
+    Ok((stacks, customers, meters))
 }

@@ -32,7 +32,7 @@ pub struct Explorer {
 /// The view for the caller's partner (operators: the first partner; the explorer is a partner's tool).
 #[server]
 pub async fn load_explorer(filters: Filters) -> Result<Explorer, AppError> {
-    let scope = crate::auth::api::ssr::require_user().await?.scope()?;
+    let scope = crate::web::caller::Caller::of_page().await?.scope;
     let pool = crate::db::pool()?;
     let partner = crate::partners::db::choose(&pool, scope, None).await?.chosen.0;
     let today = crate::domain::clock::now().date();
@@ -41,18 +41,7 @@ pub async fn load_explorer(filters: Filters) -> Result<Explorer, AppError> {
     let mut rows = super::db::query(&sql, partner, &p, PAGE_ROWS + 1).fetch_all(&pool).await?;
     let truncated = rows.len() as i64 > PAGE_ROWS;
     rows.truncate(PAGE_ROWS as usize);
-    let choices = |sql: &'static str| sqlx::query_as::<_, Choice>(sql).bind(partner).fetch_all(&pool);
-    let stacks = choices("select cloud_id as id, name from stacks where partner_id = $1 order by name").await?;
-    let customers = choices(
-        "select customer_tenant_id as id, max(customer_name) as name from commerce_subscriptions
-         where billing_partner_id = $1 group by 1 order by 2",
-    )
-    .await?;
-    let meters = choices(
-        "select m.meter_id as id, m.name from local_meters m
-         where exists (select 1 from charges c where c.partner_id = $1 and c.local_meter_id = m.meter_id) order by m.name",
-    )
-    .await?;
+    let (stacks, customers, meters) = super::db::choices(&pool, partner).await?;
     let currency = crate::partners::db::currency(&pool, partner).await?;
     let filters = Filters {
         from: p.from.to_string(),
@@ -84,14 +73,9 @@ pub fn ExplorerPage() -> impl IntoView {
     );
     view! {
         <h1>"Usage explorer"</h1>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(e) => view! { <ExplorerView e=e/> }.into_any(),
-                    Err(e) => view! { <crate::error::ErrorNotice error=e/> <p><a href="/usage">"Reset the filters"</a></p> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {crate::layout::loaded_or(data, |e| view! { <ExplorerView e=e/> }, |e| view! {
+            <crate::error::ErrorNotice error=e/> <p><a href="/usage">"Reset the filters"</a></p>
+        })}
     }
 }
 
@@ -112,35 +96,53 @@ fn select(name: &'static str, label: &'static str, choices: Vec<super::Choice>, 
 #[component]
 fn ExplorerView(e: Explorer) -> impl IntoView {
     let f = e.filters.clone();
-    let cur = e.currency.clone();
-    // The chart: cost per group key (days and meters sum over meters; resources show the 20 most costly).
-    let mut bars: Vec<Bar> = Vec::new();
-    for r in &e.rows {
-        let cost = height(r.cost.unwrap_or_default());
-        match bars.iter_mut().find(|b| b.label == r.key) {
-            Some(b) => b.value += cost,
-            None => bars.push(Bar { label: r.key.clone(), value: cost }),
-        }
-    }
-    if f.group == "resource" {
-        bars.truncate(20);
-        for b in &mut bars {
-            b.label = b.label.rsplit('/').next().unwrap_or_default().to_string();
-        }
-    }
     let x_label = match f.group.as_str() {
         "meter" => "Meter",
         "resource" => "Resource (20 most costly)",
         _ => "Day (UTC)",
     };
     let csv = format!("/exports/usage?{}", f.query());
+    let bars = chart_bars(&e.rows, &f.group);
+    view! {
+        <FilterForm e=e.clone()/>
+        <BarChart title=format!("Cost by {} at list prices, {} to {} (UTC)", f.group, f.from, f.to) unit=e.currency.clone() x_label=x_label.into() bars=bars/>
+        <p><a href=csv download rel="external">"Download this view (CSV)"</a>
+            {e.truncated.then_some(" · the page shows the first 1,000 rows; the CSV has all")}</p>
+        <UsageTable rows=e.rows group=f.group currency=e.currency/>
+    }
+}
+
+/// The chart's bars: cost per group key (days and meters sum over meters; resources show the 20 most costly, by the
+/// last part of their URI).
+fn chart_bars(rows: &[super::UsageRow], group: &str) -> Vec<Bar> {
+    let mut bars: Vec<Bar> = Vec::new();
+    for r in rows {
+        let cost = height(r.cost.unwrap_or_default());
+        match bars.iter_mut().find(|b| b.label == r.key) {
+            Some(b) => b.value += cost,
+            None => bars.push(Bar { label: r.key.clone(), value: cost }),
+        }
+    }
+    if group == "resource" {
+        bars.truncate(20);
+        for b in &mut bars {
+            b.label = b.label.rsplit('/').next().unwrap_or_default().to_string();
+        }
+    }
+    bars
+}
+
+/// The filters, submitted as a plain GET (bookmarkable, works without JavaScript).
+#[component]
+fn FilterForm(e: Explorer) -> impl IntoView {
+    let f = e.filters;
     view! {
         <form method="get" action="/usage" class="filters" aria-label="Filter usage">
             <label>"From (UTC) " <input type="date" name="from" value=f.from.clone()/></label>
             <label>"To (UTC) " <input type="date" name="to" value=f.to.clone()/></label>
-            {select("stack", "Stack", e.stacks.clone(), f.stack.clone())}
-            {select("customer", "Customer", e.customers.clone(), f.customer.clone())}
-            {select("meter", "Meter", e.meters.clone(), f.meter.clone())}
+            {select("stack", "Stack", e.stacks, f.stack.clone())}
+            {select("customer", "Customer", e.customers, f.customer.clone())}
+            {select("meter", "Meter", e.meters, f.meter.clone())}
             <label>"Group by "
                 <select name="group">
                     {[("day", "day"), ("meter", "meter"), ("resource", "resource")].into_iter().map(|(v, t)| view! {
@@ -150,33 +152,40 @@ fn ExplorerView(e: Explorer) -> impl IntoView {
             </label>
             <button type="submit">"Show"</button>
         </form>
-        <BarChart title=format!("Cost by {} at list prices, {} to {} (UTC)", f.group, f.from, f.to) unit=cur.clone() x_label=x_label.into() bars=bars/>
-        <p><a href=csv download rel="external">"Download this view (CSV)"</a>
-            {e.truncated.then_some(" · the page shows the first 1,000 rows; the CSV has all")}</p>
-        {if e.rows.is_empty() {
-            view! { <p class="empty">"No usage matches these filters."</p> }.into_any()
-        } else {
-            view! {
-                <table class="data" aria-label="Usage">
-                    <thead><tr>
-                        <th scope="col">{match f.group.as_str() { "meter" => "Meter", "resource" => "Resource", _ => "Day (UTC)" }}</th>
-                        <th scope="col">"Meter"</th><th scope="col" class="num">"Quantity"</th><th scope="col">"Unit"</th>
-                        <th scope="col" class="num">"Cost at list price"</th>
-                    </tr></thead>
-                    <tbody>{e.rows.into_iter().map(|r| view! {
-                        <tr>
-                            <td class=if f.group == "resource" { "mono" } else { "" }>{r.key}</td>
-                            <td>{r.meter_name}</td>
-                            <td class="num">{r.quantity.round_dp(4).normalize().to_string()}</td>
-                            <td>{r.unit}</td>
-                            <td class="num">{match r.cost {
-                                Some(c) => format!("{:.2} {}", c.round_dp(2), cur),
-                                None => "not charged (informational)".to_string(),
-                            }}</td>
-                        </tr>
-                    }).collect_view()}</tbody>
-                </table>
-            }.into_any()
-        }}
     }
+}
+
+/// The rows of the view with their quantity and cost at list price.
+#[component]
+fn UsageTable(rows: Vec<super::UsageRow>, group: String, currency: String) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="empty">"No usage matches these filters."</p> }.into_any();
+    }
+    let first = match group.as_str() {
+        "meter" => "Meter",
+        "resource" => "Resource",
+        _ => "Day (UTC)",
+    };
+    view! {
+        <table class="data" aria-label="Usage">
+            <thead><tr>
+                <th scope="col">{first}</th>
+                <th scope="col">"Meter"</th><th scope="col" class="num">"Quantity"</th><th scope="col">"Unit"</th>
+                <th scope="col" class="num">"Cost at list price"</th>
+            </tr></thead>
+            <tbody>{rows.into_iter().map(|r| view! {
+                <tr>
+                    <td class=if group == "resource" { "mono" } else { "" }>{r.key}</td>
+                    <td>{r.meter_name}</td>
+                    <td class="num">{r.quantity.round_dp(4).normalize().to_string()}</td>
+                    <td>{r.unit}</td>
+                    <td class="num">{match r.cost {
+                        Some(c) => crate::domain::money::show(c, &currency),
+                        None => "not charged (informational)".to_string(),
+                    }}</td>
+                </tr>
+            }).collect_view()}</tbody>
+        </table>
+    }
+    .into_any()
 }

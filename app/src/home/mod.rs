@@ -17,16 +17,11 @@ pub fn HomePage() -> impl IntoView {
     };
     let data = Resource::new(pages, |(page, partners)| home_overview(page, partners));
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(o) => view! { <Home overview=o/> }.into_any(),
-                    Err(AppError::Unauthorized) => view! { <SignInPrompt/> }.into_any(),
-                    Err(AppError::Forbidden) => view! { <NoAccess/> }.into_any(),
-                    Err(e) => view! { <crate::error::ErrorNotice error=e/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {crate::layout::loaded_or(data, |o| view! { <Home overview=o/> }, |e| match e {
+            AppError::Unauthorized => view! { <SignInPrompt/> }.into_any(),
+            AppError::Forbidden => view! { <NoAccess/> }.into_any(),
+            e => view! { <crate::error::ErrorNotice error=e/> }.into_any(),
+        })}
     }
 }
 

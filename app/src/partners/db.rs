@@ -49,6 +49,17 @@ pub struct PartnerChoice {
     pub chosen: (uuid::Uuid, String),
 }
 
+/// The partner's billing terms: its currency and its default markup in percent.
+pub async fn terms(
+    conn: impl sqlx::PgExecutor<'_>,
+    partner_id: uuid::Uuid,
+) -> Result<(String, rust_decimal::Decimal), AppError> {
+    Ok(sqlx::query_as("select currency::text, markup_percent from partners where partner_id = $1")
+        .bind(partner_id)
+        .fetch_one(conn)
+        .await?)
+}
+
 /// The partner's billing currency (ISO 4217), in which every amount of theirs is shown.
 pub async fn currency(conn: impl sqlx::PgExecutor<'_>, partner_id: uuid::Uuid) -> Result<String, AppError> {
     Ok(sqlx::query_scalar("select currency::text from partners where partner_id = $1")

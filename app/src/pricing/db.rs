@@ -134,3 +134,37 @@ pub async fn import_meter_map(
     record(conn, actor, event).await?;
     Ok(ImportSummary { added, changed, unchanged, skipped: 0 })
 }
+
+/// A page of the price list, by meter name, newest price first per meter.
+pub async fn price_page(
+    pool: &sqlx::PgPool,
+    of: crate::paging::PageOf,
+) -> Result<crate::paging::Paged<super::PriceEntry>, AppError> {
+    Ok(of.of(sqlx::query_as(
+        "select commerce_meter_id, meter_name, unit, unit_price::text, currency::text,
+                to_char(effective_from at time zone 'UTC', 'YYYY-MM-DD') as effective_from,
+                to_char(effective_to at time zone 'UTC', 'YYYY-MM-DD') as effective_to
+         from price_list_entries order by meter_name, currency, effective_from desc, commerce_meter_id
+         limit $1 offset $2",
+    )
+    .bind(of.limit())
+    .bind(of.offset())
+    .fetch_all(pool)
+    .await?))
+}
+
+/// A page of the meter map, by local meter name (unknown meters last).
+pub async fn meter_map_page(
+    pool: &sqlx::PgPool,
+    of: crate::paging::PageOf,
+) -> Result<crate::paging::Paged<super::MeterMapEntry>, AppError> {
+    Ok(of.of(sqlx::query_as(
+        "select m.local_meter_id, l.name as local_name, m.commerce_meter_id, m.factor::text
+         from meter_map m left join local_meters l on l.meter_id = m.local_meter_id
+         order by l.name nulls last, m.local_meter_id limit $1 offset $2",
+    )
+    .bind(of.limit())
+    .bind(of.offset())
+    .fetch_all(pool)
+    .await?))
+}

@@ -8,7 +8,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-pub use crate::directory::import::RowError;
+pub use crate::rows::RowError;
+use crate::rows::{err, normalise, read_csv};
 
 /// One price list row kept (an Azure Stack region).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,73 +52,6 @@ pub struct MeterMapRow {
     pub commerce_meter_id: Uuid,
     /// Commerce quantity = local quantity × factor.
     pub factor: Decimal,
-}
-
-fn normalise(h: &str) -> String {
-    h.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase()
-}
-
-fn err(line: usize, column: &str, message: impl Into<String>) -> RowError {
-    RowError { line, column: column.into(), message: message.into() }
-}
-
-/// Column positions by accepted spellings; errors name the first spelling.
-fn columns<const N: usize>(header: &csv::StringRecord, wanted: [&[&str]; N]) -> Result<[usize; N], Vec<RowError>> {
-    let mut index = [0; N];
-    let mut errors = Vec::new();
-    for (i, names) in wanted.iter().enumerate() {
-        match header.iter().position(|h| names.iter().any(|n| normalise(h) == normalise(n))) {
-            Some(p) => index[i] = p,
-            None => errors.push(err(1, names[0], format!("the header has no “{}” column", names[0]))),
-        }
-    }
-    if errors.is_empty() {
-        Ok(index)
-    } else {
-        Err(errors)
-    }
-}
-
-fn records(text: &str) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes())
-}
-
-/// Reads every row with `row`, collecting all errors (at most 100).
-fn read<T, const N: usize>(
-    text: &str,
-    wanted: [&[&str]; N],
-    mut row: impl FnMut(usize, [&str; N]) -> Result<Option<T>, Vec<RowError>>,
-) -> Result<(Vec<T>, usize), Vec<RowError>> {
-    let mut reader = records(text);
-    let header = reader.headers().map_err(|e| vec![err(1, "header", e.to_string())])?.clone();
-    let index = columns(&header, wanted)?;
-    let (mut rows, mut errors, mut skipped) = (Vec::new(), Vec::new(), 0);
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(err(e.position().map_or(0, |p| p.line() as usize), "row", e.to_string()));
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| p.line() as usize);
-        match row(line, index.map(|i| record.get(i).unwrap_or(""))) {
-            Ok(Some(r)) => rows.push(r),
-            Ok(None) => skipped += 1,
-            Err(mut e) => errors.append(&mut e),
-        }
-        if errors.len() >= 100 {
-            break;
-        }
-    }
-    if errors.is_empty() {
-        Ok((rows, skipped))
-    } else {
-        Err(errors)
-    }
 }
 
 fn guid(line: usize, column: &str, v: &str, errors: &mut Vec<RowError>) -> Option<Uuid> {
@@ -172,7 +106,7 @@ const PRICE_COLUMNS: [&[&str]; 7] = [
 
 /// Reads a price list, keeping only Azure Stack rows.
 pub fn parse_prices(text: &str) -> Result<PriceFile, Vec<RowError>> {
-    let (rows, skipped) = read(text, PRICE_COLUMNS, |line, f| {
+    let (rows, skipped) = read_csv(text, PRICE_COLUMNS, |line, f| {
         if !is_azure_stack(f[2]) {
             return Ok(None);
         }
@@ -223,7 +157,7 @@ const MAP_COLUMNS: [&[&str]; 3] = [
 
 /// Reads a meter map.
 pub fn parse_meter_map(text: &str) -> Result<Vec<MeterMapRow>, Vec<RowError>> {
-    let (rows, _) = read(text, MAP_COLUMNS, |line, f| {
+    let (rows, _) = read_csv(text, MAP_COLUMNS, |line, f| {
         let c = |i: usize| MAP_COLUMNS[i][0];
         let mut errors = Vec::new();
         let local = guid(line, c(0), f[0], &mut errors);

@@ -2,6 +2,8 @@
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod forms;
+#[cfg(feature = "ssr")]
+mod mappings;
 pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod writes;

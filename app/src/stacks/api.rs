@@ -27,10 +27,9 @@ pub const HOME_PAGE_SIZE: i64 = 100;
 /// `Forbidden`, never data.
 #[server]
 pub async fn home_overview(page: i64, partners_page: i64) -> Result<Overview, AppError> {
-    use crate::auth::{api::ssr::require_user, Scope};
+    use crate::auth::Scope;
     use crate::paging::PageOf;
-    let user = require_user().await?;
-    let scope = user.scope()?;
+    let crate::web::caller::Caller { user, scope, session } = crate::web::caller::Caller::of_page().await?;
     let pool = crate::db::pool()?;
     let stacks = super::db::list_stacks(&pool, scope, PageOf::new("page", page, HOME_PAGE_SIZE)?).await?;
     let partners_page = PageOf::new("partners_page", partners_page, HOME_PAGE_SIZE)?;
@@ -38,6 +37,6 @@ pub async fn home_overview(page: i64, partners_page: i64) -> Result<Overview, Ap
         Scope::All => super::db::list_partners(&pool, partners_page).await?,
         Scope::Partner(_) => partners_page.of(Vec::new()),
     };
-    let flash = crate::auth::session::AuthSession::from_request().await?.take_flash().await?;
+    let flash = session.take_flash().await?;
     Ok(Overview { user, stacks, partners, flash })
 }

@@ -35,7 +35,7 @@ pub fn StackTable(stacks: Vec<StackSummary>, show_partner: bool) -> impl IntoVie
 
 #[component]
 fn StackRow(stack: StackSummary, show_partner: bool) -> impl IntoView {
-    let registration = stack.billing_model.clone().unwrap_or_else(|| "Not registered".into());
+    let registration = stack.billing_model.map_or("Not registered", |m| m.as_str());
     let default_sub = stack.default_subscription.map(|s| s.to_string()).unwrap_or_else(|| "—".into());
     view! {
         <tr>

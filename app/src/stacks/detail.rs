@@ -30,13 +30,13 @@ pub struct SubscriptionOption {
     /// Subscription ID.
     pub subscription_id: Uuid,
     /// Offer type.
-    pub offer_type: String,
+    pub offer_type: crate::domain::OfferType,
     /// Customer name.
     pub customer_name: String,
     /// Customer tenant.
     pub customer_tenant_id: Uuid,
     /// Status.
-    pub status: String,
+    pub status: crate::domain::SubscriptionStatus,
 }
 
 /// Everything the stack page shows.
@@ -78,17 +78,13 @@ pub async fn load_stack_page(
     mappings_page: i64,
     subs_page: i64,
 ) -> Result<StackDetail, AppError> {
-    use crate::auth::api::ssr::require_user;
-    use crate::auth::session::AuthSession;
     use crate::paging::PageOf;
-    let user = require_user().await?;
-    let scope = user.scope()?;
+    let crate::web::caller::Caller { user, scope, session } = crate::web::caller::Caller::of_page().await?;
     let cloud_id = Uuid::parse_str(&cloud_id).map_err(|_| AppError::NotFound)?;
     let pool = crate::db::pool()?;
     let mappings_page = PageOf::new("mappings_page", mappings_page, STACK_PAGE_SIZE)?;
     let subs_page = PageOf::new("subs_page", subs_page, STACK_PAGE_SIZE)?;
     let (stack, mappings, subscriptions) = super::db::detail(&pool, scope, cloud_id, history, mappings_page).await?;
-    let session = AuthSession::from_request().await?;
     let flash = session.take_flash().await?;
     // Sealed in the session table: the plain key exists only in this response.
     let new_key = match session.take_new_key().await? {

@@ -29,7 +29,7 @@ pub struct StackSummary {
     /// Free region label.
     pub region: String,
     /// Billing model, when the stack is registered.
-    pub billing_model: Option<String>,
+    pub billing_model: Option<crate::domain::BillingModel>,
     /// The default subscription in force now, when registered.
     pub default_subscription: Option<Uuid>,
     /// Tenant mappings in force now.

@@ -10,6 +10,7 @@ use super::detail::{load_stack_page, MappingRow, StackDetail, SubscriptionOption
 use super::forms::{RenameForm, RENAME, STACK_PAGE};
 use crate::collector::forms::{CollectorForm, SAVE_COLLECTOR};
 use crate::collector::panel::CollectorPanel;
+use crate::domain::{BillingModel, OfferType, SubscriptionStatus};
 use crate::keys::forms::NewKeyForm;
 use crate::keys::panel::KeysPanel;
 use crate::local_subscriptions::panel::LocalSubscriptionsPanel;
@@ -36,14 +37,7 @@ pub fn StackPage() -> impl IntoView {
         |(cloud_id, history, (mappings, subs))| load_stack_page(cloud_id, history, mappings, subs),
     );
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => view! { <Stack detail=d/> }.into_any(),
-                    Err(e) => view! { <PageError error=e/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {crate::layout::loaded_or(data, |d| view! { <Stack detail=d/> }, |e| view! { <PageError error=e/> })}
     }
 }
 
@@ -152,14 +146,14 @@ fn RegistrationView(detail: StackDetail) -> impl IntoView {
     match (s.billing_model, s.default_subscription) {
         (Some(model), Some(sub)) => {
             let name = detail.subscriptions.iter().find(|o| o.subscription_id == sub).map(|o| format!("{} ({})", o.customer_name, o.offer_type));
-            let why = match model.as_str() {
-                "Capacity" => Some("Capacity: this stack's usage is kept and shown but not charged here; it is billed through the capacity purchase."),
-                "Development" => Some("Development (ASDK): this stack's usage is kept and shown but not charged; it is free."),
-                _ => None,
+            let why = match model {
+                BillingModel::Capacity => Some("Capacity: this stack's usage is kept and shown but not charged here; it is billed through the capacity purchase."),
+                BillingModel::Development => Some("Development (ASDK): this stack's usage is kept and shown but not charged; it is free."),
+                BillingModel::PayAsYouUse => None,
             };
             view! {
                 <p data-testid="registration">
-                    "Registered · " <strong>{model}</strong> " · default subscription "
+                    "Registered · " <strong>{model.as_str()}</strong> " · default subscription "
                     <span class="mono">{sub.to_string()}</span> " " {name}
                 </p>
                 {why.map(|w| view! { <p class="notice" data-testid="not-charged">{w}</p> })}
@@ -171,7 +165,7 @@ fn RegistrationView(detail: StackDetail) -> impl IntoView {
 }
 
 fn option_label(o: &SubscriptionOption) -> String {
-    let status = if o.status == "active" { String::new() } else { format!(" — {}", o.status) };
+    let status = if o.status == SubscriptionStatus::Active { String::new() } else { format!(" — {}", o.status) };
     format!("{} · {} · {}{status}", o.customer_name, o.offer_type, o.subscription_id)
 }
 
@@ -180,9 +174,12 @@ fn RegistrationForm(detail: StackDetail, action: String) -> impl IntoView {
     let current = detail.stack.default_subscription;
     const F: crate::registrations::forms::RegistrationFields = RegistrationFields::FIELDS;
     let flash = Flash::of(&detail.flash, FormId::Registration).cloned();
-    let model = detail.stack.billing_model.clone().unwrap_or_else(|| "PayAsYouUse".into());
-    let defaults: Vec<SubscriptionOption> =
-        detail.subscriptions.into_iter().filter(|o| matches!(o.offer_type.as_str(), "CSP" | "APSS" | "EA")).collect();
+    let model = detail.stack.billing_model.unwrap_or(BillingModel::PayAsYouUse);
+    let defaults: Vec<SubscriptionOption> = detail
+        .subscriptions
+        .into_iter()
+        .filter(|o| matches!(o.offer_type, OfferType::Csp | OfferType::Apss | OfferType::Ea))
+        .collect();
     view! {
         <form method="post" action=action class="stacked" aria-label="Set registration">
             <label>
@@ -202,8 +199,8 @@ fn RegistrationForm(detail: StackDetail, action: String) -> impl IntoView {
                 "Billing model"
                 {field_error(&flash, F.billing_model)}
                 <select name=F.billing_model>
-                    {["PayAsYouUse", "Capacity", "Development"].into_iter().map(|m| view! {
-                        <option value=m selected=m == model>{m}</option>
+                    {[BillingModel::PayAsYouUse, BillingModel::Capacity, BillingModel::Development].into_iter().map(|m| view! {
+                        <option value=m.as_str() selected=m == model>{m.as_str()}</option>
                     }).collect_view()}
                 </select>
             </label>
@@ -277,7 +274,7 @@ fn MappingForm(
 ) -> impl IntoView {
     const F: crate::registrations::forms::MappingFields = MappingFields::FIELDS;
     let flash = Flash::of(&flash, FormId::Mapping).cloned();
-    let csp: Vec<SubscriptionOption> = subscriptions.into_iter().filter(|o| o.offer_type == "CSP").collect();
+    let csp: Vec<SubscriptionOption> = subscriptions.into_iter().filter(|o| o.offer_type == OfferType::Csp).collect();
     view! {
         <form method="post" action=action class="stacked" aria-label="Add or replace a tenant subscription">
             <h3>"Add or replace a tenant subscription"</h3>

@@ -52,6 +52,14 @@ impl Caller {
         }
     }
 
+    /// This caller if they are an operator (every partner in scope); `Forbidden` otherwise.
+    pub fn must_operate(self) -> Result<Self, AppError> {
+        match self.scope {
+            Scope::All => Ok(self),
+            Scope::Partner(_) => Err(AppError::Forbidden),
+        }
+    }
+
     /// The caller's own partner, for changes only a partner's admin makes (bills, markups); `Forbidden` for
     /// operators and readers.
     pub fn partner_writer(&self) -> Result<Uuid, AppError> {
@@ -105,10 +113,6 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        let caller = Caller::from_request_parts(parts, state).await?;
-        match caller.scope {
-            Scope::All => Ok(Self(caller)),
-            Scope::Partner(_) => Err(AppError::Forbidden),
-        }
+        Caller::from_request_parts(parts, state).await?.must_operate().map(Self)
     }
 }

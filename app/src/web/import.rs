@@ -10,13 +10,12 @@ use super::form::FILE_FIELD;
 use super::respond::back;
 use super::FormId;
 use crate::audit::Actor;
-use crate::directory::import::RowError;
+use crate::rows::RowError;
 use crate::AppError;
 
 /// The rows refused, at most 100 of them, in one message.
 pub fn refused(what: &str, errors: &[RowError]) -> AppError {
-    let lines: Vec<String> = errors.iter().take(100).map(|e| e.to_string()).collect();
-    AppError::Validation(format!("{what} refused; nothing was stored:\n{}", lines.join("\n")))
+    AppError::Validation(crate::rows::refusal(what, "", errors))
 }
 
 async fn file_text(form: &mut Multipart) -> Result<String, AppError> {

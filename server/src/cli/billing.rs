@@ -11,12 +11,12 @@ use uuid::Uuid;
 
 use app::audit::Actor;
 use app::bills::Bill;
-use app::directory::import::RowError;
 use app::domain::Period;
+use app::rows::RowError;
 
-fn refused(what: &str, file: &std::path::Path, errors: Vec<RowError>) -> anyhow::Error {
-    let lines: Vec<String> = errors.iter().map(|e| format!("  {}: {e}", file.display())).collect();
-    anyhow::anyhow!("the {what} was refused; nothing was stored:\n{}", lines.join("\n"))
+/// The refusal of a file, every problem prefixed with the file's name.
+pub(super) fn refused(what: &str, file: &std::path::Path, errors: Vec<RowError>) -> anyhow::Error {
+    anyhow::anyhow!(app::rows::refusal(&format!("the {what} was"), &format!("  {}: ", file.display()), &errors))
 }
 
 /// `stackbill meters …`
@@ -119,7 +119,7 @@ async fn month_args(pool: &PgPool, args: &MonthArgs) -> anyhow::Result<(Uuid, Pe
 /// What a partner should look at before sending a bill.
 fn warnings(b: &Bill) -> String {
     let mut w = Vec::new();
-    if b.lines.iter().any(|l| l.line_type == "adjustment") {
+    if b.lines.iter().any(|l| l.line_type == app::bills::LineType::Adjustment) {
         w.push("adjustments for earlier months".to_string());
     }
     for u in b.uncharged.iter().filter(|u| u.is_unpriced()) {
@@ -180,7 +180,7 @@ async fn finalise_month(pool: &PgPool, partner: Uuid, period: Period, only: Opti
         None => {
             let mut conn = pool.acquire().await?;
             let bills = app::bills::db::bills(&mut conn, partner, period).await?;
-            bills.into_iter().filter(|b| b.status != "final").map(|b| b.subscription_id).collect()
+            bills.into_iter().filter(|b| b.status != app::bills::BillStatus::Final).map(|b| b.subscription_id).collect()
         }
     };
     let mut refused = Vec::new();

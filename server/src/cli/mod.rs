@@ -142,10 +142,7 @@ impl Cli {
 async fn import_directory(db: &Database, file: &std::path::Path) -> anyhow::Result<()> {
     use app::directory::{db::import, import::parse};
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let refused = |errors: Vec<app::directory::import::RowError>| {
-        let lines: Vec<String> = errors.iter().map(|e| format!("  {}: {e}", file.display())).collect();
-        anyhow::anyhow!("the directory import was refused; nothing was stored:\n{}", lines.join("\n"))
-    };
+    let refused = |errors| billing::refused("directory import", file, errors);
     let rows = parse(&text).map_err(refused)?;
     let mut tx = db.pool.begin().await?;
     let summary = import(&mut tx, &Actor::command_line(), &rows).await.map_err(refused)?;

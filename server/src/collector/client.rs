@@ -14,8 +14,7 @@ use tokio::time::Instant;
 use url::Url;
 use uuid::Uuid;
 
-/// Pages one pager fetches at most, so a server that pages in circles cannot keep a run going forever.
-pub const MAX_PAGES: usize = 10_000;
+pub use super::pager::{Pager, MAX_PAGES};
 
 const USAGE_API_VERSION: &str = "2015-06-01-preview";
 const SUBSCRIPTIONS_API_VERSION: &str = "2015-11-01";
@@ -221,7 +220,7 @@ struct CachedToken {
 /// A client of one stack's provider usage API.
 pub struct UsageApi {
     http: reqwest::Client,
-    endpoint: Url,
+    pub(super) endpoint: Url,
     provider_subscription: Uuid,
     credentials: Credentials,
     retry: RetryPolicy,
@@ -278,7 +277,7 @@ impl UsageApi {
     }
 
     /// One page's body; a 401 with a client-credentials token gets one more try with a fresh token.
-    async fn get(&self, api: &'static str, url: &Url) -> Result<String, CollectError> {
+    pub(super) async fn get(&self, api: &'static str, url: &Url) -> Result<String, CollectError> {
         let mut renewed = false;
         loop {
             let token = self.token().await?;
@@ -388,79 +387,6 @@ fn reported_window(from: OffsetDateTime, to: OffsetDateTime) -> Result<(String, 
     }
     let format = |t: OffsetDateTime| t.format(REPORTED_TIME).map_err(|e| format!("reported time {t}: {e}"));
     Ok((format(from)?, format(to)?))
-}
-
-/// Pages of one listing, fetched one at a time.
-pub struct Pager<'a> {
-    api: &'a UsageApi,
-    name: &'static str,
-    first: Url,
-    /// The next page's URL, `None` when done; an error is kept so that later calls repeat it rather than end quietly.
-    next: Result<Option<Url>, CollectError>,
-    pages: usize,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Links {
-    next_link: Option<String>,
-    continuation_token: Option<String>,
-}
-
-impl<'a> Pager<'a> {
-    fn new(api: &'a UsageApi, name: &'static str, first: Result<Url, String>) -> Self {
-        let (first, next) = match first {
-            Ok(url) => (url.clone(), Ok(Some(url))),
-            Err(detail) => (api.endpoint.clone(), Err(CollectError::BadRequest { api: name, detail })),
-        };
-        Self { api, name, first, next, pages: 0 }
-    }
-
-    /// The next page's raw JSON body (for `app::usage::parse::parse_page`), or `None` when done. After an error,
-    /// every later call returns it again.
-    pub async fn next(&mut self) -> Result<Option<String>, CollectError> {
-        let url = match &self.next {
-            Ok(Some(url)) => url.clone(),
-            Ok(None) => return Ok(None),
-            Err(e) => return Err(e.clone()),
-        };
-        if self.pages >= MAX_PAGES {
-            self.next = Err(CollectError::TooManyPages { api: self.name });
-            return Err(CollectError::TooManyPages { api: self.name });
-        }
-        tracing::debug!(api = self.name, %url, page = self.pages + 1, "fetching");
-        match self.api.get(self.name, &url).await {
-            Ok(body) => {
-                self.pages += 1;
-                // A refused link still lets this page through: it came from the configured endpoint.
-                self.next = self.follow(&body);
-                Ok(Some(body))
-            }
-            Err(e) => {
-                self.next = Err(e.clone());
-                Err(e)
-            }
-        }
-    }
-
-    fn follow(&self, body: &str) -> Result<Option<Url>, CollectError> {
-        let bad = |e: serde_json::Error| CollectError::BadBody {
-            api: self.name,
-            detail: format!("not a JSON object (line {}, column {})", e.line(), e.column()),
-        };
-        let links: Links = serde_json::from_str(body).map_err(bad)?;
-        if let Some(link) = links.next_link.filter(|l| !l.is_empty()) {
-            let endpoint = &self.api.endpoint;
-            let foreign = || CollectError::ForeignLink { api: self.name, endpoint: endpoint.to_string() };
-            let url = endpoint.join(&link).map_err(|_| foreign())?;
-            return if url.origin() == endpoint.origin() { Ok(Some(url)) } else { Err(foreign()) };
-        }
-        Ok(links.continuation_token.filter(|t| !t.is_empty()).map(|token| {
-            let mut url = self.first.clone();
-            url.query_pairs_mut().append_pair("continuationToken", &token);
-            url
-        }))
-    }
 }
 
 #[cfg(test)]

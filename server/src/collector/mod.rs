@@ -2,4 +2,5 @@
 //! pages pushed to the ingest API.
 pub mod client;
 pub mod outbound;
+mod pager;
 pub mod run;

@@ -15,8 +15,8 @@ use time::OffsetDateTime;
 use url::Url;
 use uuid::Uuid;
 
-use app::audit::db::{record, Event};
-use app::audit::Actor;
+use app::collector::runs::RunSettings;
+use app::collector::AuthKind;
 use app::domain::outbound::Outbound;
 use app::domain::secrets::SecretKey;
 use app::usage::db::PageSummary;
@@ -129,17 +129,7 @@ pub async fn run_forever(pool: PgPool, reach: Reach, schedule: Schedule) {
 /// Claims the due collectors for this server: their next run moves past the time one run can take, so another
 /// server's scheduler skips them (`skip locked` keeps two schedulers from waiting on each other).
 pub async fn claim_due(pool: &PgPool, schedule: Schedule, at_most: usize) -> Result<Vec<Uuid>, AppError> {
-    let claimed_for = schedule.retry_after.max(schedule.deadline);
-    Ok(sqlx::query_scalar(
-        "update collectors set next_run_at = now() + make_interval(secs => $1), last_run_at = now()
-         where stack_id in (select stack_id from collectors where enabled and next_run_at <= now()
-                            order by next_run_at limit $2 for update skip locked)
-         returning stack_id",
-    )
-    .bind(claimed_for.as_secs_f64())
-    .bind(at_most as i64)
-    .fetch_all(pool)
-    .await?)
+    app::collector::runs::claim_due(pool, schedule.retry_after.max(schedule.deadline), at_most).await
 }
 
 struct Target {
@@ -150,30 +140,22 @@ struct Target {
 }
 
 async fn target(pool: &PgPool, reach: &Reach, stack: Uuid, retry: RetryPolicy) -> Result<Target, String> {
-    type Row = (
-        Uuid,
-        Uuid,
-        Option<String>,
-        Uuid,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        OffsetDateTime,
-    );
-    let row: Option<Row> = sqlx::query_as(
-        "select s.partner_id, s.cloud_id, s.admin_endpoint, c.provider_subscription_id, c.auth_kind, c.bearer_token,
-                c.token_url, c.client_id, c.client_secret, c.scope, c.watermark
-         from collectors c join stacks s on s.stack_id = c.stack_id where c.stack_id = $1",
-    )
-    .bind(stack)
-    .fetch_optional(pool)
-    .await
-    .map_err(|e| e.to_string())?;
-    let (partner_id, cloud_id, endpoint, sub, kind, token, token_url, client_id, secret, scope, watermark) =
-        row.ok_or("the collector was removed")?;
+    let RunSettings {
+        partner_id,
+        cloud_id,
+        endpoint,
+        provider_subscription: sub,
+        auth_kind: kind,
+        bearer_token: token,
+        token_url,
+        client_id,
+        client_secret: secret,
+        scope,
+        watermark,
+    } = app::collector::runs::run_settings(pool, stack)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the collector was removed")?;
     // Checked again when used: the rules may have changed since the address was saved.
     let checked = |what: &str, u: &str| {
         let url = Url::parse(u).map_err(|_| format!("the {what} is not a URL"))?;
@@ -182,14 +164,16 @@ async fn target(pool: &PgPool, reach: &Reach, stack: Uuid, retry: RetryPolicy) -
     };
     let endpoint = checked("endpoint", &endpoint.unwrap_or_default())?;
     let open = |sealed: String| reach.key.open(&sealed).map(SecretString::from).map_err(|e| e.to_string());
-    let credentials = match (kind.as_str(), token, token_url, client_id, secret, scope) {
-        ("bearer", Some(t), ..) => Credentials::Bearer(open(t)?),
-        ("client_credentials", _, Some(u), Some(id), Some(secret), Some(scope)) => Credentials::ClientCredentials {
-            token_url: checked("token endpoint", &u)?,
-            client_id: id,
-            client_secret: open(secret)?,
-            scope,
-        },
+    let credentials = match (kind, token, token_url, client_id, secret, scope) {
+        (AuthKind::Bearer, Some(t), ..) => Credentials::Bearer(open(t)?),
+        (AuthKind::ClientCredentials, _, Some(u), Some(id), Some(secret), Some(scope)) => {
+            Credentials::ClientCredentials {
+                token_url: checked("token endpoint", &u)?,
+                client_id: id,
+                client_secret: open(secret)?,
+                scope,
+            }
+        }
         _ => return Err("the collector's credentials are incomplete".into()),
     };
     let api = UsageApi::new(reach.http.clone(), endpoint, sub, credentials, retry);
@@ -219,57 +203,20 @@ pub async fn collect_once(
         },
         Err(e) => Err(e),
     };
-    let outcome = match &result {
+    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+    let recorded = match &result {
         Ok((t, summary)) => {
-            let to = floor_hour(now);
             let text = summary.text();
-            let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
-            sqlx::query(
-                "update collectors set watermark = greatest(watermark, $2), last_success_at = now(),
-                        last_summary = $3, next_run_at = now() + make_interval(secs => $4)
-                 where stack_id = $1",
-            )
-            .bind(stack)
-            .bind(to)
-            .bind(json!({ "text": text, "pages": summary.pages, "new": summary.usage.new,
-                          "changed": summary.usage.changed, "unchanged": summary.usage.unchanged }))
-            .bind(schedule.every.as_secs_f64())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| e.to_string())?;
-            let event = Event {
-                partner_id: Some(t.partner_id),
-                action: "usage.collect",
-                entity_type: "stack",
-                entity_id: t.cloud_id.to_string(),
-                before: None,
-                after: Some(json!({ "reported_to": to.to_string(), "pages": summary.pages, "new": summary.usage.new,
-                                    "changed": summary.usage.changed, "unchanged": summary.usage.unchanged })),
-            };
-            record(&mut tx, &Actor { user_id: None, label: "collector".into() }, event)
-                .await
-                .map_err(|e| e.to_string())?;
-            tx.commit().await.map_err(|e| e.to_string())?;
-            Ok(*summary)
+            let shown = json!({ "text": text, "pages": summary.pages, "new": summary.usage.new,
+                                "changed": summary.usage.changed, "unchanged": summary.usage.unchanged });
+            let owner = (stack, t.partner_id, t.cloud_id);
+            app::collector::runs::record_success(&mut tx, owner, floor_hour(now), shown, schedule.every).await
         }
-        Err(message) => {
-            let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
-            sqlx::query(
-                "update collectors set last_error = $2, last_error_at = now(), next_run_at = now() + make_interval(secs => $3)
-                 where stack_id = $1",
-            )
-            .bind(stack)
-            .bind(message)
-            .bind(schedule.retry_after.as_secs_f64())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| e.to_string())?;
-            failed_event(&mut tx, stack, message).await.map_err(|e| e.to_string())?;
-            tx.commit().await.map_err(|e| e.to_string())?;
-            Err(message.clone())
-        }
+        Err(message) => app::collector::runs::record_failure(&mut tx, stack, message, schedule.retry_after).await,
     };
-    outcome
+    recorded.map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    result.map(|(_, summary)| summary)
 }
 
 async fn run(
@@ -324,24 +271,6 @@ async fn collect_hour(
         summary.usage.unchanged += s.unchanged;
     }
     Ok(())
-}
-
-/// The audit event of a failed run (the stack page shows the error too).
-async fn failed_event(conn: &mut sqlx::PgConnection, stack: Uuid, message: &str) -> Result<(), AppError> {
-    let owner: Option<(Uuid, Uuid)> = sqlx::query_as("select partner_id, cloud_id from stacks where stack_id = $1")
-        .bind(stack)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some((partner, cloud)) = owner else { return Ok(()) };
-    let event = Event {
-        partner_id: Some(partner),
-        action: "usage.collect.failed",
-        entity_type: "stack",
-        entity_id: cloud.to_string(),
-        before: None,
-        after: Some(json!({ "error": message })),
-    };
-    record(conn, &Actor { user_id: None, label: "collector".into() }, event).await
 }
 
 /// Names where the first problem is, not what it is: parse messages quote values, and these values came from a

@@ -104,11 +104,23 @@ async fn admit(
         r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
         r
     })?;
-    // Too large (413), a broken gzip stream or not UTF-8 (400): the same JSON error shape as every other refusal.
+    let body = read_body(state, &key, headers, body).await?;
+    // A slot of the heavy work only once the body is in: a slow sender holds its stack's slot, never a shared one.
+    let Ok(heavy) = state.heavy.clone().try_acquire_owned() else {
+        let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "the portal is busy storing usage; retry shortly", None);
+        r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+        return Err(r);
+    };
+    Ok((key, [permit, heavy], body))
+}
+
+/// The body as text, within [`MAX_BODY`] after decompression. Too large (413), a broken gzip stream or not UTF-8
+/// (400): the same JSON error shape as every other refusal, audited.
+async fn read_body(state: &AppState, key: &KeyUse, headers: &HeaderMap, body: Body) -> Result<String, Response> {
     let too_large = format!("the body is larger than {} MiB; send smaller pages", MAX_BODY >> 20);
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
     if declared.is_some_and(|n: u64| n > MAX_BODY as u64) {
-        return Err(audited(state, &key, StatusCode::PAYLOAD_TOO_LARGE, &too_large).await);
+        return Err(audited(state, key, StatusCode::PAYLOAD_TOO_LARGE, &too_large).await);
     }
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(bytes) => bytes,
@@ -120,19 +132,13 @@ async fn admit(
             } else {
                 (StatusCode::BAD_REQUEST, "the body could not be read (a broken gzip stream?)".to_string())
             };
-            return Err(audited(state, &key, status, &message).await);
+            return Err(audited(state, key, status, &message).await);
         }
     };
-    let Ok(body) = String::from_utf8(bytes.to_vec()) else {
-        return Err(audited(state, &key, StatusCode::BAD_REQUEST, "the body is not UTF-8 text").await);
-    };
-    // A slot of the heavy work only once the body is in: a slow sender holds its stack's slot, never a shared one.
-    let Ok(heavy) = state.heavy.clone().try_acquire_owned() else {
-        let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "the portal is busy storing usage; retry shortly", None);
-        r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
-        return Err(r);
-    };
-    Ok((key, [permit, heavy], body))
+    match String::from_utf8(bytes.to_vec()) {
+        Ok(text) => Ok(text),
+        Err(_) => Err(audited(state, key, StatusCode::BAD_REQUEST, "the body is not UTF-8 text").await),
+    }
 }
 
 /// A refusal after the key check: in the audit log (the partner sees failing stacks there), then answered.

@@ -82,7 +82,10 @@ impl Month {
 }
 
 fn amounts(b: &Bill) -> Vec<(String, String, Decimal, Decimal, Decimal)> {
-    b.lines.iter().map(|l| (l.line_type.clone(), l.meter_name.clone(), l.quantity, l.unit_price, l.amount)).collect()
+    b.lines
+        .iter()
+        .map(|l| (l.line_type.to_string(), l.meter_name.clone(), l.quantity, l.unit_price, l.amount))
+        .collect()
 }
 
 pub(crate) async fn month(pool: PgPool) -> Month {
@@ -198,7 +201,7 @@ async fn corrections_count_and_late_usage_after_finalising_becomes_an_adjustment
     let november = m.bill(m.b, "2026-11").await;
 
     assert_eq!(finalised.total_amount, d("0.38"));
-    assert_eq!(october.status, "final");
+    assert_eq!(october.status, app::bills::BillStatus::Final);
     assert_eq!(october.total_amount, d("0.38"), "a final bill never changes");
     assert_eq!(amounts(&november), [("adjustment".into(), "Base VM".into(), d("100"), d("0.01"), d("1.00"))]);
     assert_eq!(november.lines[0].charge_period, "2026-10");
@@ -300,7 +303,7 @@ async fn finalising_one_customers_bill_leaves_the_others_of_the_month_open_to_re
     let (a1, b, default) =
         (m.bill(m.a1, "2026-10").await, m.bill(m.b, "2026-10").await, m.bill(m.default, "2026-10").await);
 
-    assert_eq!(a1.status, "final");
+    assert_eq!(a1.status, app::bills::BillStatus::Final);
     assert_eq!(a1.total_amount, d("0.08"), "the final bill is untouched");
     // B: (3.3333 + 5) × 0.008 = 0.0666664 → 0.06; the default keeps the unknown subscription's 7 × 0.008 = 0.056.
     assert_eq!(amounts(&b)[0], ("usage".into(), "Base VM".into(), d("8.3333"), d("0.008"), d("0.06")));
@@ -462,4 +465,41 @@ async fn bills_are_pages_and_csv_for_their_partner_and_nobody_else(pool: PgPool)
     let status: Option<String> =
         sqlx::query_scalar("select status from bills").fetch_optional(&app.pool).await.unwrap();
     assert_eq!(status, None);
+}
+
+/// The explorer's cost of a resource over October: the per-resource view reads raw usage, not the charges.
+async fn explorer_costs_by_resource(m: &Month) -> Vec<Option<Decimal>> {
+    let filters = app::explorer::Filters {
+        from: "2026-10-01".into(),
+        to: "2026-10-31".into(),
+        group: "resource".into(),
+        ..Default::default()
+    };
+    let parsed = app::explorer::db::parse(&filters, time::macros::date!(2026 - 11 - 15)).unwrap();
+    let sql = app::explorer::db::sql(&parsed);
+    let rows = app::explorer::db::query(&sql, m.partner, &parsed, 1000).fetch_all(&m.pool).await.unwrap();
+    rows.into_iter().map(|r| r.cost).collect()
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_explorer_rates_a_resource_as_the_bills_do(pool: PgPool) {
+    let m = month(pool).await;
+    // Pay as you use: the resources' costs add up to the month's charges (12 decimals each; the bills round lines).
+    let charged: Decimal =
+        sqlx::query_scalar("select sum(amount) from charges where day >= '2026-10-01' and day < '2026-11-01'")
+            .fetch_one(&m.pool)
+            .await
+            .unwrap();
+    let by_resource = explorer_costs_by_resource(&m).await;
+    assert_eq!(by_resource.iter().flatten().sum::<Decimal>(), charged);
+
+    // A Development stack is never charged: the bill shows its usage without an amount, and so does the explorer.
+    let mut tx = m.pool.begin().await.unwrap();
+    set_registration(&mut tx, &Actor::command_line(), &m.stack, BillingModel::Development, m.default, None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let by_resource = explorer_costs_by_resource(&m).await;
+    assert!(!by_resource.is_empty());
+    assert!(by_resource.iter().all(Option::is_none), "not charged, as on the bill: {by_resource:?}");
 }

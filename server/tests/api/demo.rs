@@ -82,7 +82,7 @@ async fn the_demo_covers_what_the_product_shows(pool: PgPool) {
     let mut conn = pool.acquire().await.unwrap();
     let bill = app::bills::db::bill(&mut conn, contoso, northwind, this_month).await.unwrap();
     assert!(
-        bill.lines.iter().any(|l| l.line_type == "adjustment"),
+        bill.lines.iter().any(|l| l.line_type == app::bills::LineType::Adjustment),
         "late usage after finalising shows as an adjustment"
     );
     assert_eq!(bill.markup_percent.to_string(), "20", "a customer markup over the partner's 15 %");

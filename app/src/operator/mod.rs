@@ -5,9 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::customers::CustomerSub;
 use crate::directory::forms::{StatusForm, IMPORT_DIRECTORY, SET_STATUS};
+use crate::domain::SubscriptionStatus;
 use crate::paging::{current_query, page_param, with_page, Paged, Pager};
 use crate::partners::forms::{PartnerForm, ADD_PARTNER};
 use crate::pricing::forms::{IMPORT_METER_MAP, IMPORT_PRICES};
+use crate::pricing::{MeterMapEntry, PriceEntry};
 use crate::stacks::PartnerSummary;
 use crate::web::form::FILE_FIELD;
 use crate::web::{Flash, Route};
@@ -33,40 +35,6 @@ pub struct OperatorData {
     pub rerating: i64,
 }
 
-/// A price list entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
-pub struct PriceEntry {
-    /// Commerce meter.
-    pub commerce_meter_id: uuid::Uuid,
-    /// Name.
-    pub meter_name: String,
-    /// Unit.
-    pub unit: String,
-    /// Price, as text (exact).
-    pub unit_price: String,
-    /// Currency.
-    pub currency: String,
-    /// From (UTC day).
-    pub effective_from: String,
-    /// To (UTC day), if superseded.
-    pub effective_to: Option<String>,
-}
-
-/// A meter map entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
-pub struct MeterMapEntry {
-    /// Local meter.
-    pub local_meter_id: uuid::Uuid,
-    /// Its name in the catalogue, if known.
-    pub local_name: Option<String>,
-    /// Commerce meter.
-    pub commerce_meter_id: uuid::Uuid,
-    /// Factor, as text (exact).
-    pub factor: String,
-}
-
 /// Which page of each of the operator page's lists (`?partners_page=&directory_page=&prices_page=&meters_page=`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OperatorPages {
@@ -86,49 +54,15 @@ pub const OPERATOR_PAGE_SIZE: i64 = 100;
 /// Partners, directory entries, prices and the meter map, a page of each; operators only.
 #[server]
 pub async fn load_operator(search: String, pages: OperatorPages) -> Result<OperatorData, AppError> {
-    use crate::auth::Scope;
     use crate::paging::PageOf;
-    let user = crate::auth::api::ssr::require_user().await?;
-    if user.scope()? != Scope::All {
-        return Err(AppError::Forbidden);
-    }
+    let session = crate::web::caller::Caller::of_page().await?.must_operate()?.session;
     let pool = crate::db::pool()?;
     let page = |field: &str, n: i64| PageOf::new(field, n, OPERATOR_PAGE_SIZE);
     let partners = crate::stacks::db::list_partners(&pool, page("partners_page", pages.partners)?).await?;
-    let of = page("directory_page", pages.directory)?;
-    let directory = of.of(sqlx::query_as(
-        "select customer_tenant_id as tenant_id, customer_name, subscription_id, offer_type, status from commerce_subscriptions
-         where $1 = '' or customer_name ilike '%' || $1 || '%' or subscription_id::text = lower($1) or customer_tenant_id::text = lower($1)
-         order by customer_name, subscription_id limit $2 offset $3",
-    )
-    .bind(search.trim())
-    .bind(of.limit())
-    .bind(of.offset())
-    .fetch_all(&pool)
-    .await?);
-    let of = page("prices_page", pages.prices)?;
-    let prices = of.of(sqlx::query_as(
-        "select commerce_meter_id, meter_name, unit, unit_price::text, currency::text,
-                to_char(effective_from at time zone 'UTC', 'YYYY-MM-DD') as effective_from,
-                to_char(effective_to at time zone 'UTC', 'YYYY-MM-DD') as effective_to
-         from price_list_entries order by meter_name, currency, effective_from desc, commerce_meter_id
-         limit $1 offset $2",
-    )
-    .bind(of.limit())
-    .bind(of.offset())
-    .fetch_all(&pool)
-    .await?);
-    let of = page("meters_page", pages.meters)?;
-    let meter_map = of.of(sqlx::query_as(
-        "select m.local_meter_id, l.name as local_name, m.commerce_meter_id, m.factor::text
-         from meter_map m left join local_meters l on l.meter_id = m.local_meter_id
-         order by l.name nulls last, m.local_meter_id limit $1 offset $2",
-    )
-    .bind(of.limit())
-    .bind(of.offset())
-    .fetch_all(&pool)
-    .await?);
-    let flash = crate::auth::session::AuthSession::from_request().await?.take_flash().await?;
+    let directory = crate::directory::db::search(&pool, &search, page("directory_page", pages.directory)?).await?;
+    let prices = crate::pricing::db::price_page(&pool, page("prices_page", pages.prices)?).await?;
+    let meter_map = crate::pricing::db::meter_map_page(&pool, page("meters_page", pages.meters)?).await?;
+    let flash = session.take_flash().await?;
     let rerating = crate::charges::db::queued(&pool, None).await?;
     Ok(OperatorData { partners, directory, prices, meter_map, flash, rerating })
 }
@@ -150,14 +84,7 @@ pub fn OperatorPage() -> impl IntoView {
     let data = Resource::new(move || (search(), pages()), |(s, p)| load_operator(s, p));
     view! {
         <h1>"Operator"</h1>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => view! { <Operator data=d search=search()/> }.into_any(),
-                    Err(e) => view! { <crate::error::ErrorNotice error=e/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {crate::layout::loaded(data, move |d| view! { <Operator data=d search=search()/> })}
     }
 }
 
@@ -207,22 +134,9 @@ fn Operator(data: OperatorData, search: String) -> impl IntoView {
                 <label>"Meter map (CSV: Local Meter ID, Commerce Meter ID, Factor) " <input type="file" name=FILE_FIELD accept=".csv,text/csv" required/></label>
                 " " <button type="submit">"Import meter map"</button>
             </form>
-            <table class="data" aria-label="Price list">
-                <thead><tr><th scope="col">"Commerce meter"</th><th scope="col">"Unit"</th><th scope="col" class="num">"Unit price"</th><th scope="col">"From (UTC)"</th><th scope="col">"To (UTC)"</th></tr></thead>
-                <tbody>{prices.rows.into_iter().map(|p| view! {
-                    <tr><td>{p.meter_name}<br/><span class="mono">{p.commerce_meter_id.to_string()}</span></td><td>{p.unit}</td>
-                        <td class="num">{format!("{} {}", p.unit_price, p.currency)}</td><td>{p.effective_from}</td>
-                        <td>{p.effective_to.unwrap_or_else(|| "in force".into())}</td></tr>
-                }).collect_view()}</tbody>
-            </table>
+            <PriceTable rows=prices.rows/>
             <Pager page=prices.page more=prices.more label="Price list pages" href=pager("prices_page")/>
-            <table class="data" aria-label="Meter map">
-                <thead><tr><th scope="col">"Local meter"</th><th scope="col">"Commerce meter"</th><th scope="col" class="num">"Factor"</th></tr></thead>
-                <tbody>{meters.rows.into_iter().map(|m| view! {
-                    <tr><td>{m.local_name.unwrap_or_else(|| "unknown meter".into())}<br/><span class="mono">{m.local_meter_id.to_string()}</span></td>
-                        <td class="mono">{m.commerce_meter_id.to_string()}</td><td class="num">{m.factor}</td></tr>
-                }).collect_view()}</tbody>
-            </table>
+            <MeterMapTable rows=meters.rows/>
             <Pager page=meters.page more=meters.more label="Meter map pages" href=pager("meters_page")/>
         </section>
         <section class="card">
@@ -231,6 +145,35 @@ fn Operator(data: OperatorData, search: String) -> impl IntoView {
             <Pager page=partners.page more=partners.more label="Partner pages" href=pager("partners_page")/>
             <AddPartnerForm/>
         </section>
+    }
+}
+
+/// The price list, newest price first per meter.
+#[component]
+fn PriceTable(rows: Vec<PriceEntry>) -> impl IntoView {
+    view! {
+        <table class="data" aria-label="Price list">
+            <thead><tr><th scope="col">"Commerce meter"</th><th scope="col">"Unit"</th><th scope="col" class="num">"Unit price"</th><th scope="col">"From (UTC)"</th><th scope="col">"To (UTC)"</th></tr></thead>
+            <tbody>{rows.into_iter().map(|p| view! {
+                <tr><td>{p.meter_name}<br/><span class="mono">{p.commerce_meter_id.to_string()}</span></td><td>{p.unit}</td>
+                    <td class="num">{format!("{} {}", p.unit_price, p.currency)}</td><td>{p.effective_from}</td>
+                    <td>{p.effective_to.unwrap_or_else(|| "in force".into())}</td></tr>
+            }).collect_view()}</tbody>
+        </table>
+    }
+}
+
+/// The meter map: each local meter and the commerce meter it is billed as, with the factor.
+#[component]
+fn MeterMapTable(rows: Vec<MeterMapEntry>) -> impl IntoView {
+    view! {
+        <table class="data" aria-label="Meter map">
+            <thead><tr><th scope="col">"Local meter"</th><th scope="col">"Commerce meter"</th><th scope="col" class="num">"Factor"</th></tr></thead>
+            <tbody>{rows.into_iter().map(|m| view! {
+                <tr><td>{m.local_name.unwrap_or_else(|| "unknown meter".into())}<br/><span class="mono">{m.local_meter_id.to_string()}</span></td>
+                    <td class="mono">{m.commerce_meter_id.to_string()}</td><td class="num">{m.factor}</td></tr>
+            }).collect_view()}</tbody>
+        </table>
     }
 }
 
@@ -244,12 +187,12 @@ fn DirectoryTable(rows: Vec<CustomerSub>) -> impl IntoView {
                     <tr>
                         <td>{r.customer_name}<br/><span class="mono">{r.tenant_id.to_string()}</span></td>
                         <td class="mono">{r.subscription_id.to_string()}</td>
-                        <td>{r.offer_type}</td>
+                        <td>{r.offer_type.as_str()}</td>
                         <td>
                             <form method="post" action=SET_STATUS.pattern() class="inline">
                                 <input type="hidden" name=StatusForm::FIELDS.subscription_id value=r.subscription_id.to_string()/>
                                 <select name=StatusForm::FIELDS.status aria-label="Status">
-                                    {["active", "suspended", "deleted"].into_iter().map(|s| view! { <option value=s selected=s == r.status>{s}</option> }).collect_view()}
+                                    {[SubscriptionStatus::Active, SubscriptionStatus::Suspended, SubscriptionStatus::Deleted].into_iter().map(|s| view! { <option value=s.as_str() selected=s == r.status>{s.as_str()}</option> }).collect_view()}
                                 </select>
                                 " " <button type="submit">"Save"</button>
                             </form>

@@ -2,6 +2,11 @@
 //! rounds toward zero (so a negative adjustment is not made larger); totals are sums of rounded lines.
 use rust_decimal::Decimal;
 
+/// How an amount is shown everywhere: rounded to cents (half to even) with its currency, `1107.26 USD`.
+pub fn show(amount: Decimal, currency: &str) -> String {
+    format!("{:.2} {currency}", amount.round_dp(2))
+}
+
 /// Rounds toward zero to cents.
 pub fn round_down(x: Decimal) -> Decimal {
     x.trunc_with_scale(2)
@@ -19,6 +24,12 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn amounts_are_shown_in_cents_with_their_currency() {
+        assert_eq!(show(d("1107.255"), "USD"), "1107.26 USD");
+        assert_eq!(show(d("3"), "EUR"), "3.00 EUR");
     }
 
     #[test]

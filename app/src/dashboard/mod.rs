@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::charts::{height, Bar, BarChart};
+use crate::domain::money::show as money;
+#[cfg(feature = "ssr")]
+mod db;
 use crate::AppError;
 
 /// A row of a breakdown: who, and the precise cost so far.
@@ -58,7 +61,7 @@ pub struct Dashboard {
 #[server]
 pub async fn load_dashboard(partner: Option<String>, month: Option<String>) -> Result<Dashboard, AppError> {
     use crate::domain::Period;
-    let scope = crate::auth::api::ssr::require_user().await?.scope()?;
+    let scope = crate::web::caller::Caller::of_page().await?.scope;
     let pool = crate::db::pool()?;
     let crate::partners::db::PartnerChoice { partners, chosen: (partner_id, partner_name) } =
         crate::partners::db::choose(&pool, scope, partner.as_deref()).await?;
@@ -67,96 +70,34 @@ pub async fn load_dashboard(partner: Option<String>, month: Option<String>) -> R
         Some(m) => Period::parse(&m)?,
         None => Period::of(now),
     };
-    let (from, to) = (month.start(), month.next().start());
-    let last_month = month.previous();
-    let currency = crate::partners::db::currency(&pool, partner_id).await?;
-    let stacks: Vec<CostRow> = sqlx::query_as(
-        "select s.cloud_id as id, s.name, coalesce(sum(c.amount), 0) as cost
-         from stacks s left join charges c on c.stack_id = s.stack_id and c.partner_id = s.partner_id
-                                          and c.day >= $2 and c.day < $3 and c.billing_subscription_id is not null
-         where s.partner_id = $1 group by s.cloud_id, s.name order by cost desc, s.name",
-    )
-    .bind(partner_id)
-    .bind(from)
-    .bind(to)
-    .fetch_all(&pool)
-    .await?;
-    let customers: Vec<CostRow> = sqlx::query_as(
-        "select c.billing_subscription_id as id, coalesce(max(d.customer_name), '(not in the directory)') as name,
-                coalesce(sum(c.amount), 0) as cost
-         from charges c left join commerce_subscriptions d on d.subscription_id = c.billing_subscription_id
-         where c.partner_id = $1 and c.day >= $2 and c.day < $3 and c.billing_subscription_id is not null
-         group by c.billing_subscription_id order by cost desc, name",
-    )
-    .bind(partner_id)
-    .bind(from)
-    .bind(to)
-    .fetch_all(&pool)
-    .await?;
-    let daily: Vec<(String, Decimal)> = sqlx::query_as(
-        "select to_char(d, 'MM-DD'), coalesce(sum(c.amount), 0)
-         from generate_series($2::date, least($3::date - 1, $4::date), interval '1 day') as d
-         left join charges c on c.partner_id = $1 and c.day = d::date and c.billing_subscription_id is not null
-         group by d order by d",
-    )
-    .bind(partner_id)
-    .bind(from)
-    .bind(to)
-    .bind(now.date())
-    .fetch_all(&pool)
-    .await?;
-    // Usage of stacks not registered at the time, and usage that is mapped to a commerce meter but unpriced.
-    let (unregistered_quantity, unpriced_quantity): (Decimal, Decimal) = sqlx::query_as(
-        "select coalesce(sum(quantity) filter (where billing_subscription_id is null), 0),
-                coalesce(sum(quantity) filter (where billing_subscription_id is not null and commerce_meter_id is not null
-                                                 and unit_price is null and not_charged is null), 0)
-         from charges where partner_id = $1 and day >= $2 and day < $3",
-    )
-    .bind(partner_id)
-    .bind(from)
-    .bind(to)
-    .fetch_one(&pool)
-    .await?;
-    let last_month_cost = month_cost(&pool, partner_id, last_month).await?;
+    let customers = db::by_customer(&pool, partner_id, month).await?;
+    let (unregistered_quantity, unpriced_quantity) = db::not_billed(&pool, partner_id, month).await?;
     let cost: Decimal = customers.iter().map(|c| c.cost).sum();
-    let (start, end) = (from.midnight().assume_utc(), to.midnight().assume_utc());
-    let month_seconds = Decimal::from((end - start).whole_seconds());
-    // A past month's projection is its cost: the pace is measured over the part of the month that has passed.
-    let elapsed = Decimal::from((now.min(end) - start).whole_seconds().max(1));
     Ok(Dashboard {
         partner_id,
         partner_name,
         partners: if scope.partner_filter().is_none() { partners } else { vec![] },
-        currency,
+        currency: crate::partners::db::currency(&pool, partner_id).await?,
         month: month.to_string(),
-        last_month: last_month.to_string(),
-        last_month_cost,
-        projection: (cost * month_seconds / elapsed).round_dp(2),
+        last_month: month.previous().to_string(),
+        last_month_cost: db::month_cost(&pool, partner_id, month.previous()).await?,
+        projection: projection(cost, month, now),
         cost,
-        stacks,
+        stacks: db::by_stack(&pool, partner_id, month).await?,
         customers,
-        daily,
+        daily: db::daily(&pool, partner_id, month, now.date()).await?,
         unregistered_quantity,
         unpriced_quantity,
     })
 }
 
-/// A month's billed cost (precise, before per-line rounding).
+/// The month's cost at the pace so far, for the whole month; a past month's projection is its cost.
 #[cfg(feature = "ssr")]
-async fn month_cost(pool: &sqlx::PgPool, partner: Uuid, month: crate::domain::Period) -> Result<Decimal, AppError> {
-    Ok(sqlx::query_scalar(
-        "select coalesce(sum(amount), 0) from charges
-         where partner_id = $1 and day >= $2 and day < $3 and billing_subscription_id is not null",
-    )
-    .bind(partner)
-    .bind(month.start())
-    .bind(month.next().start())
-    .fetch_one(pool)
-    .await?)
-}
-
-fn money(d: Decimal, currency: &str) -> String {
-    format!("{:.2} {currency}", d.round_dp(2))
+fn projection(cost: Decimal, month: crate::domain::Period, now: time::OffsetDateTime) -> Decimal {
+    let (start, end) = (month.start().midnight().assume_utc(), month.next().start().midnight().assume_utc());
+    let month_seconds = Decimal::from((end - start).whole_seconds());
+    let elapsed = Decimal::from((now.min(end) - start).whole_seconds().max(1));
+    (cost * month_seconds / elapsed).round_dp(2)
 }
 
 /// `/dashboard`
@@ -169,14 +110,7 @@ pub fn DashboardPage() -> impl IntoView {
     );
     view! {
         <h1>"Dashboard"</h1>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => view! { <DashboardView d=d/> }.into_any(),
-                    Err(e) => view! { <crate::error::ErrorNotice error=e/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {crate::layout::loaded(data, |d| view! { <DashboardView d=d/> })}
     }
 }
 
