@@ -52,7 +52,7 @@ pub async fn events(
     of: crate::paging::PageOf,
 ) -> Result<crate::paging::Paged<super::page::AuditRow>, AppError> {
     Ok(of.of(sqlx::query_as(
-        "select to_char(at at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS') as at, actor_label, action,
+        "select at, actor_label, action,
                 entity_type || ' ' || entity_id as entity, before::text as before, after::text as after
          from audit_events
          where ($1::uuid is null or partner_id = $1)

@@ -13,8 +13,8 @@ const PAGE_SIZE: i64 = 50;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct AuditRow {
-    /// When (UTC).
-    pub at: String,
+    /// When it happened.
+    pub at: time::OffsetDateTime,
     /// Who.
     pub actor_label: String,
     /// What, e.g. `mapping.replace`.
@@ -85,7 +85,7 @@ fn AuditTable(page: AuditPage, number: i64) -> impl IntoView {
             <tbody>
                 {page.rows.into_iter().map(|r| view! {
                     <tr>
-                        <td>{r.at}</td><td>{r.actor_label}</td><td>{r.action}</td><td class="mono">{r.entity}</td>
+                        <td>{crate::domain::when::second(r.at)}</td><td>{r.actor_label}</td><td>{r.action}</td><td class="mono">{r.entity}</td>
                         <td class="mono">{r.before}</td><td class="mono">{r.after}</td>
                     </tr>
                 }).collect_view()}

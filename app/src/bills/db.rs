@@ -20,9 +20,9 @@ struct Header {
     customer_markup: Option<Decimal>,
     customer_name: Option<String>,
     customer_tenant_id: Option<Uuid>,
-    offer_type: Option<String>,
+    offer_type: Option<crate::domain::OfferType>,
     status: Option<String>,
-    finalized_at: Option<String>,
+    finalized_at: Option<time::OffsetDateTime>,
     frozen_markup: Option<Decimal>,
     finals: Vec<Date>,
     known: bool,
@@ -67,13 +67,13 @@ pub async fn bill(conn: &mut PgConnection, partner: Uuid, sub: Uuid, period: Per
     Ok(Bill {
         partner_id: partner,
         partner_name: h.partner_name,
-        period: period.to_string(),
-        period_start: period.start().to_string(),
-        period_end: period.end().to_string(),
+        period,
+        period_start: period.start(),
+        period_end: period.end(),
         subscription_id: sub,
         customer_name: h.customer_name.unwrap_or_else(|| "(not in the directory)".into()),
         customer_tenant_id: h.customer_tenant_id,
-        offer_type: h.offer_type.unwrap_or_default(),
+        offer_type: h.offer_type,
         status,
         finalized_at: h.finalized_at,
         currency: h.currency,
@@ -94,7 +94,7 @@ async fn header(conn: &mut PgConnection, partner: Uuid, sub: Uuid, period: Perio
     sqlx::query_as(
         "select p.name as partner_name, p.currency, p.markup_percent as partner_markup, m.markup_percent as customer_markup,
                 c.customer_name, c.customer_tenant_id, c.offer_type, b.status,
-                to_char(b.finalized_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') as finalized_at,
+                b.finalized_at,
                 b.markup_percent as frozen_markup,
                 array(select f.period from bills f where f.partner_id = p.partner_id and f.subscription_id = $2
                       and f.status = 'final' and f.period < $3 order by f.period desc) as finals,
@@ -137,7 +137,7 @@ async fn uncharged(
     Ok(sqlx::query_as(
         "select coalesce(c.not_charged, 'unpriced') as reason, coalesce(m.name, 'unknown meter') as meter_name,
                 string_agg(distinct s.name, ', ') as stacks, sum(c.quantity) as quantity,
-                to_char(min(c.day), 'YYYY-MM-DD') as first_day, to_char(max(c.day), 'YYYY-MM-DD') as last_day
+                min(c.day) as first_day, max(c.day) as last_day
          from charges c join stacks s on s.stack_id = c.stack_id
          left join local_meters m on m.meter_id = c.local_meter_id
          where c.partner_id = $1 and c.billing_subscription_id = $2 and c.day >= $3 and c.day < $4
@@ -161,7 +161,7 @@ async fn frozen_lines(
     #[derive(sqlx::FromRow)]
     struct Row {
         line_type: LineType,
-        charge_period: String,
+        charge_period: Date,
         stack_name: String,
         stack_cloud_id: Uuid,
         commerce_meter_id: Uuid,
@@ -175,7 +175,7 @@ async fn frozen_lines(
         customer_price: Decimal,
     }
     let rows: Vec<Row> = sqlx::query_as(
-        "select l.line_type, to_char(l.charge_period, 'YYYY-MM') as charge_period, s.name as stack_name,
+        "select l.line_type, l.charge_period, s.name as stack_name,
                 s.cloud_id as stack_cloud_id, l.commerce_meter_id, l.meter_name, l.region, l.unit, l.quantity,
                 l.unit_price, l.precise_amount, l.amount, l.customer_price
          from bill_lines l join stacks s on s.stack_id = l.stack_id
@@ -190,7 +190,7 @@ async fn frozen_lines(
         .into_iter()
         .map(|r| BillLine {
             line_type: r.line_type,
-            charge_period: r.charge_period,
+            charge_period: Period::of_day(r.charge_period),
             stack_name: r.stack_name,
             stack_cloud_id: r.stack_cloud_id,
             commerce_meter_id: r.commerce_meter_id,

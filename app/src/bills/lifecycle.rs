@@ -100,7 +100,7 @@ async fn freeze_lines(conn: &mut PgConnection, period: Period, b: &Bill) -> Resu
         .await?;
     for (no, l) in b.lines.iter().enumerate() {
         let stack = stacks.iter().find(|(c, _)| *c == l.stack_cloud_id).map(|(_, s)| *s).ok_or(AppError::Internal)?;
-        let charge_period = Period::parse(&l.charge_period)?;
+        let charge_period = l.charge_period;
         // Checked against the schema when compiled (seventeen binds in order; `.sqlx/` holds the checked form).
         sqlx::query!(
             "insert into bill_lines (partner_id, period, subscription_id, line_no, line_type, stack_id, commerce_meter_id,

@@ -115,7 +115,7 @@ fn line(kind: LineType, charge_period: Period, raw: &RawLine, markup: Decimal) -
 fn line_with(kind: LineType, charge_period: Period, raw: &RawLine, amount: Decimal, price: Decimal) -> BillLine {
     BillLine {
         line_type: kind,
-        charge_period: charge_period.to_string(),
+        charge_period,
         stack_name: raw.stack_name.clone(),
         stack_cloud_id: raw.stack_cloud_id,
         commerce_meter_id: raw.commerce_meter_id,

@@ -45,8 +45,8 @@ impl std::fmt::Display for LineType {
 pub struct BillLine {
     /// Usage of the month, or an adjustment of an earlier, final one.
     pub line_type: LineType,
-    /// The month the usage belongs to (`YYYY-MM`).
-    pub charge_period: String,
+    /// The month the usage belongs to (shown `YYYY-MM`).
+    pub charge_period: crate::domain::Period,
     /// Stack name.
     pub stack_name: String,
     /// Stack cloud ID.
@@ -98,10 +98,10 @@ pub struct Uncharged {
     pub stacks: String,
     /// Quantity, in the local meter's unit.
     pub quantity: Decimal,
-    /// First UTC day with such usage, `YYYY-MM-DD`.
-    pub first_day: String,
+    /// First UTC day with such usage.
+    pub first_day: time::Date,
     /// Last UTC day with such usage.
-    pub last_day: String,
+    pub last_day: time::Date,
 }
 
 impl Uncharged {
@@ -166,12 +166,12 @@ pub struct Bill {
     pub partner_id: Uuid,
     /// Its name.
     pub partner_name: String,
-    /// `YYYY-MM`.
-    pub period: String,
-    /// First and last day (UTC), `YYYY-MM-DD`.
-    pub period_start: String,
-    /// Last day (UTC).
-    pub period_end: String,
+    /// The month (shown `YYYY-MM`).
+    pub period: crate::domain::Period,
+    /// Its first day (UTC).
+    pub period_start: time::Date,
+    /// Its last day (UTC).
+    pub period_end: time::Date,
     /// The billing subscription (the customer).
     pub subscription_id: Uuid,
     /// Customer name from the directory.
@@ -179,11 +179,11 @@ pub struct Bill {
     /// Customer tenant.
     pub customer_tenant_id: Option<Uuid>,
     /// Offer type of the subscription.
-    pub offer_type: String,
+    pub offer_type: Option<crate::domain::OfferType>,
     /// Open, draft or final.
     pub status: BillStatus,
     /// When it was finalised (UTC).
-    pub finalized_at: Option<String>,
+    pub finalized_at: Option<time::OffsetDateTime>,
     /// The partner's currency.
     pub currency: String,
     /// Markup in percent.

@@ -248,9 +248,9 @@ fn BillDetail(v: BillView, print: bool) -> impl IntoView {
         <dl class="facts" data-testid="bill-facts">
             <dt>"Partner"</dt><dd>{b.partner_name.clone()}</dd>
             <dt>"Customer"</dt><dd>{b.customer_name.clone()} " " <span class="mono">{b.customer_tenant_id.map(|t| t.to_string()).unwrap_or_default()}</span></dd>
-            <dt>"Subscription"</dt><dd class="mono">{b.subscription_id.to_string()} " " {b.offer_type.clone()}</dd>
+            <dt>"Subscription"</dt><dd class="mono">{b.subscription_id.to_string()} " " {b.offer_type.map(|o| o.as_str())}</dd>
             <dt>"Period (UTC)"</dt><dd>{format!("{} to {}", b.period_start, b.period_end)}</dd>
-            <dt>"Status"</dt><dd data-testid="bill-status">{b.status.as_str()} {b.finalized_at.clone().map(|t| format!(" (finalised {t} UTC)"))}</dd>
+            <dt>"Status"</dt><dd data-testid="bill-status">{b.status.as_str()} {b.finalized_at.map(|t| format!(" (finalised {} UTC)", crate::domain::when::minute(t)))}</dd>
             <dt>"Markup"</dt><dd>{format!("{} %", b.markup_percent)}</dd>
         </dl>
         {if b.lines.is_empty() {

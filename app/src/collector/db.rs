@@ -261,16 +261,13 @@ pub async fn seal_stored(conn: &mut PgConnection, key: &SecretKey) -> Result<u64
 
 /// The collector of a stack, if it has one.
 pub async fn status(db: &sqlx::PgPool, stack_id: Uuid) -> Result<Option<CollectorStatus>, AppError> {
-    let fmt = |c: &str| format!("to_char({c} at time zone 'utc', 'YYYY-MM-DD HH24:MI')");
-    let sql = format!(
+    Ok(sqlx::query_as(
         "select coalesce(s.admin_endpoint, '') as endpoint, c.provider_subscription_id, c.auth_kind, c.client_id,
-                c.token_url, c.scope, c.enabled, {} as watermark, {} as next_run_at, {} as last_success_at,
-                {} as last_error_at, c.last_error, c.last_summary->>'text' as last_summary
+                c.token_url, c.scope, c.enabled, c.watermark, c.next_run_at, c.last_success_at,
+                c.last_error_at, c.last_error, c.last_summary->>'text' as last_summary
          from collectors c join stacks s on s.stack_id = c.stack_id where c.stack_id = $1",
-        fmt("c.watermark"),
-        fmt("c.next_run_at"),
-        fmt("c.last_success_at"),
-        fmt("c.last_error_at")
-    );
-    Ok(sqlx::query_as(&sql).bind(stack_id).fetch_optional(db).await?)
+    )
+    .bind(stack_id)
+    .fetch_optional(db)
+    .await?)
 }

@@ -57,14 +57,14 @@ pub struct CollectorStatus {
     pub scope: Option<String>,
     /// Whether it runs.
     pub enabled: bool,
-    /// Usage reported before this time (UTC) has been read.
-    pub watermark: String,
-    /// Next run (UTC).
-    pub next_run_at: String,
-    /// Last successful run (UTC).
-    pub last_success_at: Option<String>,
-    /// Last failure (UTC) and what it was.
-    pub last_error_at: Option<String>,
+    /// Usage reported before this time has been read.
+    pub watermark: time::OffsetDateTime,
+    /// When it runs next.
+    pub next_run_at: time::OffsetDateTime,
+    /// The last successful run.
+    pub last_success_at: Option<time::OffsetDateTime>,
+    /// The last failure.
+    pub last_error_at: Option<time::OffsetDateTime>,
     /// The last failure's message.
     pub last_error: Option<String>,
     /// What the last successful run stored, in words.

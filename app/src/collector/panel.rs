@@ -3,6 +3,7 @@ use leptos::prelude::*;
 
 use super::forms::{CollectorFields, CollectorForm};
 use super::{AuthKind, CollectorStatus};
+use crate::domain::when::minute;
 
 const F: CollectorFields = CollectorForm::FIELDS;
 
@@ -18,13 +19,13 @@ pub fn CollectorPanel(status: Option<CollectorStatus>, can_write: bool, action: 
                 <dl class="facts" data-testid="collector-state">
                     <dt>"Endpoint"</dt><dd class="mono">{c.endpoint}</dd>
                     <dt>"Status"</dt><dd>{if c.enabled { "on, hourly" } else { "off" }}</dd>
-                    <dt>"Read up to (reported time, UTC)"</dt><dd>{c.watermark}</dd>
-                    <dt>"Next run (UTC)"</dt><dd>{c.next_run_at}</dd>
-                    <dt>"Last success (UTC)"</dt><dd>{c.last_success_at.unwrap_or_else(|| "never".into())} " " {c.last_summary}</dd>
+                    <dt>"Read up to (reported time, UTC)"</dt><dd>{minute(c.watermark)}</dd>
+                    <dt>"Next run (UTC)"</dt><dd>{minute(c.next_run_at)}</dd>
+                    <dt>"Last success (UTC)"</dt><dd>{c.last_success_at.map_or_else(|| "never".into(), minute)} " " {c.last_summary}</dd>
                     <dt>"Last error (UTC)"</dt>
                     <dd class=error_class>
                         {match (c.last_error_at, c.last_error) {
-                            (Some(at), Some(e)) => format!("{at}: {e}"),
+                            (Some(at), Some(e)) => format!("{}: {e}", minute(at)),
                             _ => "none".to_string(),
                         }}
                     </dd>

@@ -39,15 +39,10 @@ pub async fn by_customer(pool: &PgPool, partner: Uuid, month: Period) -> Result<
     .await?)
 }
 
-/// The cost of each UTC day of the month up to `today`: (`MM-DD`, cost), days without usage at 0.
-pub async fn daily(
-    pool: &PgPool,
-    partner: Uuid,
-    month: Period,
-    today: Date,
-) -> Result<Vec<(String, Decimal)>, AppError> {
+/// The cost of each UTC day of the month up to `today`, days without usage at 0.
+pub async fn daily(pool: &PgPool, partner: Uuid, month: Period, today: Date) -> Result<Vec<(Date, Decimal)>, AppError> {
     Ok(sqlx::query_as(
-        "select to_char(d, 'MM-DD'), coalesce(sum(c.amount), 0)
+        "select d::date, coalesce(sum(c.amount), 0)
          from generate_series($2::date, least($3::date - 1, $4::date), interval '1 day') as d
          left join charges c on c.partner_id = $1 and c.day = d::date and c.billing_subscription_id is not null
          group by d order by d",

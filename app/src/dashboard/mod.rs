@@ -49,8 +49,8 @@ pub struct Dashboard {
     pub stacks: Vec<CostRow>,
     /// Per customer (billing subscription), highest first.
     pub customers: Vec<CostRow>,
-    /// Per UTC day of the month so far: (`MM-DD`, cost).
-    pub daily: Vec<(String, Decimal)>,
+    /// Per UTC day of the month so far: (day, cost).
+    pub daily: Vec<(time::Date, Decimal)>,
     /// Usage hours of stacks without a registration at the time (not billed).
     pub unregistered_quantity: Decimal,
     /// Quantity of usage with a commerce meter but no price in effect (not on any bill amount; blocks finalising).
@@ -117,7 +117,11 @@ pub fn DashboardPage() -> impl IntoView {
 #[component]
 fn DashboardView(d: Dashboard) -> impl IntoView {
     let cur = d.currency.clone();
-    let bars: Vec<Bar> = d.daily.iter().map(|(day, cost)| Bar { label: day.clone(), value: height(*cost) }).collect();
+    let bars: Vec<Bar> = d
+        .daily
+        .iter()
+        .map(|(day, cost)| Bar { label: format!("{:02}-{:02}", day.month() as u8, day.day()), value: height(*cost) })
+        .collect();
     let top: Vec<CostRow> = d.customers.iter().take(5).cloned().collect();
     let max_top = top.first().map(|c| c.cost).unwrap_or_default();
     view! {

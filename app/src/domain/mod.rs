@@ -10,6 +10,7 @@ mod role;
 #[cfg(feature = "ssr")]
 pub mod secrets;
 pub mod text;
+pub mod when;
 
 pub use directory::{BillingModel, OfferType, SubscriptionStatus};
 pub use period::Period;

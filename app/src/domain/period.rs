@@ -4,7 +4,7 @@ use time::{Date, Month, OffsetDateTime};
 use crate::AppError;
 
 /// A billing period: a UTC calendar month, by its first day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Period(Date);
 
 impl Period {
@@ -26,6 +26,11 @@ impl Period {
     pub fn of(t: OffsetDateTime) -> Self {
         let t = t.to_offset(time::UtcOffset::UTC);
         Period(Date::from_calendar_date(t.year(), t.month(), 1).expect("day 1 exists"))
+    }
+
+    /// The month a day is in.
+    pub fn of_day(day: Date) -> Self {
+        Period(day.replace_day(1).unwrap_or(day))
     }
 
     /// The first day.

@@ -5,7 +5,7 @@ use sqlx::Postgres;
 use time::Date;
 use uuid::Uuid;
 
-use super::{Filters, UsageRow};
+use super::{Filters, Grouping, UsageRow};
 use crate::AppError;
 
 /// Filters checked and read.
@@ -21,8 +21,8 @@ pub struct Parsed {
     pub customer: Option<Uuid>,
     /// Local meter.
     pub meter: Option<Uuid>,
-    /// 0 day, 1 meter, 2 resource.
-    pub group: u8,
+    /// What the rows are per.
+    pub group: Grouping,
 }
 
 /// Days the explorer shows when no period is given.
@@ -54,16 +54,11 @@ pub fn parse(f: &Filters, today: Date) -> Result<Parsed, AppError> {
     if to < from || (to - from).whole_days() > 366 {
         return Err(AppError::Validation("to: give an end on or after the start, at most 366 days later".into()));
     }
-    let group = match f.group.as_str() {
-        "" | "day" => 0,
-        "meter" => 1,
-        "resource" => 2,
-        other => {
-            let other = crate::domain::text::echo(other);
-            return Err(AppError::Validation(format!("group: “{other}” is not day, meter or resource")));
-        }
-    };
-    if group == 2 && (to - from).whole_days() >= MAX_RESOURCE_DAYS {
+    let group = Grouping::parse(&f.group).ok_or_else(|| {
+        let other = crate::domain::text::echo(&f.group);
+        AppError::Validation(format!("group: “{other}” is not day, meter or resource"))
+    })?;
+    if group == Grouping::Resource && (to - from).whole_days() >= MAX_RESOURCE_DAYS {
         return Err(AppError::Validation(format!(
             "to: the per-resource view covers at most {MAX_RESOURCE_DAYS} days; choose a shorter period or group by day"
         )));
@@ -86,19 +81,19 @@ const FROM_CHARGES: &str = "from charges c join stacks s on s.stack_id = c.stack
 /// The statement for a grouping ($7 caps the rows); bind it with [`query`].
 pub fn sql(p: &Parsed) -> String {
     match p.group {
-        0 => format!(
+        Grouping::Day => format!(
             "select to_char(c.day, 'YYYY-MM-DD') as key, c.local_meter_id as meter_id,
                     coalesce(m.name, 'unknown meter') as meter_name, coalesce(m.unit, '') as unit,
                     sum(c.quantity) as quantity, sum(c.amount) as cost
              {FROM_CHARGES} group by 1, 2, 3, 4 order by 1, 3 limit $7"
         ),
-        1 => format!(
+        Grouping::Meter => format!(
             "select coalesce(m.name, 'unknown meter') as key, c.local_meter_id as meter_id,
                     coalesce(m.name, 'unknown meter') as meter_name, coalesce(m.unit, '') as unit,
                     sum(c.quantity) as quantity, sum(c.amount) as cost
              {FROM_CHARGES} group by 1, 2, 3, 4 order by cost desc nulls last, 1 limit $7"
         ),
-        _ => "select u.resource_uri as key, u.meter_id, coalesce(m.name, 'unknown meter') as meter_name,
+        Grouping::Resource => "select u.resource_uri as key, u.meter_id, coalesce(m.name, 'unknown meter') as meter_name,
                      coalesce(m.unit, '') as unit, sum(u.quantity) as quantity,
                      sum(charge_amount(u.quantity, mm.factor, p.unit_price, r.billing_model)) as cost
               from usage_records u

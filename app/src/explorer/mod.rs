@@ -9,6 +9,40 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// What the explorer's rows are per: UTC day, local meter or resource (a resource needs the raw records).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Grouping {
+    /// Per UTC day (and meter).
+    #[default]
+    Day,
+    /// Per local meter.
+    Meter,
+    /// Per resource (and meter).
+    Resource,
+}
+
+impl Grouping {
+    /// Every grouping, in the order the form offers them.
+    pub const ALL: [Self; 3] = [Self::Day, Self::Meter, Self::Resource];
+
+    /// The word in the URL and the form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Day => "day",
+            Self::Meter => "meter",
+            Self::Resource => "resource",
+        }
+    }
+
+    /// The grouping a URL names; empty means per day.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "" => Some(Self::Day),
+            s => Self::ALL.into_iter().find(|g| g.as_str() == s),
+        }
+    }
+}
+
 /// The filters, as the form and the CSV link carry them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Filters {

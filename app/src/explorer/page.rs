@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-use super::{Choice, Filters, UsageRow};
+use super::{Choice, Filters, Grouping, UsageRow};
 use crate::charts::{height, Bar, BarChart};
 use crate::AppError;
 
@@ -15,6 +15,8 @@ pub const PAGE_ROWS: i64 = 1000;
 pub struct Explorer {
     /// The filters in force (defaults filled in).
     pub filters: Filters,
+    /// What the rows are per (the filters' `group`, read).
+    pub group: Grouping,
     /// Currency.
     pub currency: String,
     /// The partner's stacks (cloud ID, name).
@@ -43,13 +45,8 @@ pub async fn load_explorer(filters: Filters) -> Result<Explorer, AppError> {
     rows.truncate(PAGE_ROWS as usize);
     let (stacks, customers, meters) = super::db::choices(&pool, partner).await?;
     let currency = crate::partners::db::currency(&pool, partner).await?;
-    let filters = Filters {
-        from: p.from.to_string(),
-        to: p.to.to_string(),
-        group: ["day", "meter", "resource"][p.group as usize].into(),
-        ..filters
-    };
-    Ok(Explorer { filters, currency, stacks, customers, meters, rows, truncated })
+    let filters = Filters { from: p.from.to_string(), to: p.to.to_string(), group: p.group.as_str().into(), ..filters };
+    Ok(Explorer { filters, group: p.group, currency, stacks, customers, meters, rows, truncated })
 }
 
 /// `/usage`
@@ -95,26 +92,26 @@ fn select(name: &'static str, label: &'static str, choices: Vec<super::Choice>, 
 
 #[component]
 fn ExplorerView(e: Explorer) -> impl IntoView {
-    let f = e.filters.clone();
-    let x_label = match f.group.as_str() {
-        "meter" => "Meter",
-        "resource" => "Resource (20 most costly)",
-        _ => "Day (UTC)",
+    let (f, group) = (e.filters.clone(), e.group);
+    let x_label = match group {
+        Grouping::Meter => "Meter",
+        Grouping::Resource => "Resource (20 most costly)",
+        Grouping::Day => "Day (UTC)",
     };
     let csv = format!("/exports/usage?{}", f.query());
-    let bars = chart_bars(&e.rows, &f.group);
+    let bars = chart_bars(&e.rows, group);
     view! {
         <FilterForm e=e.clone()/>
-        <BarChart title=format!("Cost by {} at list prices, {} to {} (UTC)", f.group, f.from, f.to) unit=e.currency.clone() x_label=x_label.into() bars=bars/>
+        <BarChart title=format!("Cost by {} at list prices, {} to {} (UTC)", group.as_str(), f.from, f.to) unit=e.currency.clone() x_label=x_label.into() bars=bars/>
         <p><a href=csv download rel="external">"Download this view (CSV)"</a>
             {e.truncated.then_some(" · the page shows the first 1,000 rows; the CSV has all")}</p>
-        <UsageTable rows=e.rows group=f.group currency=e.currency/>
+        <UsageTable rows=e.rows group currency=e.currency/>
     }
 }
 
 /// The chart's bars: cost per group key (days and meters sum over meters; resources show the 20 most costly, by the
 /// last part of their URI).
-fn chart_bars(rows: &[super::UsageRow], group: &str) -> Vec<Bar> {
+fn chart_bars(rows: &[super::UsageRow], group: Grouping) -> Vec<Bar> {
     let mut bars: Vec<Bar> = Vec::new();
     for r in rows {
         let cost = height(r.cost.unwrap_or_default());
@@ -123,7 +120,7 @@ fn chart_bars(rows: &[super::UsageRow], group: &str) -> Vec<Bar> {
             None => bars.push(Bar { label: r.key.clone(), value: cost }),
         }
     }
-    if group == "resource" {
+    if group == Grouping::Resource {
         bars.truncate(20);
         for b in &mut bars {
             b.label = b.label.rsplit('/').next().unwrap_or_default().to_string();
@@ -145,8 +142,8 @@ fn FilterForm(e: Explorer) -> impl IntoView {
             {select("meter", "Meter", e.meters, f.meter.clone())}
             <label>"Group by "
                 <select name="group">
-                    {[("day", "day"), ("meter", "meter"), ("resource", "resource")].into_iter().map(|(v, t)| view! {
-                        <option value=v selected=f.group == v>{t}</option>
+                    {Grouping::ALL.into_iter().map(|g| view! {
+                        <option value=g.as_str() selected=e.group == g>{g.as_str()}</option>
                     }).collect_view()}
                 </select>
             </label>
@@ -157,14 +154,14 @@ fn FilterForm(e: Explorer) -> impl IntoView {
 
 /// The rows of the view with their quantity and cost at list price.
 #[component]
-fn UsageTable(rows: Vec<super::UsageRow>, group: String, currency: String) -> impl IntoView {
+fn UsageTable(rows: Vec<super::UsageRow>, group: Grouping, currency: String) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p class="empty">"No usage matches these filters."</p> }.into_any();
     }
-    let first = match group.as_str() {
-        "meter" => "Meter",
-        "resource" => "Resource",
-        _ => "Day (UTC)",
+    let first = match group {
+        Grouping::Meter => "Meter",
+        Grouping::Resource => "Resource",
+        Grouping::Day => "Day (UTC)",
     };
     view! {
         <table class="data" aria-label="Usage">
@@ -175,7 +172,7 @@ fn UsageTable(rows: Vec<super::UsageRow>, group: String, currency: String) -> im
             </tr></thead>
             <tbody>{rows.into_iter().map(|r| view! {
                 <tr>
-                    <td class=if group == "resource" { "mono" } else { "" }>{r.key}</td>
+                    <td class=if group == Grouping::Resource { "mono" } else { "" }>{r.key}</td>
                     <td>{r.meter_name}</td>
                     <td class="num">{r.quantity.round_dp(4).normalize().to_string()}</td>
                     <td>{r.unit}</td>

@@ -90,9 +90,7 @@ pub async fn revoke_key(
 pub async fn list_keys(db: &sqlx::PgPool, stack_id: Uuid) -> Result<Vec<KeyRow>, AppError> {
     Ok(sqlx::query_as(
         "select key_id, name, prefix,
-                to_char(created_at at time zone 'utc', 'YYYY-MM-DD HH24:MI') as created_at,
-                to_char(last_used_at at time zone 'utc', 'YYYY-MM-DD HH24:MI') as last_used_at,
-                to_char(revoked_at at time zone 'utc', 'YYYY-MM-DD HH24:MI') as revoked_at
+                created_at, last_used_at, revoked_at
          from ingestion_keys where stack_id = $1 order by revoked_at is not null, created_at desc limit 100",
     )
     .bind(stack_id)

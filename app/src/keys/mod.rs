@@ -19,10 +19,10 @@ pub struct KeyRow {
     pub name: String,
     /// The start of the key (`sbk_{prefix}_…`), how it is recognised later.
     pub prefix: String,
-    /// Created (UTC, `YYYY-MM-DD HH:MM`).
-    pub created_at: String,
-    /// Last used (UTC), if ever.
-    pub last_used_at: Option<String>,
-    /// Revoked (UTC), if so.
-    pub revoked_at: Option<String>,
+    /// When it was created.
+    pub created_at: time::OffsetDateTime,
+    /// When it was last used, if ever.
+    pub last_used_at: Option<time::OffsetDateTime>,
+    /// When it was revoked, if so.
+    pub revoked_at: Option<time::OffsetDateTime>,
 }

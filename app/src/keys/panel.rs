@@ -1,6 +1,7 @@
 //! The stack page's ingestion-key section: the list, a form to create one, and the new secret shown once.
 use leptos::prelude::*;
 
+use crate::domain::when::minute;
 use crate::layout::confirm_first;
 
 use super::forms::{NewKeyForm, RevokeKeyForm, CREATE_KEY, REVOKE_KEY};
@@ -34,9 +35,9 @@ pub fn KeysPanel(keys: Vec<KeyRow>, new_key: Option<String>, can_write: bool, cl
                             <tr>
                                 <td>{k.name.clone()}</td>
                                 <td class="mono">{format!("sbk_{}_…", k.prefix)}</td>
-                                <td>{k.created_at.clone()}</td>
-                                <td>{k.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
-                                <td>{k.revoked_at.clone().map(|r| format!("revoked {r}")).unwrap_or_else(|| "active".into())}</td>
+                                <td>{minute(k.created_at)}</td>
+                                <td>{k.last_used_at.map_or_else(|| "never".into(), minute)}</td>
+                                <td>{k.revoked_at.map_or_else(|| "active".into(), |r| format!("revoked {}", minute(r)))}</td>
                                 <td>{(can_write && active).then(|| view! {
                                     <form method="post" action=revoke.clone() class="inline" aria-label=label>
                                         <input type="hidden" name=RevokeKeyForm::FIELDS.key_id value=k.key_id.to_string()/>

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::customers::CustomerSub;
 use crate::directory::forms::{StatusForm, IMPORT_DIRECTORY, SET_STATUS};
+use crate::domain::when::day;
 use crate::domain::SubscriptionStatus;
 use crate::paging::{current_query, page_param, with_page, Paged, Pager};
 use crate::partners::forms::{PartnerForm, ADD_PARTNER};
@@ -156,8 +157,8 @@ fn PriceTable(rows: Vec<PriceEntry>) -> impl IntoView {
             <thead><tr><th scope="col">"Commerce meter"</th><th scope="col">"Unit"</th><th scope="col" class="num">"Unit price"</th><th scope="col">"From (UTC)"</th><th scope="col">"To (UTC)"</th></tr></thead>
             <tbody>{rows.into_iter().map(|p| view! {
                 <tr><td>{p.meter_name}<br/><span class="mono">{p.commerce_meter_id.to_string()}</span></td><td>{p.unit}</td>
-                    <td class="num">{format!("{} {}", p.unit_price, p.currency)}</td><td>{p.effective_from}</td>
-                    <td>{p.effective_to.unwrap_or_else(|| "in force".into())}</td></tr>
+                    <td class="num">{format!("{} {}", p.unit_price, p.currency)}</td><td>{day(p.effective_from)}</td>
+                    <td>{p.effective_to.map_or_else(|| "in force".into(), day)}</td></tr>
             }).collect_view()}</tbody>
         </table>
     }

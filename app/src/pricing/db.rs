@@ -142,8 +142,7 @@ pub async fn price_page(
 ) -> Result<crate::paging::Paged<super::PriceEntry>, AppError> {
     Ok(of.of(sqlx::query_as(
         "select commerce_meter_id, meter_name, unit, unit_price::text, currency::text,
-                to_char(effective_from at time zone 'UTC', 'YYYY-MM-DD') as effective_from,
-                to_char(effective_to at time zone 'UTC', 'YYYY-MM-DD') as effective_to
+                effective_from, effective_to
          from price_list_entries order by meter_name, currency, effective_from desc, commerce_meter_id
          limit $1 offset $2",
     )

@@ -23,10 +23,10 @@ pub struct PriceEntry {
     pub unit_price: String,
     /// Currency.
     pub currency: String,
-    /// From (UTC day).
-    pub effective_from: String,
-    /// To (UTC day), if superseded.
-    pub effective_to: Option<String>,
+    /// When it took effect.
+    pub effective_from: time::OffsetDateTime,
+    /// When a later price replaced it, if one did.
+    pub effective_to: Option<time::OffsetDateTime>,
 }
 
 /// A meter map entry.

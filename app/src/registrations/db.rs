@@ -30,7 +30,7 @@ pub struct StackRef {
 
 impl From<RuleViolation> for AppError {
     fn from(v: RuleViolation) -> Self {
-        AppError::Rule { field: v.field.to_string(), message: v.to_string() }
+        AppError::Rule { field: v.field.input().to_string(), message: v.to_string() }
     }
 }
 

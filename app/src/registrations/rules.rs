@@ -4,9 +4,32 @@ use super::forms::{MappingFields, MappingForm, RegistrationFields, RegistrationF
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The inputs a refusal is shown beside.
-const REG: RegistrationFields = RegistrationForm::FIELDS;
-const MAP: MappingFields = MappingForm::FIELDS;
+/// The input of the stack page's forms a refusal is shown beside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RuleField {
+    /// The registration's default subscription.
+    DefaultSubscription,
+    /// The registration's billing model.
+    BillingModel,
+    /// A tenant subscription's subscription.
+    Subscription,
+    /// A tenant subscription's directory tenant.
+    Tenant,
+}
+
+impl RuleField {
+    /// The input's name (from the form structs, so a renamed input renames this).
+    pub fn input(self) -> &'static str {
+        const REG: RegistrationFields = RegistrationForm::FIELDS;
+        const MAP: MappingFields = MappingForm::FIELDS;
+        match self {
+            Self::DefaultSubscription => REG.default_subscription,
+            Self::BillingModel => REG.billing_model,
+            Self::Subscription => MAP.subscription,
+            Self::Tenant => MAP.tenant,
+        }
+    }
+}
 
 use crate::domain::{BillingModel, OfferType, SubscriptionStatus};
 
@@ -17,8 +40,8 @@ pub struct RuleViolation {
     pub rule: &'static str,
     /// Azure's error code, e.g. `BadCustomerSubscriptionId`.
     pub code: &'static str,
-    /// The form field the refusal is shown beside.
-    pub field: &'static str,
+    /// The input the refusal is shown beside.
+    pub field: RuleField,
     /// What is wrong, naming the value, and what to do.
     pub message: String,
 }
@@ -44,19 +67,19 @@ pub struct DirectoryEntry {
     pub status: SubscriptionStatus,
 }
 
-fn violation(rule: &'static str, code: &'static str, field: &'static str, message: String) -> RuleViolation {
+fn violation(rule: &'static str, code: &'static str, field: RuleField, message: String) -> RuleViolation {
     RuleViolation { rule, code, field, message }
 }
 
 /// R5 then R9: the subscription is in the partner's own commerce directory, and active. Ownership is checked first
 /// and a subscription that is not the partner's gets the same answer as one that does not exist, so a refusal never
 /// tells one partner the type or status of another's subscriptions.
-fn owned_active<'a>(
+fn owned_active(
     id: Uuid,
-    entry: Option<&'a DirectoryEntry>,
+    entry: Option<&DirectoryEntry>,
     partner: Uuid,
-    field: &'static str,
-) -> Result<&'a DirectoryEntry, RuleViolation> {
+    field: RuleField,
+) -> Result<&DirectoryEntry, RuleViolation> {
     let entry = entry.filter(|e| e.billing_partner == partner).ok_or_else(|| {
         violation(
             "R5",
@@ -85,7 +108,7 @@ pub fn check_default(
     entry: Option<&DirectoryEntry>,
     current_mappings: usize,
 ) -> Result<(), RuleViolation> {
-    let entry = owned_active(subscription_id, entry, partner, REG.default_subscription)?;
+    let entry = owned_active(subscription_id, entry, partner, RuleField::DefaultSubscription)?;
     match entry.offer {
         OfferType::Csp | OfferType::Apss => {}
         OfferType::Ea if current_mappings == 0 => {}
@@ -95,7 +118,7 @@ pub fn check_default(
             return Err(violation(
                 "R3",
                 "InvalidCSPSubscription",
-                REG.default_subscription,
+                RuleField::DefaultSubscription,
                 format!(
                     "subscription {subscription_id} is EA; a registration with tenant subscriptions ({current_mappings} now) needs a CSP or APSS default. Remove the tenant subscriptions first, or choose a CSP or APSS subscription"
                 ),
@@ -105,7 +128,7 @@ pub fn check_default(
             return Err(violation(
                 "R3",
                 "InvalidCSPSubscription",
-                REG.default_subscription,
+                RuleField::DefaultSubscription,
                 format!("subscription {subscription_id} is {}; the default subscription must be CSP or APSS (EA only without tenant subscriptions; PAYG and MSDN only for a Development registration)", other.as_str()),
             ))
         }
@@ -114,7 +137,7 @@ pub fn check_default(
         return Err(violation(
             "R8",
             "CustomerSubscriptionsNotAllowed",
-            REG.billing_model,
+            RuleField::BillingModel,
             format!("Capacity registrations cannot have tenant subscriptions, and this one has {current_mappings}; remove them first"),
         ));
     }
@@ -142,7 +165,7 @@ pub fn check_mapping(
         violation(
             "R2",
             "RegistrationNotFound",
-            MAP.tenant,
+            RuleField::Tenant,
             "register the stack's default subscription first; tenant subscriptions come after it".into(),
         )
     })?;
@@ -150,7 +173,7 @@ pub fn check_mapping(
         return Err(violation(
             "R8",
             "CustomerSubscriptionsNotAllowed",
-            MAP.tenant,
+            RuleField::Tenant,
             "this stack's registration uses the Capacity billing model, which cannot have tenant subscriptions".into(),
         ));
     }
@@ -158,16 +181,16 @@ pub fn check_mapping(
         return Err(violation(
             "R3",
             "UnauthorizedCspRegistration",
-            MAP.tenant,
+            RuleField::Tenant,
             format!("the default subscription is {}; change it to a CSP or APSS subscription before adding tenant subscriptions", reg.default_offer.as_str()),
         ));
     }
-    let entry = owned_active(subscription_id, entry, partner, MAP.subscription)?;
+    let entry = owned_active(subscription_id, entry, partner, RuleField::Subscription)?;
     if entry.offer != OfferType::Csp {
         return Err(violation(
             "R4",
             "InvalidCSPSubscription",
-            MAP.subscription,
+            RuleField::Subscription,
             format!("subscription {subscription_id} is {}; a tenant subscription must be CSP", entry.offer.as_str()),
         ));
     }
@@ -175,7 +198,7 @@ pub fn check_mapping(
         return Err(violation(
             "R6",
             "BadCustomerSubscriptionId",
-            MAP.subscription,
+            RuleField::Subscription,
             format!(
                 "subscription {subscription_id} belongs to directory tenant {}, not to {tenant}",
                 entry.customer_tenant

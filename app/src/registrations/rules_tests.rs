@@ -116,7 +116,7 @@ fn r5_another_partners_subscription_is_refused_like_one_that_does_not_exist() {
 fn r6_tenant_subscription_must_belong_to_the_tenant() {
     let r = reg(BillingModel::PayAsYouUse, OfferType::Apss);
     let err = check_mapping(PARTNER, Some(&r), Uuid::from_u128(11), SUB, Some(&entry(OfferType::Csp))).unwrap_err();
-    assert_eq!((err.rule, err.field), ("R6", "subscription"));
+    assert_eq!((err.rule, err.field), ("R6", RuleField::Subscription));
 }
 
 #[test]

@@ -160,8 +160,7 @@ pub async fn detail(
     let stack = stacks(db, scope, Some(cloud_id), 1, 0).await?.into_iter().next().ok_or(AppError::NotFound)?;
     let mappings = sqlx::query_as(
         "select m.tenant_id, coalesce(c.customer_name, '') as customer_name, m.subscription_id,
-                to_char(m.valid_from at time zone 'utc', 'YYYY-MM-DD HH24:MI') as valid_from,
-                to_char(m.valid_to at time zone 'utc', 'YYYY-MM-DD HH24:MI') as valid_to
+                m.valid_from, m.valid_to
          from tenant_mappings m left join commerce_subscriptions c on c.subscription_id = m.subscription_id
          where m.stack_id = $1 and ($2 or m.valid_to is null)
          order by customer_name, m.tenant_id, m.valid_from limit $3 offset $4",
@@ -221,16 +220,16 @@ pub async fn usage_status(
     db: &sqlx::PgPool,
     stack: &StackSummary,
 ) -> Result<crate::usage::panel::UsageStatus, AppError> {
-    let latest_usage_hour: Option<String> = sqlx::query_scalar(
-        "select to_char(max(usage_start) at time zone 'utc', 'YYYY-MM-DD HH24:MI')
+    let latest_usage_hour: Option<time::OffsetDateTime> = sqlx::query_scalar(
+        "select max(usage_start)
          from usage_records where partner_id = $1 and stack_id = $2",
     )
     .bind(stack.partner_id)
     .bind(stack.stack_id)
     .fetch_one(db)
     .await?;
-    let last_arrival: Option<String> = sqlx::query_scalar(
-        "select to_char(at at time zone 'utc', 'YYYY-MM-DD HH24:MI') || ' by ' || actor_label
+    let last_arrival: Option<(time::OffsetDateTime, String)> = sqlx::query_as(
+        "select at, actor_label
          from audit_events
          where partner_id = $1 and entity_type = 'stack' and entity_id = $2 and action like 'usage.%'
          order by at desc limit 1",

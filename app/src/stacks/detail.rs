@@ -17,10 +17,10 @@ pub struct MappingRow {
     pub customer_name: String,
     /// The mapped subscription.
     pub subscription_id: Uuid,
-    /// Valid from (UTC, `YYYY-MM-DD HH:MM`).
-    pub valid_from: String,
-    /// Valid to (UTC), or `None` while in force.
-    pub valid_to: Option<String>,
+    /// When it took effect.
+    pub valid_from: time::OffsetDateTime,
+    /// When it ended, or `None` while in force.
+    pub valid_to: Option<time::OffsetDateTime>,
 }
 
 /// A directory subscription the partner owns, for the pickers.

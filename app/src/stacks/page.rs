@@ -10,6 +10,7 @@ use super::detail::{load_stack_page, MappingRow, StackDetail, SubscriptionOption
 use super::forms::{RenameForm, RENAME, STACK_PAGE};
 use crate::collector::forms::{CollectorForm, SAVE_COLLECTOR};
 use crate::collector::panel::CollectorPanel;
+use crate::domain::when::minute;
 use crate::domain::{BillingModel, OfferType, SubscriptionStatus};
 use crate::keys::forms::NewKeyForm;
 use crate::keys::panel::KeysPanel;
@@ -252,8 +253,8 @@ fn MappingTr(m: MappingRow, can_write: bool, action: String) -> impl IntoView {
             <td>{m.customer_name.clone()}</td>
             <td class="mono">{m.tenant_id.to_string()}</td>
             <td class="mono">{m.subscription_id.to_string()}</td>
-            <td>{m.valid_from.clone()}</td>
-            <td>{m.valid_to.clone().unwrap_or_else(|| "in force".into())}</td>
+            <td>{minute(m.valid_from)}</td>
+            <td>{m.valid_to.map_or_else(|| "in force".into(), minute)}</td>
             <td>{(can_write && current).then(|| view! {
                 <form method="post" action=action class="inline" aria-label=format!("Remove {}", m.customer_name)>
                     <input type="hidden" name=RemoveMappingForm::FIELDS.tenant value=m.tenant_id.to_string()/>

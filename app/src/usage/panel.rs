@@ -2,13 +2,15 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::when::minute;
+
 /// What the stack page says about the usage received.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageStatus {
     /// The latest usage hour seen (UTC), if any.
-    pub latest_usage_hour: Option<String>,
+    pub latest_usage_hour: Option<time::OffsetDateTime>,
     /// When usage last arrived (UTC), and how.
-    pub last_arrival: Option<String>,
+    pub last_arrival: Option<(time::OffsetDateTime, String)>,
 }
 
 /// Status and upload form (multipart; several files at once, each stored whole or refused whole).
@@ -16,8 +18,8 @@ pub struct UsageStatus {
 pub fn UsagePanel(status: UsageStatus, can_write: bool, action: String) -> impl IntoView {
     view! {
         <dl class="facts" data-testid="usage-state">
-            <dt>"Latest usage hour (UTC)"</dt><dd>{status.latest_usage_hour.unwrap_or_else(|| "none yet".into())}</dd>
-            <dt>"Last arrival (UTC)"</dt><dd>{status.last_arrival.unwrap_or_else(|| "never".into())}</dd>
+            <dt>"Latest usage hour (UTC)"</dt><dd>{status.latest_usage_hour.map_or_else(|| "none yet".into(), minute)}</dd>
+            <dt>"Last arrival (UTC)"</dt><dd>{status.last_arrival.map_or_else(|| "never".into(), |(at, by)| format!("{} by {by}", minute(at)))}</dd>
         </dl>
         {can_write.then(|| view! {
             <form method="post" action=action enctype="multipart/form-data" class="inline" aria-label="Upload usage files">

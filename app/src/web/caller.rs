@@ -86,33 +86,34 @@ where
     }
 }
 
-/// A caller who may change data (operators and partner admins). Taken before the body, so a reader or a stranger
-/// is refused before anything they send is read.
-pub struct Writer(pub Caller);
+/// Declares an extractor for a caller who passes `check` (403 otherwise), taken before the body, so a reader or a
+/// stranger is refused before anything they send is read.
+macro_rules! caller_who {
+    ($(#[$doc:meta])* $name:ident, $check:ident) => {
+        $(#[$doc])*
+        pub struct $name(pub Caller);
 
-impl<S> FromRequestParts<S> for Writer
-where
-    S: Send + Sync,
-    PgPool: FromRef<S>,
-{
-    type Rejection = AppError;
+        impl<S> FromRequestParts<S> for $name
+        where
+            S: Send + Sync,
+            PgPool: FromRef<S>,
+        {
+            type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        Caller::from_request_parts(parts, state).await?.must_write().map(Self)
-    }
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+                Caller::from_request_parts(parts, state).await?.$check().map(Self)
+            }
+        }
+    };
 }
 
-/// An operator (every partner in scope); 403 for everyone else.
-pub struct Operator(pub Caller);
-
-impl<S> FromRequestParts<S> for Operator
-where
-    S: Send + Sync,
-    PgPool: FromRef<S>,
-{
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        Caller::from_request_parts(parts, state).await?.must_operate().map(Self)
-    }
-}
+caller_who!(
+    /// A caller who may change data (operators and partner admins).
+    Writer,
+    must_write
+);
+caller_who!(
+    /// An operator (every partner in scope).
+    Operator,
+    must_operate
+);

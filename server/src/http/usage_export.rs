@@ -9,8 +9,8 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use uuid::Uuid;
 
 use app::explorer::db::Parsed;
-use app::explorer::Filters;
 use app::explorer::UsageRow;
+use app::explorer::{Filters, Grouping};
 use app::web::caller::Caller;
 use app::AppError;
 
@@ -66,7 +66,11 @@ async fn write_rows(
     _slot: OwnedSemaphorePermit,
     send: mpsc::Sender<Result<Vec<u8>, AppError>>,
 ) {
-    let first = ["Day", "Meter", "ResourceUri"][export.parsed.group as usize];
+    let first = match export.parsed.group {
+        Grouping::Day => "Day",
+        Grouping::Meter => "Meter",
+        Grouping::Resource => "ResourceUri",
+    };
     let header = format!("{first},MeterId,MeterName,Unit,Quantity,Cost,Currency\r\n");
     if send.send_timeout(Ok(header.into_bytes()), STALLED_CLIENT).await.is_err() {
         return;

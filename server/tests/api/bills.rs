@@ -204,7 +204,7 @@ async fn corrections_count_and_late_usage_after_finalising_becomes_an_adjustment
     assert_eq!(october.status, app::bills::BillStatus::Final);
     assert_eq!(october.total_amount, d("0.38"), "a final bill never changes");
     assert_eq!(amounts(&november), [("adjustment".into(), "Base VM".into(), d("100"), d("0.01"), d("1.00"))]);
-    assert_eq!(november.lines[0].charge_period, "2026-10");
+    assert_eq!(november.lines[0].charge_period.to_string(), "2026-10");
     let audited: i64 = sqlx::query_scalar("select count(*) from audit_events where action = 'bill.finalise'")
         .fetch_one(&m.pool)
         .await

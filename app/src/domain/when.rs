@@ -1,0 +1,32 @@
+//! How instants and days are shown: always UTC, written the same on the server and in the browser (so hydration
+//! never differs). DTOs carry `time` values; only components call these.
+use time::{OffsetDateTime, UtcOffset};
+
+/// `2026-11-02 14:05` (UTC).
+pub fn minute(t: OffsetDateTime) -> String {
+    let t = t.to_offset(UtcOffset::UTC);
+    format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute())
+}
+
+/// `2026-11-02 14:05:09` (UTC).
+pub fn second(t: OffsetDateTime) -> String {
+    format!("{}:{:02}", minute(t), t.to_offset(UtcOffset::UTC).second())
+}
+
+/// `2026-11-02` (the UTC day).
+pub fn day(t: OffsetDateTime) -> String {
+    t.to_offset(UtcOffset::UTC).date().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    #[test]
+    fn instants_are_shown_in_utc() {
+        let t = datetime!(2026-11-02 15:05:09 +01:00);
+        assert_eq!(super::minute(t), "2026-11-02 14:05");
+        assert_eq!(super::second(t), "2026-11-02 14:05:09");
+        assert_eq!(super::day(datetime!(2026-11-02 00:30 +01:00)), "2026-11-01");
+    }
+}
