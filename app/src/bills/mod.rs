@@ -47,11 +47,11 @@ pub struct BillLine {
     pub line_type: LineType,
     /// The month the usage belongs to (shown `YYYY-MM`).
     pub charge_period: crate::domain::Period,
-    /// Stack name.
+    /// The name of the stack the usage ran on.
     pub stack_name: String,
-    /// Stack cloud ID.
+    /// That stack's cloud ID (CloudDeploymentID), which its page is found by.
     pub stack_cloud_id: Uuid,
-    /// Commerce meter.
+    /// The Azure commerce meter the usage is billed as (the price list's Meter ID).
     pub commerce_meter_id: Uuid,
     /// Its name in the price list.
     pub meter_name: String,
@@ -176,7 +176,7 @@ pub struct Bill {
     pub subscription_id: Uuid,
     /// Customer name from the directory.
     pub customer_name: String,
-    /// Customer tenant.
+    /// The customer's directory tenant, when the commerce directory knows the subscription.
     pub customer_tenant_id: Option<Uuid>,
     /// Offer type of the subscription.
     pub offer_type: Option<crate::domain::OfferType>,
@@ -209,17 +209,17 @@ pub struct Bill {
 pub struct BillSummary {
     /// The billing subscription.
     pub subscription_id: Uuid,
-    /// Customer name.
+    /// The customer's name from the commerce directory.
     pub customer_name: String,
     /// Open, draft or final.
     pub status: BillStatus,
-    /// Lines.
+    /// How many lines the bill has.
     pub lines: usize,
     /// Cost.
     pub amount: Decimal,
-    /// Customer price.
+    /// What the customer pays: each line's cost with the markup, rounded down to cents, summed.
     pub customer_price: Decimal,
-    /// Margin.
+    /// Customer price minus cost.
     pub margin: Decimal,
     /// Whether some lines are adjustments.
     pub has_adjustments: bool,

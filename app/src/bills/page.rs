@@ -27,7 +27,7 @@ pub struct BillsView {
     pub partner_name: String,
     /// Partners to choose from (operators only).
     pub partners: Vec<(Uuid, String)>,
-    /// Currency.
+    /// The partner's billing currency (ISO 4217); every amount on the page is in it.
     pub currency: String,
     /// The partner's default markup in percent.
     pub default_markup: Decimal,

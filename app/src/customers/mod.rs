@@ -14,11 +14,11 @@ use crate::AppError;
 pub struct CustomerSub {
     /// The customer's directory tenant.
     pub tenant_id: Uuid,
-    /// Customer name.
+    /// The customer's name from the commerce directory.
     pub customer_name: String,
-    /// Subscription ID.
+    /// The Azure subscription's ID.
     pub subscription_id: Uuid,
-    /// Offer type.
+    /// CSP, APSS, EA, PAYG or MSDN.
     pub offer_type: crate::domain::OfferType,
     /// Whether the subscription is active, suspended or deleted.
     pub status: crate::domain::SubscriptionStatus,
@@ -28,7 +28,7 @@ pub struct CustomerSub {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct StackMapping {
-    /// Stack name.
+    /// The name of the stack the mapping is on.
     pub stack_name: String,
     /// Stack cloud ID.
     pub cloud_id: Uuid,

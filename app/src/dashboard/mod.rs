@@ -33,7 +33,7 @@ pub struct Dashboard {
     pub partner_name: String,
     /// Partners to choose from (operators only).
     pub partners: Vec<(Uuid, String)>,
-    /// Currency.
+    /// The partner's billing currency (ISO 4217); every amount on the page is in it.
     pub currency: String,
     /// `YYYY-MM`.
     pub month: String,

@@ -22,9 +22,9 @@ pub struct DirectoryRow {
     pub billing_partner_id: Uuid,
     /// Customer's directory tenant.
     pub customer_tenant_id: Uuid,
-    /// Customer name.
+    /// The customer's name (1 to 200 characters).
     pub customer_name: String,
-    /// Status.
+    /// Active, suspended or deleted (only active subscriptions can be registered or mapped).
     pub status: SubscriptionStatus,
 }
 

@@ -17,7 +17,7 @@ pub struct Explorer {
     pub filters: Filters,
     /// What the rows are per (the filters' `group`, read).
     pub group: Grouping,
-    /// Currency.
+    /// The partner's billing currency (ISO 4217); every cost on the page is in it.
     pub currency: String,
     /// The partner's stacks (cloud ID, name).
     pub stacks: Vec<Choice>,

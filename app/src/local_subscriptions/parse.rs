@@ -16,7 +16,7 @@ pub struct LocalSubscription {
     pub subscription_id: Uuid,
     /// Owner directory tenant.
     pub owner_tenant_id: Uuid,
-    /// Display name.
+    /// The subscription's name as the stack lists it.
     pub display_name: String,
     /// Offer (name or ID as sent; the admin API gives an offer resource ID).
     pub offer_name: String,

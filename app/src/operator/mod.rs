@@ -39,7 +39,7 @@ pub struct OperatorData {
 /// Which page of each of the operator page's lists (`?partners_page=&directory_page=&prices_page=&meters_page=`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OperatorPages {
-    /// Partners.
+    /// Which page of the partners (from 1; a bad number is refused by name).
     pub partners: i64,
     /// Directory entries.
     pub directory: i64,

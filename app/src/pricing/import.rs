@@ -16,7 +16,7 @@ use crate::rows::{err, normalise, read_csv};
 pub struct PriceRow {
     /// Line in the file.
     pub line: usize,
-    /// Commerce meter.
+    /// The Azure commerce meter priced (the file's Meter ID).
     pub commerce_meter_id: Uuid,
     /// Its name.
     pub meter_name: String,

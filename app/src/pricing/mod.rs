@@ -13,15 +13,15 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct PriceEntry {
-    /// Commerce meter.
+    /// The Azure commerce meter priced (the price list's Meter ID).
     pub commerce_meter_id: uuid::Uuid,
     /// Name.
     pub meter_name: String,
-    /// Unit.
+    /// The unit the price is per, as the price list writes it (e.g. `1 Hour`, `1 GB/Month`).
     pub unit: String,
     /// Price, as text (exact).
     pub unit_price: String,
-    /// Currency.
+    /// The price's currency (ISO 4217); a partner is charged prices in its own currency only.
     pub currency: String,
     /// When it took effect.
     pub effective_from: time::OffsetDateTime,
@@ -33,11 +33,11 @@ pub struct PriceEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct MeterMapEntry {
-    /// Local meter.
+    /// The stack's meter (the usage API's `meterId`).
     pub local_meter_id: uuid::Uuid,
     /// Its name in the catalogue, if known.
     pub local_name: Option<String>,
-    /// Commerce meter.
+    /// The Azure commerce meter it is billed as.
     pub commerce_meter_id: uuid::Uuid,
     /// Factor, as text (exact).
     pub factor: String,

@@ -22,9 +22,9 @@ pub struct StackRef {
     pub stack_id: Uuid,
     /// Owner.
     pub partner_id: Uuid,
-    /// Name.
+    /// The stack's display name, for messages and the audit log.
     pub name: String,
-    /// Cloud ID.
+    /// The stack's cloud ID, as its URL carries it.
     pub cloud_id: Uuid,
 }
 

@@ -27,15 +27,15 @@ pub struct MappingRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct SubscriptionOption {
-    /// Subscription ID.
+    /// The Azure subscription's ID (what the picker submits).
     pub subscription_id: Uuid,
-    /// Offer type.
+    /// CSP, APSS, EA, PAYG or MSDN: which of the registration rules (PRODUCT §3) apply to it.
     pub offer_type: crate::domain::OfferType,
-    /// Customer name.
+    /// The customer's name from the commerce directory.
     pub customer_name: String,
-    /// Customer tenant.
+    /// The customer's directory tenant, mapped when this subscription is picked.
     pub customer_tenant_id: Uuid,
-    /// Status.
+    /// Only active subscriptions can be registered or mapped (R9); others are offered with their status.
     pub status: crate::domain::SubscriptionStatus,
 }
 

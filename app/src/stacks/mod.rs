@@ -44,7 +44,7 @@ pub struct PartnerSummary {
     pub partner_id: Uuid,
     /// Display name.
     pub name: String,
-    /// MPN ID.
+    /// The partner's Microsoft Partner Network ID (digits).
     pub mpn_id: String,
     /// Billing currency.
     pub currency: String,

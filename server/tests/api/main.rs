@@ -1,6 +1,7 @@
 //! Integration tests: one binary (STYLE L12), each test on a fresh database from `#[sqlx::test]`.
 mod attacks;
 mod auth;
+mod bill_pages;
 mod bills;
 mod cli;
 mod collector;
@@ -14,6 +15,7 @@ mod ingest;
 mod ingest_crash;
 mod ingest_more;
 mod ingest_overlapping;
+mod not_charged;
 mod operator;
 mod private_cluster;
 mod registrations;
