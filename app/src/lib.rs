@@ -15,6 +15,8 @@ pub mod directory;
 pub mod domain;
 pub mod error;
 pub mod explorer;
+#[cfg(feature = "ssr")]
+pub mod form_routes;
 pub mod home;
 pub mod keys;
 pub mod layout;

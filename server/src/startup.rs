@@ -10,9 +10,8 @@ use tokio::net::TcpListener;
 
 use crate::config::Settings;
 use crate::http::router;
-use crate::http::security::AllowedOrigin;
 use crate::oidc::Oidc;
-use crate::state::AppState;
+use crate::state::{AllowedOrigin, AppState};
 
 /// A bound, not yet running, portal.
 pub struct Application {

@@ -1,13 +1,15 @@
 //! What every request handler can reach.
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use url::Url;
+use uuid::Uuid;
 
 use crate::config::Settings;
-use crate::http::ingest::InFlight;
-use crate::http::security::AllowedOrigin;
 use crate::oidc::Oidc;
 
 /// Shared state of the router (STYLE L7).
@@ -62,4 +64,37 @@ impl Default for Spooling {
 /// The heavy work's share of a pool of `connections`: three quarters, at least one.
 pub fn heavy_share(connections: u32) -> usize {
     (connections as usize * 3 / 4).max(1)
+}
+
+/// The origin (`scheme://host:port`) requests must come from.
+#[derive(Clone, Debug)]
+pub struct AllowedOrigin(pub String);
+
+impl AllowedOrigin {
+    /// The origin of the public URL.
+    pub fn from_public_url(url: &Url) -> Self {
+        Self(url.origin().ascii_serialization())
+    }
+}
+
+/// Requests of one stack in flight at once; more get 429. Pages of one stack mostly touch the same index pages, so
+/// more parallelism only queues them on row locks while holding connections other stacks need.
+pub const PER_STACK_IN_FLIGHT: usize = 4;
+
+/// Per-stack request slots.
+#[derive(Default)]
+pub struct InFlight(Mutex<HashMap<Uuid, Arc<Semaphore>>>);
+
+impl InFlight {
+    /// A slot for a request of `stack`, if it has one free.
+    pub fn try_acquire(&self, stack: Uuid) -> Option<OwnedSemaphorePermit> {
+        let sem = self
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(stack)
+            .or_insert_with(|| Arc::new(Semaphore::new(PER_STACK_IN_FLIGHT)))
+            .clone();
+        sem.try_acquire_owned().ok()
+    }
 }

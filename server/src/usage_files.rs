@@ -191,7 +191,7 @@ async fn json_page(
     reported: Option<time::OffsetDateTime>,
 ) -> Result<FileOutcome, AppError> {
     let mut text = String::new();
-    let limit = crate::http::ingest::MAX_BODY as u64;
+    let limit = crate::http::security::MAX_BODY as u64;
     reader
         .take(limit + 1)
         .read_to_string(&mut text)

@@ -50,7 +50,7 @@ pub async fn events(
     entity: Option<String>,
     tenant: Option<String>,
     of: crate::paging::PageOf,
-) -> Result<crate::paging::Paged<super::page::AuditRow>, AppError> {
+) -> Result<crate::paging::Paged<super::AuditRow>, AppError> {
     Ok(of.of(sqlx::query_as(
         "select at, actor_label, action,
                 entity_type || ' ' || entity_id as entity, before::text as before, after::text as after

@@ -3,6 +3,7 @@
 pub mod db;
 pub mod page;
 
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Who made a change: a signed-in user, or the command line.
@@ -24,4 +25,22 @@ impl Actor {
     pub fn user(user_id: Uuid, label: impl Into<String>) -> Self {
         Self { user_id: Some(user_id), label: label.into() }
     }
+}
+
+/// One event as shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct AuditRow {
+    /// When it happened.
+    pub at: time::OffsetDateTime,
+    /// Who.
+    pub actor_label: String,
+    /// What, e.g. `mapping.replace`.
+    pub action: String,
+    /// The thing's kind and ID.
+    pub entity: String,
+    /// Before, as JSON text.
+    pub before: Option<String>,
+    /// After, as JSON text.
+    pub after: Option<String>,
 }

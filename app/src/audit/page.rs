@@ -3,29 +3,13 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
+use super::AuditRow;
+
 use crate::AppError;
 
 /// Events per page.
 #[cfg(feature = "ssr")]
 const PAGE_SIZE: i64 = 50;
-
-/// One event as shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
-pub struct AuditRow {
-    /// When it happened.
-    pub at: time::OffsetDateTime,
-    /// Who.
-    pub actor_label: String,
-    /// What, e.g. `mapping.replace`.
-    pub action: String,
-    /// The thing's kind and ID.
-    pub entity: String,
-    /// Before, as JSON text.
-    pub before: Option<String>,
-    /// After, as JSON text.
-    pub after: Option<String>,
-}
 
 /// A page of events and whether an older page exists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,8 +10,6 @@ use crate::auth::Scope;
 use crate::domain::Period;
 use crate::AppError;
 
-pub use super::lifecycle::{finalise, mark_draft, set_markup};
-
 #[derive(sqlx::FromRow)]
 struct Header {
     partner_name: String,

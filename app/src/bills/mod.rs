@@ -8,7 +8,7 @@ pub mod csv;
 pub mod db;
 pub mod forms;
 #[cfg(feature = "ssr")]
-mod lifecycle;
+pub mod lifecycle;
 #[cfg(feature = "ssr")]
 mod lines;
 pub mod page;

@@ -8,8 +8,9 @@ use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::db::{bill_partner, finalise, mark_draft, set_markup};
+use super::db::bill_partner;
 use super::forms::{MarkupForm, BILLS_PAGE, BILL_PAGE, CUSTOMER_MARKUP, DEFAULT_MARKUP, FINALISE, MARK_DRAFT};
+use super::lifecycle::{finalise, mark_draft, set_markup};
 use super::Bill;
 use crate::audit::Actor;
 use crate::auth::Scope;

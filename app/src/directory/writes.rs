@@ -7,7 +7,7 @@ use sqlx::PgPool;
 
 use super::forms::{StatusForm, IMPORT_DIRECTORY, SET_STATUS};
 use crate::domain::SubscriptionStatus;
-use crate::operator::OPERATOR_PAGE;
+use crate::operator::forms::OPERATOR_PAGE;
 use crate::web::caller::Operator;
 use crate::web::import::{import_file, refused};
 use crate::web::respond::back;

@@ -1,4 +1,6 @@
 //! The operator's page: partners and the commerce directory (import, search, status changes).
+pub mod forms;
+
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
@@ -13,11 +15,8 @@ use crate::pricing::forms::{IMPORT_METER_MAP, IMPORT_PRICES};
 use crate::pricing::{MeterMapEntry, PriceEntry};
 use crate::stacks::PartnerSummary;
 use crate::web::form::FILE_FIELD;
-use crate::web::{Flash, Route};
+use crate::web::Flash;
 use crate::AppError;
-
-/// The operator page, where the operator's forms return.
-pub const OPERATOR_PAGE: Route = Route("/operator");
 
 /// The page's data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 
 use super::forms::{PartnerForm, ADD_PARTNER};
 use super::NewPartner;
-use crate::operator::OPERATOR_PAGE;
+use crate::operator::forms::OPERATOR_PAGE;
 use crate::web::caller::Operator;
 use crate::web::respond::back;
 use crate::web::FormId;

@@ -13,8 +13,6 @@ use crate::auth::Scope;
 use crate::domain::{BillingModel, OfferType, SubscriptionStatus};
 use crate::AppError;
 
-pub use super::mappings::{map_tenant, tenant_of_subscription, unmap_tenant, Expect};
-
 /// A stack the caller may see.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StackRef {

@@ -3,7 +3,7 @@
 pub mod db;
 pub mod forms;
 #[cfg(feature = "ssr")]
-mod mappings;
+pub mod mappings;
 pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod writes;

@@ -7,8 +7,9 @@ use axum::{Form, Router};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::db::{map_tenant, mappings_version, set_registration, tenant_of_subscription, unmap_tenant, Expect};
+use super::db::{mappings_version, set_registration};
 use super::forms::{MappingForm, RegistrationForm, RemoveMappingForm, MAP_TENANT, SET_REGISTRATION, UNMAP_TENANT};
+use super::mappings::{map_tenant, tenant_of_subscription, unmap_tenant, Expect};
 use crate::domain::BillingModel;
 use crate::stacks::writes::{guid, StackChange};
 use crate::web::caller::Writer;

@@ -156,7 +156,7 @@ pub async fn detail(
     cloud_id: uuid::Uuid,
     history: bool,
     of: PageOf,
-) -> Result<(StackSummary, Paged<super::detail::MappingRow>, Vec<super::detail::SubscriptionOption>), AppError> {
+) -> Result<(StackSummary, Paged<super::MappingRow>, Vec<super::SubscriptionOption>), AppError> {
     let stack = stacks(db, scope, Some(cloud_id), 1, 0).await?.into_iter().next().ok_or(AppError::NotFound)?;
     let mappings = sqlx::query_as(
         "select m.tenant_id, coalesce(c.customer_name, '') as customer_name, m.subscription_id,

@@ -2,42 +2,9 @@
 //! subscriptions for the pickers.
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-use super::StackSummary;
+use super::{MappingRow, StackSummary, SubscriptionOption};
 use crate::AppError;
-
-/// A tenant mapping row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
-pub struct MappingRow {
-    /// The customer's directory tenant.
-    pub tenant_id: Uuid,
-    /// The customer's name from the directory.
-    pub customer_name: String,
-    /// The mapped subscription.
-    pub subscription_id: Uuid,
-    /// When it took effect.
-    pub valid_from: time::OffsetDateTime,
-    /// When it ended, or `None` while in force.
-    pub valid_to: Option<time::OffsetDateTime>,
-}
-
-/// A directory subscription the partner owns, for the pickers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
-pub struct SubscriptionOption {
-    /// The Azure subscription's ID (what the picker submits).
-    pub subscription_id: Uuid,
-    /// CSP, APSS, EA, PAYG or MSDN: which of the registration rules (PRODUCT §3) apply to it.
-    pub offer_type: crate::domain::OfferType,
-    /// The customer's name from the commerce directory.
-    pub customer_name: String,
-    /// The customer's directory tenant, mapped when this subscription is picked.
-    pub customer_tenant_id: Uuid,
-    /// Only active subscriptions can be registered or mapped (R9); others are offered with their status.
-    pub status: crate::domain::SubscriptionStatus,
-}
 
 /// Everything the stack page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,7 +47,7 @@ pub async fn load_stack_page(
 ) -> Result<StackDetail, AppError> {
     use crate::paging::PageOf;
     let crate::web::caller::Caller { user, scope, session } = crate::web::caller::Caller::of_page().await?;
-    let cloud_id = Uuid::parse_str(&cloud_id).map_err(|_| AppError::NotFound)?;
+    let cloud_id = uuid::Uuid::parse_str(&cloud_id).map_err(|_| AppError::NotFound)?;
     let pool = crate::db::pool()?;
     let mappings_page = PageOf::new("mappings_page", mappings_page, STACK_PAGE_SIZE)?;
     let subs_page = PageOf::new("subs_page", subs_page, STACK_PAGE_SIZE)?;

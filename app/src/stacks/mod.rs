@@ -94,3 +94,35 @@ impl NewStack {
         })
     }
 }
+
+/// A tenant mapping row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct MappingRow {
+    /// The customer's directory tenant.
+    pub tenant_id: Uuid,
+    /// The customer's name from the directory.
+    pub customer_name: String,
+    /// The mapped subscription.
+    pub subscription_id: Uuid,
+    /// When it took effect.
+    pub valid_from: time::OffsetDateTime,
+    /// When it ended, or `None` while in force.
+    pub valid_to: Option<time::OffsetDateTime>,
+}
+
+/// A directory subscription the partner owns, for the pickers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct SubscriptionOption {
+    /// The Azure subscription's ID (what the picker submits).
+    pub subscription_id: Uuid,
+    /// CSP, APSS, EA, PAYG or MSDN: which of the registration rules (PRODUCT §3) apply to it.
+    pub offer_type: crate::domain::OfferType,
+    /// The customer's name from the commerce directory.
+    pub customer_name: String,
+    /// The customer's directory tenant, mapped when this subscription is picked.
+    pub customer_tenant_id: Uuid,
+    /// Only active subscriptions can be registered or mapped (R9); others are offered with their status.
+    pub status: crate::domain::SubscriptionStatus,
+}

@@ -6,8 +6,9 @@ use crate::layout::confirm_first;
 use crate::paging::{current_query, page_param, with_page, Pager};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::detail::{load_stack_page, MappingRow, StackDetail, SubscriptionOption};
+use super::detail::{load_stack_page, StackDetail};
 use super::forms::{RenameForm, RENAME, STACK_PAGE};
+use super::{MappingRow, SubscriptionOption};
 use crate::collector::forms::{CollectorForm, SAVE_COLLECTOR};
 use crate::collector::panel::CollectorPanel;
 use crate::domain::when::minute;

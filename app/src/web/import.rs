@@ -49,5 +49,5 @@ pub async fn import_file<T>(
         Ok(message)
     }
     .await;
-    back(&caller.session, crate::operator::OPERATOR_PAGE.pattern(), FormId::Operator, result).await
+    back(&caller.session, crate::operator::forms::OPERATOR_PAGE.pattern(), FormId::Operator, result).await
 }

@@ -186,7 +186,7 @@ async fn finalise_month(pool: &PgPool, partner: Uuid, period: Period, only: Opti
     let mut refused = Vec::new();
     for sub in subs {
         let mut tx = pool.begin().await?;
-        match app::bills::db::finalise(&mut tx, &Actor::command_line(), partner, sub, period).await {
+        match app::bills::lifecycle::finalise(&mut tx, &Actor::command_line(), partner, sub, period).await {
             Ok(b) => {
                 tx.commit().await?;
                 println!("finalised {period} {} ({sub}): {} {}", b.customer_name, b.total_amount, b.currency);

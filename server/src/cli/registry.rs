@@ -9,7 +9,8 @@ use uuid::Uuid;
 use app::audit::Actor;
 use app::auth::Scope;
 use app::domain::BillingModel;
-use app::registrations::db::{map_tenant, set_registration, stack_by_cloud_id, unmap_tenant, Expect};
+use app::registrations::db::{set_registration, stack_by_cloud_id};
+use app::registrations::mappings::{map_tenant, unmap_tenant, Expect};
 use app::stacks::NewStack;
 
 fn guid(what: &str, s: &str) -> anyhow::Result<Uuid> {

@@ -14,19 +14,16 @@ use tokio::time::Instant;
 use url::Url;
 use uuid::Uuid;
 
-pub use super::pager::{Pager, MAX_PAGES};
+use super::failure::{no_answer, status_error};
+pub use super::failure::{CollectError, MAX_PAGES, MAX_RESPONSE, REQUEST_TIMEOUT};
 
 const USAGE_API_VERSION: &str = "2015-06-01-preview";
 const SUBSCRIPTIONS_API_VERSION: &str = "2015-11-01";
 const USAGE_API: &str = "usage API";
 const SUBSCRIPTIONS_API: &str = "subscriptions API";
 const TOKEN_ENDPOINT: &str = "token endpoint";
-/// Generous: a stack's usage service can take minutes over a 1,000-record page, but a hung connection must end.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 /// A token is renewed this long before it expires, so it cannot lapse between the check and the request.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
-/// The largest answer read; a usage page of 1,000 records is about 1 MiB.
-pub const MAX_RESPONSE: usize = 32 * 1024 * 1024;
 /// The documented example escapes `+00:00`, so the offset is written out rather than as `Z`.
 const REPORTED_TIME: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]+00:00");
@@ -74,95 +71,6 @@ impl RetryPolicy {
             .unwrap_or_else(|| self.base.saturating_mul(2u32.saturating_pow(failed.saturating_sub(1))))
             .min(self.max)
     }
-}
-
-/// Why collecting stopped. Messages are shown on the stack's page as they are, so they are in our words: nothing
-/// the remote server sent is quoted (a collector pointed at an internal service must not show a reader its answers).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum CollectError {
-    /// An error status; `code` is the ARM (`{"error":{"code"}}`) or OAuth error code, for the program only.
-    #[error("{api} answered {status}: {}", meaning(*.status))]
-    Status { api: &'static str, status: u16, code: Option<String> },
-    /// No answer: the connection failed or timed out; `detail` is in our words.
-    #[error("could not reach the {api}: {detail}")]
-    Unreachable { api: &'static str, detail: String },
-    /// The answer was larger than [`MAX_RESPONSE`].
-    #[error("{api} sent an answer larger than {} MiB; stopped reading", MAX_RESPONSE >> 20)]
-    TooLarge { api: &'static str },
-    /// Every try allowed by the retry policy failed; `last` says how the last one did.
-    #[error("{last} (gave up after {attempts} attempts)")]
-    GaveUp { attempts: u32, last: Box<CollectError> },
-    /// A success whose body is not what that API returns.
-    #[error("{api} answered 200 with an unexpected body: {detail}")]
-    BadBody { api: &'static str, detail: String },
-    /// A `nextLink` elsewhere than the configured endpoint: following it would hand our bearer token to that host.
-    #[error("{api} sent a nextLink to another host than the configured endpoint {endpoint}; not following it")]
-    ForeignLink { api: &'static str, endpoint: String },
-    /// More than [`MAX_PAGES`] pages.
-    #[error("{api} was still paging after {MAX_PAGES} pages; stopped")]
-    TooManyPages { api: &'static str },
-    /// The endpoint or the reported window cannot make a request.
-    #[error("cannot ask the {api}: {detail}")]
-    BadRequest { api: &'static str, detail: String },
-}
-
-/// What a status means for the partner, in our words.
-fn meaning(status: u16) -> &'static str {
-    match status {
-        400 => "the request was refused (is the stack's clock right?)",
-        401 => "the credentials were refused; check the token or the client secret",
-        403 => "access denied; the account needs access to the provider subscription",
-        404 => "not found; check the endpoint and the provider subscription ID",
-        429 | 503 => "busy",
-        300..=399 => "a redirect, which the collector does not follow; give the final address",
-        500..=599 => "a server error",
-        _ => "an unexpected answer",
-    }
-}
-
-/// The cause of a failed request in our words: refused by the outbound rules, name not found, connection refused,
-/// timed out. reqwest's own messages can quote what the remote side sent (a TLS alert, a broken header), so they are
-/// not shown.
-fn no_answer(api: &'static str, error: &reqwest::Error) -> CollectError {
-    let io_kind = |e: &reqwest::Error| {
-        let mut source = std::error::Error::source(e);
-        while let Some(cause) = source {
-            if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-                return Some(io.kind());
-            }
-            source = cause.source();
-        }
-        None
-    };
-    let detail = if let Some(blocked) = super::outbound::blocked(error) {
-        blocked.to_string()
-    } else if error.is_timeout() {
-        format!("no answer within {} seconds", REQUEST_TIMEOUT.as_secs())
-    } else if io_kind(error) == Some(std::io::ErrorKind::ConnectionRefused) {
-        "connection refused".into()
-    } else if error.is_connect() {
-        "could not connect (the name does not resolve, the host is unreachable, or TLS failed)".into()
-    } else if error.is_body() || error.is_decode() {
-        "the answer broke off".into()
-    } else {
-        "the request failed".into()
-    };
-    CollectError::Unreachable { api, detail }
-}
-
-fn status_error(api: &'static str, status: StatusCode, body: &str) -> CollectError {
-    #[derive(Deserialize)]
-    struct Envelope {
-        error: Option<serde_json::Value>,
-    }
-    let code = match serde_json::from_str::<Envelope>(body) {
-        Ok(Envelope { error: Some(error @ serde_json::Value::Object(_)) }) => {
-            error.get("code").and_then(serde_json::Value::as_str).map(str::to_owned)
-        }
-        Ok(Envelope { error: Some(serde_json::Value::String(code)) }) => Some(code),
-        _ => None,
-    };
-    CollectError::Status { api, status: status.as_u16(), code }
 }
 
 /// The seconds form only; an HTTP-date falls back to the policy's own back-off.
@@ -220,7 +128,7 @@ struct CachedToken {
 /// A client of one stack's provider usage API.
 pub struct UsageApi {
     http: reqwest::Client,
-    pub(super) endpoint: Url,
+    endpoint: Url,
     provider_subscription: Uuid,
     credentials: Credentials,
     retry: RetryPolicy,
@@ -277,7 +185,7 @@ impl UsageApi {
     }
 
     /// One page's body; a 401 with a client-credentials token gets one more try with a fresh token.
-    pub(super) async fn get(&self, api: &'static str, url: &Url) -> Result<String, CollectError> {
+    async fn get(&self, api: &'static str, url: &Url) -> Result<String, CollectError> {
         let mut renewed = false;
         loop {
             let token = self.token().await?;
@@ -387,6 +295,79 @@ fn reported_window(from: OffsetDateTime, to: OffsetDateTime) -> Result<(String, 
     }
     let format = |t: OffsetDateTime| t.format(REPORTED_TIME).map_err(|e| format!("reported time {t}: {e}"));
     Ok((format(from)?, format(to)?))
+}
+
+/// Pages of one listing, fetched one at a time.
+pub struct Pager<'a> {
+    api: &'a UsageApi,
+    name: &'static str,
+    first: Url,
+    /// The next page's URL, `None` when done; an error is kept so that later calls repeat it rather than end quietly.
+    next: Result<Option<Url>, CollectError>,
+    pages: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Links {
+    next_link: Option<String>,
+    continuation_token: Option<String>,
+}
+
+impl<'a> Pager<'a> {
+    fn new(api: &'a UsageApi, name: &'static str, first: Result<Url, String>) -> Self {
+        let (first, next) = match first {
+            Ok(url) => (url.clone(), Ok(Some(url))),
+            Err(detail) => (api.endpoint.clone(), Err(CollectError::BadRequest { api: name, detail })),
+        };
+        Self { api, name, first, next, pages: 0 }
+    }
+
+    /// The next page's raw JSON body (for `app::usage::parse::parse_page`), or `None` when done. After an error,
+    /// every later call returns it again.
+    pub async fn next(&mut self) -> Result<Option<String>, CollectError> {
+        let url = match &self.next {
+            Ok(Some(url)) => url.clone(),
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(e.clone()),
+        };
+        if self.pages >= MAX_PAGES {
+            self.next = Err(CollectError::TooManyPages { api: self.name });
+            return Err(CollectError::TooManyPages { api: self.name });
+        }
+        tracing::debug!(api = self.name, %url, page = self.pages + 1, "fetching");
+        match self.api.get(self.name, &url).await {
+            Ok(body) => {
+                self.pages += 1;
+                // A refused link still lets this page through: it came from the configured endpoint.
+                self.next = self.follow(&body);
+                Ok(Some(body))
+            }
+            Err(e) => {
+                self.next = Err(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    fn follow(&self, body: &str) -> Result<Option<Url>, CollectError> {
+        let bad = |e: serde_json::Error| CollectError::BadBody {
+            api: self.name,
+            detail: format!("not a JSON object (line {}, column {})", e.line(), e.column()),
+        };
+        let links: Links = serde_json::from_str(body).map_err(bad)?;
+        if let Some(link) = links.next_link.filter(|l| !l.is_empty()) {
+            let endpoint = &self.api.endpoint;
+            let foreign = || CollectError::ForeignLink { api: self.name, endpoint: endpoint.to_string() };
+            let url = endpoint.join(&link).map_err(|_| foreign())?;
+            return if url.origin() == endpoint.origin() { Ok(Some(url)) } else { Err(foreign()) };
+        }
+        Ok(links.continuation_token.filter(|t| !t.is_empty()).map(|token| {
+            let mut url = self.first.clone();
+            url.query_pairs_mut().append_pair("continuationToken", &token);
+            url
+        }))
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use app::audit::Actor;
-use app::bills::db::{finalise, set_markup};
+use app::bills::lifecycle::{finalise, set_markup};
 use app::domain::Period;
 use app::usage::parse::UsageRecord;
 

@@ -2,7 +2,6 @@
 //! bearer key and the stack's own JSON as the body (gzip allowed). A page is stored whole in one transaction, with
 //! its audit event (the key's use), or refused whole. The API is described in `openapi.json`, served beside it.
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -10,7 +9,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::OwnedSemaphorePermit;
 use uuid::Uuid;
 
 use app::audit::db::{record, Event};
@@ -18,35 +17,12 @@ use app::keys::db::{authenticate, KeyUse};
 use app::usage::parse::RecordError;
 use app::AppError;
 
+pub use super::security::MAX_BODY;
 use crate::state::AppState;
-
-/// The largest page body accepted (after decompression); larger ones get 413.
-pub const MAX_BODY: usize = 16 * 1024 * 1024;
-
-/// Requests of one stack in flight at once; more get 429. Pages of one stack mostly touch the same index pages, so
-/// more parallelism only queues them on row locks while holding connections other stacks need.
-pub const PER_STACK_IN_FLIGHT: usize = 4;
+pub use crate::state::{InFlight, PER_STACK_IN_FLIGHT};
 
 /// The OpenAPI 3.1 description of this API.
 pub const OPENAPI: &str = include_str!("openapi.json");
-
-/// Per-stack request slots.
-#[derive(Default)]
-pub struct InFlight(Mutex<HashMap<Uuid, Arc<Semaphore>>>);
-
-impl InFlight {
-    /// A slot for a request of `stack`, if it has one free.
-    pub fn try_acquire(&self, stack: Uuid) -> Option<OwnedSemaphorePermit> {
-        let sem = self
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(stack)
-            .or_insert_with(|| Arc::new(Semaphore::new(PER_STACK_IN_FLIGHT)))
-            .clone();
-        sem.try_acquire_owned().ok()
-    }
-}
 
 fn problem(status: StatusCode, message: &str, records: Option<&[RecordError]>) -> Response {
     let mut body = json!({ "error": message });

@@ -30,7 +30,7 @@ pub fn router(state: AppState) -> Router {
     let (pool, key, options) = (state.pool.clone(), state.settings.secret_key.clone(), state.leptos_options.clone());
     Router::new()
         .merge(outside_pages())
-        .merge(app::web::routes())
+        .merge(app::form_routes::routes())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -61,7 +61,7 @@ fn outside_pages() -> Router<AppState> {
         .route("/api/v1/stacks/{cloud_id}/usage", api(post(ingest::usage)))
         .route("/api/v1/stacks/{cloud_id}/subscriptions", api(post(ingest::subscriptions)))
         .route("/api/v1/openapi.json", get(ingest::openapi))
-        .route(UPLOAD_USAGE.pattern(), post(upload::upload).layer(DefaultBodyLimit::max(upload::MAX_UPLOAD)))
+        .route(UPLOAD_USAGE.pattern(), post(upload::upload).layer(DefaultBodyLimit::max(security::MAX_UPLOAD)))
         .route(EXPORT_BILL.pattern(), get(bill_exports::export_bill))
         .route(EXPORT_PERIOD.pattern(), get(bill_exports::export_period))
         .route("/exports/usage", get(usage_export::export))
@@ -71,7 +71,7 @@ fn outside_pages() -> Router<AppState> {
 fn api(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
     route
         .layer::<_, std::convert::Infallible>(RequestDecompressionLayer::new())
-        .layer(DefaultBodyLimit::max(ingest::MAX_BODY))
+        .layer(DefaultBodyLimit::max(security::MAX_BODY))
 }
 
 /// Sessions in PostgreSQL (expired ones deleted every 5 minutes), the cookie `Lax` so the provider's redirect back

@@ -11,16 +11,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use url::Url;
 
-/// The origin (`scheme://host:port`) requests must come from.
-#[derive(Clone, Debug)]
-pub struct AllowedOrigin(pub String);
+use crate::state::AllowedOrigin;
 
-impl AllowedOrigin {
-    /// The origin of the public URL.
-    pub fn from_public_url(url: &Url) -> Self {
-        Self(url.origin().ascii_serialization())
-    }
-}
+/// The largest page body accepted (after decompression); larger ones get 413.
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// The largest usage upload (all files of one post together).
+pub const MAX_UPLOAD: usize = 1024 * 1024 * 1024;
 
 /// Refuses unsafe methods whose `Origin`/`Referer` is not this portal.
 pub async fn check_origin(State(allowed): State<AllowedOrigin>, req: Request, next: Next) -> Response {
@@ -114,9 +111,9 @@ pub fn limits(path: &str) -> Limits {
     const KIB: usize = 1024;
     const MIB: usize = 1024 * KIB;
     if path.starts_with("/stacks/") && path.ends_with("/usage/upload") {
-        Limits { body: super::upload::MAX_UPLOAD, deadline: Duration::from_secs(3600) }
+        Limits { body: MAX_UPLOAD, deadline: Duration::from_secs(3600) }
     } else if path.starts_with("/api/v1/") {
-        Limits { body: super::ingest::MAX_BODY, deadline: Duration::from_secs(120) }
+        Limits { body: MAX_BODY, deadline: Duration::from_secs(120) }
     } else if path.starts_with("/operator/") && path.ends_with("/import") {
         Limits { body: 2 * MIB, deadline: Duration::from_secs(600) }
     } else {

@@ -19,9 +19,6 @@ use app::AppError;
 use crate::state::AppState;
 use crate::usage_files::{upload_file, Spool, Target};
 
-/// The largest upload (all files of one post together).
-pub const MAX_UPLOAD: usize = 1024 * 1024 * 1024;
-
 /// The files of an upload post, spooled to temporary files, and the reported hour they were sent with.
 struct Spooled {
     files: Vec<(String, Spool)>,

@@ -12,12 +12,14 @@ use uuid::Uuid;
 
 use app::audit::Actor;
 use app::auth::Scope;
-use app::bills::db::{bill, finalise, set_markup};
+use app::bills::db::bill;
+use app::bills::lifecycle::{finalise, set_markup};
 use app::bills::Bill;
 use app::domain::BillingModel;
 use app::domain::Period;
 use app::local_subscriptions::parse::LocalSubscription;
-use app::registrations::db::{map_tenant, set_registration, stack_by_cloud_id, Expect, StackRef};
+use app::registrations::db::{set_registration, stack_by_cloud_id, StackRef};
+use app::registrations::mappings::{map_tenant, Expect};
 use app::usage::parse::UsageRecord;
 
 use crate::helpers::{directory_subscription, seed_partner};

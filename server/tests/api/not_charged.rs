@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use sqlx::PgPool;
 
 use app::audit::Actor;
-use app::bills::db::finalise;
+use app::bills::lifecycle::finalise;
 use app::bills::Bill;
 use app::domain::BillingModel;
 use app::domain::Period;

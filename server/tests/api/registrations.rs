@@ -6,7 +6,8 @@ use uuid::Uuid;
 use app::audit::Actor;
 use app::auth::Scope;
 use app::domain::BillingModel;
-use app::registrations::db::{map_tenant, set_registration, stack_by_cloud_id, unmap_tenant, Expect, StackRef};
+use app::registrations::db::{set_registration, stack_by_cloud_id, StackRef};
+use app::registrations::mappings::{map_tenant, unmap_tenant, Expect};
 use app::stacks::NewStack;
 use app::AppError;
 

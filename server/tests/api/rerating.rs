@@ -44,7 +44,7 @@ async fn a_price_import_commits_at_once_and_bills_say_being_re_rated_until_done(
     let page_while = app.page(&format!("/bills/2026-10/{}", m.default)).await;
     let mut tx = pool.begin().await.unwrap();
     let period = Period::parse("2026-10").unwrap();
-    let refused = app::bills::db::finalise(&mut tx, &Actor::command_line(), m.partner, m.default, period).await;
+    let refused = app::bills::lifecycle::finalise(&mut tx, &Actor::command_line(), m.partner, m.default, period).await;
     drop(tx);
     let ran = app::charges::db::run_queued(&pool).await.unwrap();
     let after = default_total().await;
