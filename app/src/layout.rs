@@ -24,7 +24,13 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <a href="/usage">"Usage"</a>
                 <a href="/bills">"Bills"</a>
                 <a href="/audit">"Audit log"</a>
-                <a href="/operator">"Operator"</a>
+                // Only operators have an operator page; everyone else would get a 403 there.
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let operator = user.await.ok().flatten().is_some_and(|u| u.role == crate::domain::Role::Operator);
+                        operator.then(|| view! { <a href="/operator">"Operator"</a> })
+                    })}
+                </Suspense>
             </nav>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {

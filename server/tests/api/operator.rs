@@ -80,3 +80,19 @@ async fn an_operator_adds_a_partner_and_a_duplicate_is_refused_by_name(pool: PgP
     let n: i64 = sqlx::query_scalar("select count(*) from partners").fetch_one(&app.pool).await.unwrap();
     assert_eq!(n, 1);
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_operator_link_is_for_operators_and_the_page_answers_403_to_others(pool: PgPool) {
+    let (_, tenant) = seed_partner(&pool, "Contoso", "ams-01").await;
+    let app = spawn_app(pool).await;
+
+    app.sign_in("adele", Some(tenant), &["Partner.Admin"]).await;
+    let partners_home = app.page("/").await;
+    let partners_visit = app.get("/operator").await;
+    app.sign_in("olga", None, &["Operator"]).await;
+    let operators_home = app.page("/").await;
+
+    assert!(!partners_home.contains("href=\"/operator\""), "no Operator link for a partner admin");
+    assert_eq!(partners_visit.status(), StatusCode::FORBIDDEN);
+    assert!(operators_home.contains("href=\"/operator\""), "the operator has the link");
+}
