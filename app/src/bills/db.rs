@@ -1,10 +1,12 @@
 //! Reading bills: one customer's bill for a month, and all bills of a partner's month.
+use std::collections::HashMap;
+
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use time::Date;
 use uuid::Uuid;
 
-use super::lines::{compute_lines, order};
+use super::lines::{compute_lines, order, Unfrozen};
 use super::{Bill, BillLine, BillStatus, BillSummary, FellThrough, LineType, Uncharged};
 use crate::auth::Scope;
 use crate::domain::Period;
@@ -12,6 +14,7 @@ use crate::AppError;
 
 #[derive(sqlx::FromRow)]
 struct Header {
+    sub: Uuid,
     partner_name: String,
     currency: String,
     partner_markup: Decimal,
@@ -48,57 +51,101 @@ pub async fn bill_partner(conn: &mut PgConnection, scope: Scope, sub: Uuid) -> R
 /// A customer's bill for a period; `NotFound` when the partner has nothing of this subscription (not in its
 /// directory, no bill, no charges), so no other partner's bill can be asked for by ID.
 pub async fn bill(conn: &mut PgConnection, partner: Uuid, sub: Uuid, period: Period) -> Result<Bill, AppError> {
-    let h = header(conn, partner, sub, period).await?;
-    let status = BillStatus::stored(h.status.as_deref());
-    let markup = h.frozen_markup.or(h.customer_markup).unwrap_or(h.partner_markup);
-    let lines: Vec<BillLine> = if status == BillStatus::Final {
-        frozen_lines(conn, partner, sub, period).await?
-    } else {
-        let mut l: Vec<BillLine> =
-            compute_lines(conn, partner, sub, period, markup, &h.finals).await?.into_iter().map(|(_, l)| l).collect();
-        order(&mut l);
-        l
-    };
-    let fell_through = h.fell_through.0;
-    let uncharged = uncharged(conn, partner, sub, period).await?;
+    bills_of(conn, partner, &[sub], period).await?.pop().ok_or(AppError::NotFound)
+}
+
+/// The bills of `subs` for a period, in the order given, leaving out subscriptions the partner has never billed or
+/// owned. A fixed number of round trips (at most five), whatever the number of subscriptions.
+pub async fn bills_of(
+    conn: &mut PgConnection,
+    partner: Uuid,
+    subs: &[Uuid],
+    period: Period,
+) -> Result<Vec<Bill>, AppError> {
+    let headers = headers(conn, partner, subs, period).await?;
+    let markup = |h: &Header| h.frozen_markup.or(h.customer_markup).unwrap_or(h.partner_markup);
+    let is_final = |h: &Header| BillStatus::stored(h.status.as_deref()) == BillStatus::Final;
+    let finals: Vec<Uuid> = headers.iter().filter(|h| is_final(h)).map(|h| h.sub).collect();
+    let mut frozen =
+        if finals.is_empty() { HashMap::new() } else { frozen_lines(conn, partner, &finals, period).await? };
+    let unfrozen: Vec<Unfrozen> = headers
+        .iter()
+        .filter(|h| !is_final(h))
+        .map(|h| Unfrozen { sub: h.sub, markup: markup(h), finals: &h.finals })
+        .collect();
+    let mut computed = compute_lines(conn, partner, period, &unfrozen).await?;
+    let known: Vec<Uuid> = headers.iter().map(|h| h.sub).collect();
+    let mut uncharged = uncharged(conn, partner, &known, period).await?;
+    let period_ended = period.next().start().midnight().assume_utc() <= crate::domain::clock::now();
+    Ok(headers
+        .into_iter()
+        .map(|h| {
+            let lines = if is_final(&h) {
+                frozen.remove(&h.sub).unwrap_or_default()
+            } else {
+                let mut l: Vec<BillLine> =
+                    computed.remove(&h.sub).unwrap_or_default().into_iter().map(|(_, l)| l).collect();
+                order(&mut l);
+                l
+            };
+            let uncharged = uncharged.remove(&h.sub).unwrap_or_default();
+            assemble(partner, period, h, markup, lines, uncharged, period_ended)
+        })
+        .collect())
+}
+
+/// A bill from its header and lines, with its totals.
+fn assemble(
+    partner: Uuid,
+    period: Period,
+    h: Header,
+    markup: impl Fn(&Header) -> Decimal,
+    lines: Vec<BillLine>,
+    uncharged: Vec<Uncharged>,
+    period_ended: bool,
+) -> Bill {
     let sum = |f: fn(&BillLine) -> Decimal| lines.iter().map(f).sum::<Decimal>();
-    Ok(Bill {
+    Bill {
         partner_id: partner,
-        partner_name: h.partner_name,
         period,
         period_start: period.start(),
         period_end: period.end(),
-        subscription_id: sub,
-        customer_name: h.customer_name.unwrap_or_else(|| "(not in the directory)".into()),
-        customer_tenant_id: h.customer_tenant_id,
-        offer_type: h.offer_type,
-        status,
-        finalized_at: h.finalized_at,
-        currency: h.currency,
-        markup_percent: markup.normalize(),
+        subscription_id: h.sub,
+        status: BillStatus::stored(h.status.as_deref()),
+        markup_percent: markup(&h).normalize(),
         total_amount: sum(|l| l.amount),
         total_customer_price: sum(|l| l.customer_price),
         total_margin: sum(|l| l.margin),
+        partner_name: h.partner_name,
+        customer_name: h.customer_name.unwrap_or_else(|| "(not in the directory)".into()),
+        customer_tenant_id: h.customer_tenant_id,
+        offer_type: h.offer_type,
+        finalized_at: h.finalized_at,
+        currency: h.currency,
         lines,
-        fell_through,
+        fell_through: h.fell_through.0,
         uncharged,
-        period_ended: period.next().start().midnight().assume_utc() <= crate::domain::clock::now(),
-    })
+        period_ended,
+    }
 }
 
-/// The bill's header in one round trip: partner, customer, status, markups, earlier final periods and the tenants
-/// that fell through to this subscription; `NotFound` for a subscription the partner has never billed or owned.
-async fn header(conn: &mut PgConnection, partner: Uuid, sub: Uuid, period: Period) -> Result<Header, AppError> {
-    sqlx::query_as(
-        "select p.name as partner_name, p.currency, p.markup_percent as partner_markup, m.markup_percent as customer_markup,
-                c.customer_name, c.customer_tenant_id, c.offer_type, b.status,
-                b.finalized_at,
-                b.markup_percent as frozen_markup,
-                array(select f.period from bills f where f.partner_id = p.partner_id and f.subscription_id = $2
+/// The bills' headers in one round trip: partner, customer, status, markups, earlier final periods and the tenants
+/// that fell through to each subscription; subscriptions the partner has never billed or owned are left out.
+async fn headers(
+    conn: &mut PgConnection,
+    partner: Uuid,
+    subs: &[Uuid],
+    period: Period,
+) -> Result<Vec<Header>, AppError> {
+    let rows: Vec<Header> = sqlx::query_as(
+        "select k.sub, p.name as partner_name, p.currency, p.markup_percent as partner_markup,
+                m.markup_percent as customer_markup, c.customer_name, c.customer_tenant_id, c.offer_type, b.status,
+                b.finalized_at, b.markup_percent as frozen_markup,
+                array(select f.period from bills f where f.partner_id = p.partner_id and f.subscription_id = k.sub
                       and f.status = 'final' and f.period < $3 order by f.period desc) as finals,
                 c.subscription_id is not null
-                  or exists (select 1 from bills k where k.partner_id = p.partner_id and k.subscription_id = $2)
-                  or exists (select 1 from charges k where k.partner_id = p.partner_id and k.billing_subscription_id = $2)
+                  or exists (select 1 from bills x where x.partner_id = p.partner_id and x.subscription_id = k.sub)
+                  or exists (select 1 from charges x where x.partner_id = p.partner_id and x.billing_subscription_id = k.sub)
                   as known,
                 -- The tenants that fell through to this subscription in the period (one round trip with the rest).
                 (select coalesce(json_agg(t order by t.customer_name nulls last, t.tenant_id nulls first), '[]')
@@ -106,58 +153,71 @@ async fn header(conn: &mut PgConnection, partner: Uuid, sub: Uuid, period: Perio
                        from charges ch join stacks s on s.stack_id = ch.stack_id
                        left join commerce_subscriptions cs
                               on cs.customer_tenant_id = ch.tenant_id and cs.billing_partner_id = ch.partner_id
-                       where ch.partner_id = p.partner_id and ch.billing_subscription_id = $2 and ch.day >= $3
+                       where ch.partner_id = p.partner_id and ch.billing_subscription_id = k.sub and ch.day >= $3
                          and ch.day < $4 and ch.fell_through
                        group by ch.tenant_id) t) as fell_through
-         from partners p
-         left join customer_markups m on m.partner_id = p.partner_id and m.subscription_id = $2
-         left join commerce_subscriptions c on c.subscription_id = $2 and c.billing_partner_id = p.partner_id
-         left join bills b on b.partner_id = p.partner_id and b.subscription_id = $2 and b.period = $3
-         where p.partner_id = $1",
+         from unnest($2::uuid[]) with ordinality as k(sub, ord)
+         join partners p on p.partner_id = $1
+         left join customer_markups m on m.partner_id = p.partner_id and m.subscription_id = k.sub
+         left join commerce_subscriptions c on c.subscription_id = k.sub and c.billing_partner_id = p.partner_id
+         left join bills b on b.partner_id = p.partner_id and b.subscription_id = k.sub and b.period = $3
+         order by k.ord",
     )
     .bind(partner)
-    .bind(sub)
+    .bind(subs)
     .bind(period.start())
     .bind(period.next().start())
-    .fetch_optional(&mut *conn)
-    .await?
-    .filter(|h: &Header| h.known)
-    .ok_or(AppError::NotFound)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().filter(|h| h.known).collect())
 }
 
-/// The period's usage on `sub` with a commerce meter but no amount (see [`Uncharged`]).
+/// The period's usage on each of `subs` with a commerce meter but no amount (see [`Uncharged`]), by subscription.
 async fn uncharged(
     conn: &mut PgConnection,
     partner: Uuid,
-    sub: Uuid,
+    subs: &[Uuid],
     period: Period,
-) -> Result<Vec<Uncharged>, AppError> {
-    Ok(sqlx::query_as(
-        "select coalesce(c.not_charged, 'unpriced') as reason, coalesce(m.name, 'unknown meter') as meter_name,
-                string_agg(distinct s.name, ', ') as stacks, sum(c.quantity) as quantity,
-                min(c.day) as first_day, max(c.day) as last_day
+) -> Result<HashMap<Uuid, Vec<Uncharged>>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        sub: Uuid,
+        #[sqlx(flatten)]
+        uncharged: Uncharged,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "select c.billing_subscription_id as sub, coalesce(c.not_charged, 'unpriced') as reason,
+                coalesce(m.name, 'unknown meter') as meter_name, string_agg(distinct s.name, ', ') as stacks,
+                sum(c.quantity) as quantity, min(c.day) as first_day, max(c.day) as last_day
          from charges c join stacks s on s.stack_id = c.stack_id
          left join local_meters m on m.meter_id = c.local_meter_id
-         where c.partner_id = $1 and c.billing_subscription_id = $2 and c.day >= $3 and c.day < $4
+         where c.partner_id = $1 and c.billing_subscription_id = any($2) and c.day >= $3 and c.day < $4
            and c.commerce_meter_id is not null and c.unit_price is null
-         group by 1, c.local_meter_id, 2 order by 1 desc, 2, 4",
+         group by 1, 2, c.local_meter_id, 3 order by 1, 2 desc, 3, 5",
     )
     .bind(partner)
-    .bind(sub)
+    .bind(subs)
     .bind(period.start())
     .bind(period.next().start())
     .fetch_all(conn)
-    .await?)
+    .await?;
+    let mut out: HashMap<Uuid, Vec<Uncharged>> = HashMap::new();
+    for r in rows {
+        out.entry(r.sub).or_default().push(r.uncharged);
+    }
+    Ok(out)
 }
 
+/// The frozen lines of final bills of `subs`, by subscription, in line order.
 async fn frozen_lines(
     conn: &mut PgConnection,
     partner: Uuid,
-    sub: Uuid,
+    subs: &[Uuid],
     period: Period,
-) -> Result<Vec<BillLine>, AppError> {
+) -> Result<HashMap<Uuid, Vec<BillLine>>, AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
+        subscription_id: Uuid,
         line_type: LineType,
         charge_period: Date,
         stack_name: String,
@@ -173,20 +233,21 @@ async fn frozen_lines(
         customer_price: Decimal,
     }
     let rows: Vec<Row> = sqlx::query_as(
-        "select l.line_type, l.charge_period, s.name as stack_name,
+        "select l.subscription_id, l.line_type, l.charge_period, s.name as stack_name,
                 s.cloud_id as stack_cloud_id, l.commerce_meter_id, l.meter_name, l.region, l.unit, l.quantity,
                 l.unit_price, l.precise_amount, l.amount, l.customer_price
          from bill_lines l join stacks s on s.stack_id = l.stack_id
-         where l.partner_id = $1 and l.subscription_id = $2 and l.period = $3 order by l.line_no",
+         where l.partner_id = $1 and l.subscription_id = any($2) and l.period = $3
+         order by l.subscription_id, l.line_no",
     )
     .bind(partner)
-    .bind(sub)
+    .bind(subs)
     .bind(period.start())
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| BillLine {
+    let mut out: HashMap<Uuid, Vec<BillLine>> = HashMap::new();
+    for r in rows {
+        out.entry(r.subscription_id).or_default().push(BillLine {
             line_type: r.line_type,
             charge_period: Period::of_day(r.charge_period),
             stack_name: r.stack_name,
@@ -201,8 +262,9 @@ async fn frozen_lines(
             amount: r.amount.round_dp(2),
             customer_price: r.customer_price.round_dp(2),
             margin: (r.customer_price - r.amount).round_dp(2),
-        })
-        .collect())
+        });
+    }
+    Ok(out)
 }
 
 /// The subscriptions that may have a bill in a period: customers with usage in it, a bill row, or a final bill
@@ -224,19 +286,18 @@ pub async fn bill_subscriptions(conn: &mut PgConnection, partner: Uuid, period: 
 /// Every bill of a partner for a period (see [`bill_subscriptions`]); bills with no lines and no status are left out.
 pub async fn bills(conn: &mut PgConnection, partner: Uuid, period: Period) -> Result<Vec<Bill>, AppError> {
     let subs = bill_subscriptions(conn, partner, period).await?;
-    let mut out = Vec::new();
-    for sub in subs {
-        let b = bill(conn, partner, sub, period).await?;
-        if !b.lines.is_empty() || b.status != BillStatus::Open {
-            out.push(b);
-        }
-    }
+    let mut out: Vec<Bill> = bills_of(conn, partner, &subs, period).await?.into_iter().filter(worth_listing).collect();
     out.sort_by(|a, b| a.customer_name.cmp(&b.customer_name).then(a.subscription_id.cmp(&b.subscription_id)));
     Ok(out)
 }
 
+/// Whether a bill belongs in a list: it has lines, or a status of its own.
+fn worth_listing(b: &Bill) -> bool {
+    !b.lines.is_empty() || b.status != BillStatus::Open
+}
+
 /// A page of a partner's bills for a period, by customer name (bills with no lines and no status are left out, so
-/// a page can be short).
+/// a page can be short), in a fixed number of round trips whatever the page's size.
 pub async fn bills_page(
     conn: &mut PgConnection,
     partner: Uuid,
@@ -258,13 +319,7 @@ pub async fn bills_page(
     .fetch_all(&mut *conn)
     .await?;
     let subs = of.of(subs);
-    let mut rows = Vec::new();
-    for sub in subs.rows {
-        let b = bill(conn, partner, sub, period).await?;
-        if !b.lines.is_empty() || b.status != BillStatus::Open {
-            rows.push(b);
-        }
-    }
+    let rows = bills_of(conn, partner, &subs.rows, period).await?.into_iter().filter(worth_listing).collect();
     Ok(crate::paging::Paged { rows, page: subs.page, more: subs.more })
 }
 

@@ -1,6 +1,6 @@
 //! A bill's lines: this period's charges per stack × commerce meter × unit price, rounded per line, and adjustment
 //! lines for usage that reached final periods after they were finalised.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
@@ -15,6 +15,10 @@ use crate::AppError;
 /// One line's key and precise sums, before rounding.
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct RawLine {
+    /// The bill's subscription.
+    sub: Uuid,
+    /// The first day of the month the charges are of.
+    charge_period: Date,
     stack_id: Uuid,
     commerce_meter_id: Uuid,
     unit_price: Decimal,
@@ -33,23 +37,25 @@ struct RawLine {
 
 pub(super) type LineKey = (Uuid, Uuid, Decimal);
 
-/// The current charges of a subscription in a period, one row per stack × commerce meter × unit price.
-async fn current_lines(
-    conn: &mut PgConnection,
-    partner: Uuid,
-    sub: Uuid,
-    period: Period,
-) -> Result<Vec<RawLine>, AppError> {
-    // Names come with the sums (one round trip): the stack's, and the meter's from its latest price list entry.
+/// A subscription's month: the pairs the line queries take, as two arrays.
+type Months = (Vec<Uuid>, Vec<Date>);
+
+/// The current charges of each (subscription, month) in `months`, one row per stack × commerce meter × unit price,
+/// in one round trip whatever the number of subscriptions.
+async fn current_lines(conn: &mut PgConnection, partner: Uuid, months: &Months) -> Result<Vec<RawLine>, AppError> {
+    // Names come with the sums: the stack's, and the meter's from its latest price list entry.
     Ok(sqlx::query_as(
-        "select c.stack_id, c.commerce_meter_id, c.unit_price, c.quantity, c.precise_amount, s.name as stack_name,
-                s.cloud_id as stack_cloud_id, coalesce(p.meter_name, 'unknown meter') as meter_name,
-                coalesce(p.region, '') as region, coalesce(p.unit, '') as unit,
-                0::numeric as billed_amount, 0::numeric as billed_price
-         from (select stack_id, commerce_meter_id, unit_price, sum(commerce_quantity) as quantity,
+        "select k.sub, k.month as charge_period, c.stack_id, c.commerce_meter_id, c.unit_price, c.quantity,
+                c.precise_amount, s.name as stack_name, s.cloud_id as stack_cloud_id,
+                coalesce(p.meter_name, 'unknown meter') as meter_name, coalesce(p.region, '') as region,
+                coalesce(p.unit, '') as unit, 0::numeric as billed_amount, 0::numeric as billed_price
+         from unnest($2::uuid[], $3::date[]) as k(sub, month)
+         cross join lateral (
+               select stack_id, commerce_meter_id, unit_price, sum(commerce_quantity) as quantity,
                       sum(amount) as precise_amount
                from charges
-               where partner_id = $1 and billing_subscription_id = $2 and day >= $3 and day < $4
+               where partner_id = $1 and billing_subscription_id = k.sub and day >= k.month
+                 and day < (k.month + interval '1 month')::date
                  and commerce_meter_id is not null and unit_price is not null
                group by 1, 2, 3) c
          join stacks s on s.stack_id = c.stack_id
@@ -59,33 +65,29 @@ async fn current_lines(
                             order by effective_from desc limit 1) p on true",
     )
     .bind(partner)
-    .bind(sub)
-    .bind(period.start())
-    .bind(period.next().start())
+    .bind(&months.0)
+    .bind(&months.1)
     .fetch_all(conn)
     .await?)
 }
 
-/// What final bills already billed for a period, per line key.
-async fn billed_lines(
-    conn: &mut PgConnection,
-    partner: Uuid,
-    sub: Uuid,
-    charge_period: Period,
-) -> Result<Vec<RawLine>, AppError> {
+/// What final bills already billed for each (subscription, month) in `months`, per line key, in one round trip.
+async fn billed_lines(conn: &mut PgConnection, partner: Uuid, months: &Months) -> Result<Vec<RawLine>, AppError> {
     Ok(sqlx::query_as(
-        "select l.stack_id, l.commerce_meter_id, l.unit_price, sum(l.quantity) as quantity,
-                sum(l.precise_amount) as precise_amount, s.name as stack_name, s.cloud_id as stack_cloud_id,
-                max(l.meter_name) as meter_name, max(l.region) as region, max(l.unit) as unit,
-                sum(l.amount) as billed_amount, sum(l.customer_price) as billed_price
-         from bill_lines l join bills b using (partner_id, period, subscription_id)
+        "select k.sub, k.month as charge_period, l.stack_id, l.commerce_meter_id, l.unit_price,
+                sum(l.quantity) as quantity, sum(l.precise_amount) as precise_amount, s.name as stack_name,
+                s.cloud_id as stack_cloud_id, max(l.meter_name) as meter_name, max(l.region) as region,
+                max(l.unit) as unit, sum(l.amount) as billed_amount, sum(l.customer_price) as billed_price
+         from unnest($2::uuid[], $3::date[]) as k(sub, month)
+         join bill_lines l on l.partner_id = $1 and l.subscription_id = k.sub and l.charge_period = k.month
+         join bills b using (partner_id, period, subscription_id)
          join stacks s on s.stack_id = l.stack_id
-         where l.partner_id = $1 and l.subscription_id = $2 and l.charge_period = $3 and b.status = 'final'
-         group by 1, 2, 3, 6, 7",
+         where b.status = 'final'
+         group by 1, 2, 3, 4, 5, 8, 9",
     )
     .bind(partner)
-    .bind(sub)
-    .bind(charge_period.start())
+    .bind(&months.0)
+    .bind(&months.1)
     .fetch_all(conn)
     .await?)
 }
@@ -131,26 +133,57 @@ fn line_with(kind: LineType, charge_period: Period, raw: &RawLine, amount: Decim
     }
 }
 
-/// Lines of an open or draft bill: this period's usage, and adjustments for late usage of final periods.
+/// An open or draft bill whose lines are to be computed.
+pub(super) struct Unfrozen<'a> {
+    /// Its subscription.
+    pub sub: Uuid,
+    /// The markup it is priced at.
+    pub markup: Decimal,
+    /// The subscription's final periods before this one, newest first.
+    pub finals: &'a [Date],
+}
+
+/// Lines of open or draft bills of one period, by subscription: the period's usage, and adjustments for late usage
+/// of final periods. Two or three round trips, whatever the number of bills.
 pub(super) async fn compute_lines(
     conn: &mut PgConnection,
     partner: Uuid,
-    sub: Uuid,
     period: Period,
-    markup: Decimal,
-    finals: &[Date],
-) -> Result<Vec<(LineKey, BillLine)>, AppError> {
-    let mut lines: Vec<(LineKey, BillLine)> = current_lines(conn, partner, sub, period)
-        .await?
-        .iter()
-        .map(|r| ((r.stack_id, r.commerce_meter_id, r.unit_price), line(LineType::Usage, period, r, markup)))
-        .collect();
-    for earlier in adjusted_periods(period, finals).into_iter().rev() {
-        let current = current_lines(conn, partner, sub, earlier).await?;
-        let billed = billed_lines(conn, partner, sub, earlier).await?;
-        lines.extend(adjustments(earlier, current, billed, markup));
+    bills: &[Unfrozen<'_>],
+) -> Result<HashMap<Uuid, Vec<(LineKey, BillLine)>>, AppError> {
+    let (mut current, mut adjusted): (Months, Months) = Default::default();
+    for b in bills {
+        current.0.push(b.sub);
+        current.1.push(period.start());
+        for earlier in adjusted_periods(period, b.finals) {
+            for m in [&mut current, &mut adjusted] {
+                m.0.push(b.sub);
+                m.1.push(earlier.start());
+            }
+        }
     }
-    Ok(lines)
+    let now = current_lines(conn, partner, &current).await?;
+    let billed = if adjusted.0.is_empty() { Vec::new() } else { billed_lines(conn, partner, &adjusted).await? };
+    let mut out: HashMap<Uuid, Vec<(LineKey, BillLine)>> = HashMap::new();
+    let mut earlier: BTreeMap<(Uuid, Date), (Vec<RawLine>, Vec<RawLine>)> = BTreeMap::new();
+    let markups: HashMap<Uuid, Decimal> = bills.iter().map(|b| (b.sub, b.markup)).collect();
+    for r in now {
+        if r.charge_period == period.start() {
+            let key = (r.stack_id, r.commerce_meter_id, r.unit_price);
+            out.entry(r.sub).or_default().push((key, line(LineType::Usage, period, &r, markups[&r.sub])));
+        } else {
+            earlier.entry((r.sub, r.charge_period)).or_default().0.push(r);
+        }
+    }
+    for r in billed {
+        earlier.entry((r.sub, r.charge_period)).or_default().1.push(r);
+    }
+    // Oldest period first, as the bill lists them.
+    for ((sub, month), (current, billed)) in earlier {
+        let charge_period = Period::of_day(month);
+        out.entry(sub).or_default().extend(adjustments(charge_period, current, billed, markups[&sub]));
+    }
+    Ok(out)
 }
 
 /// Adjustment lines for a final period (PRODUCT §4 R5): per line key, what is billed so far (adjustments included)

@@ -58,3 +58,91 @@ async fn bills_are_pages_and_csv_for_their_partner_and_nobody_else(pool: PgPool)
         sqlx::query_scalar("select status from bills").fetch_optional(&app.pool).await.unwrap();
     assert_eq!(status, None);
 }
+
+/// Counts the statements this thread sends to PostgreSQL while it is set (sqlx reports each as an event).
+struct Statements(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Statements {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().target() == "sqlx::query" {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// The statements one page of the bills list sends, with the bills it shows.
+async fn bills_list_statements(m: &crate::bills::Month, period: &str) -> (usize, Vec<app::bills::Bill>) {
+    use tracing_subscriber::layer::SubscriberExt;
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut conn = m.pool.acquire().await.unwrap();
+    let of = app::paging::PageOf::new("page", 0, 500).unwrap();
+    let period = app::domain::Period::parse(period).unwrap();
+    let bills = {
+        let _counting =
+            tracing::subscriber::set_default(tracing_subscriber::registry().with(Statements(count.clone())));
+        app::bills::db::bills_page(&mut conn, m.partner, period, of).await.unwrap()
+    };
+    (count.load(std::sync::atomic::Ordering::Relaxed), bills.rows)
+}
+
+/// Issue 15, item 5: the bills list reads every bill of its page at once. The old list read each bill on its own
+/// (three or more statements per customer), so a partner with 500 customers waited for 1,500 round trips.
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_bills_list_runs_the_same_statements_for_four_customers_or_forty(pool: PgPool) {
+    use app::registrations::mappings::{map_tenant, Expect};
+    use time::macros::datetime;
+    let m = month(pool.clone()).await;
+    let (few, few_bills) = bills_list_statements(&m, "2026-10").await;
+    assert_eq!(few_bills.len(), 4, "default, A1, A2 and B");
+
+    // Thirty-six more customers, each with a CSP subscription mapped and usage in October and November.
+    let mut locals = Vec::new();
+    for _ in 0..36 {
+        let tenant = uuid::Uuid::new_v4();
+        let sub = crate::helpers::directory_subscription(&pool, m.partner, tenant, "CSP").await;
+        let mut tx = pool.begin().await.unwrap();
+        let actor = app::audit::Actor::command_line();
+        map_tenant(&mut tx, &actor, &m.stack, tenant, sub, Some(datetime!(2026-10-01 00:00 UTC)), Expect::Anything)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        locals.push(app::local_subscriptions::parse::LocalSubscription {
+            subscription_id: uuid::Uuid::new_v4(),
+            owner_tenant_id: tenant,
+            display_name: "x".into(),
+            offer_name: "basic".into(),
+            state: "Enabled".into(),
+        });
+    }
+    let mut tx = pool.begin().await.unwrap();
+    app::local_subscriptions::db::store_list(&mut tx, m.partner, m.stack.stack_id, locals.clone()).await.unwrap();
+    tx.commit().await.unwrap();
+    for l in &locals {
+        m.usage(l.subscription_id, crate::bills::BASE_VM, datetime!(2026-10-07 10:00 UTC), "1").await;
+        m.usage(l.subscription_id, crate::bills::BASE_VM, datetime!(2026-11-07 10:00 UTC), "1").await;
+    }
+    let (many, many_bills) = bills_list_statements(&m, "2026-10").await;
+    assert_eq!(many_bills.len(), 40);
+    assert_eq!(many, few, "the same statements for 4 customers as for 40");
+
+    // B's October final, then late usage of it: October has a frozen bill, November an adjustment.
+    let mut tx = pool.begin().await.unwrap();
+    app::bills::lifecycle::finalise(&mut tx, &app::audit::Actor::command_line(), m.partner, m.b, month_of("2026-10"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    m.usage(m.local[1], crate::bills::BASE_VM, datetime!(2026-10-30 10:00 UTC), "100").await;
+    let (with_final, october) = bills_list_statements(&m, "2026-10").await;
+    let (with_adjustment, november) = bills_list_statements(&m, "2026-11").await;
+    assert_eq!(october.iter().filter(|b| b.status == app::bills::BillStatus::Final).count(), 1);
+    assert_eq!(november.len(), 37, "the 36, and B's adjustment");
+    assert!(november.iter().any(|b| b.lines.iter().any(|l| l.line_type == app::bills::LineType::Adjustment)));
+    assert!(
+        few <= 6 && with_final <= 6 && with_adjustment <= 6,
+        "the page's subscriptions and at most five statements for their bills: {few}, {with_final}, {with_adjustment}"
+    );
+}
+
+fn month_of(p: &str) -> app::domain::Period {
+    app::domain::Period::parse(p).unwrap()
+}
