@@ -1,20 +1,17 @@
-//! Bill page benchmark (issue 5, PRODUCT §7): a partner with N usage records in one month (50 customers, three
-//! charged meters), a customer's bill page served by an in-process server (release build), and `wrk` with 32
+//! Bill page benchmark (issues 5 and 15, PRODUCT §7): a partner with N usage records in one month (500 customers,
+//! three charged meters), a customer's bill page served by an in-process server (release build), and `wrk` with 32
 //! connections measuring its latency; then ten times the records and the same measurement. Run it with
 //! `bash .ci/bench-bills` (installs wrk, throwaway cluster) or
 //! `DATABASE_URL=… cargo run --release -p server --example bill_bench -- [records] [seconds]`.
-use std::collections::HashMap;
 use std::process::Command;
 use std::time::Instant;
 
 use sqlx::PgPool;
-use tower_sessions::session::{Id, Record};
-use tower_sessions::SessionStore;
 use uuid::Uuid;
 
 use app::audit::Actor;
 
-const CUSTOMERS: i64 = 50;
+const CUSTOMERS: i64 = 500;
 const MONTH_START: time::OffsetDateTime = time::macros::datetime!(2026-10-01 00:00 UTC);
 const HOURS: i64 = 31 * 24;
 
@@ -160,17 +157,11 @@ async fn main() -> anyhow::Result<()> {
     let (partner, stack, user) = setup(&pool).await?;
 
     let base = bench.serve().await?;
-    // A signed-in session, as the sign-in flow leaves it.
-    let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
-    let mut record = Record {
-        id: Id::default(),
-        data: HashMap::from([("user_id".to_string(), serde_json::json!(user))]),
-        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(10),
-    };
-    store.create(&mut record).await?;
-    let cookie = format!("stackbill_session={}", record.id);
+    let cookie = common::signed_in(&pool, user).await?;
     let page = format!("{base}/bills/2026-10/00000000-0000-4000-8000-000000000001");
 
+    let list = format!("{base}/bills?period=2026-10");
+    let empty = format!("{base}/no-access");
     let resources = n / HOURS;
     let mut results = Vec::new();
     for (from, to) in [(0, resources), (resources, resources * 10)] {
@@ -187,32 +178,36 @@ async fn main() -> anyhow::Result<()> {
             body.contains("Customer 1") && body.contains("Total cost"),
             "the bill page did not render:\n{body}"
         );
-        wrk(&page, &cookie, 3)?; // warm-up: connections opened, caches filled
-        let (text, p99) = wrk(&page, &cookie, seconds)?;
         println!(
             "== {records} usage records in the month ({charges} charge rows), loaded in {:.1} s ==",
             loaded.as_secs_f64()
         );
-        println!("{text}");
-        results.push((records, p99));
-        if from == 0 {
-            // Where the time goes: the same load on less and less of the page.
-            for (what, path) in [
-                ("the health check (no page, no session)", "/healthz"),
-                ("an empty page (layout, session, user)", "/no-access"),
-            ] {
-                let (text, p99) = wrk(&format!("{base}{path}"), &cookie, seconds.min(10))?;
-                let rps = text.lines().find(|l| l.starts_with("Requests/sec")).unwrap_or_default().to_string();
-                println!("   {what}: p99 {p99:.2} ms, {rps}");
-            }
+        // The three pages in turn, each after a warm-up (connections opened, caches filled), same session.
+        let mut measured = Vec::new();
+        for (what, url) in [("bill page", &page), ("bills list (500 customers)", &list), ("empty page", &empty)] {
+            wrk(url, &cookie, 3)?;
+            let (text, p99) = wrk(url, &cookie, seconds)?;
+            let rps: f64 = text
+                .lines()
+                .find_map(|l| l.strip_prefix("Requests/sec:"))
+                .and_then(|v| v.trim().parse().ok())
+                .ok_or_else(|| anyhow::anyhow!("no Requests/sec in wrk's output:\n{text}"))?;
+            println!("   {what:<28} {rps:>8.0} requests/s, p99 {p99:>7.2} ms");
+            measured.push((rps, p99));
         }
+        let [(bill_rps, bill_p99), (_, list_p99), (empty_rps, _)] = measured[..] else { unreachable!() };
+        println!(
+            "   bill page / empty page: {:.2} of the requests per second; bills list p99 / bill page p99: {:.2}",
+            bill_rps / empty_rps,
+            list_p99 / bill_p99
+        );
+        results.push((records, bill_p99));
     }
     println!("p99 of a customer's bill page at 32 connections:");
     for (records, p99) in &results {
         println!("  {records:>10} records: {p99:.2} ms");
     }
     println!("growth for 10× the records: {:.2}×", results[1].1 / results[0].1);
-    drop(store);
     bench.finish().await?;
     Ok(())
 }

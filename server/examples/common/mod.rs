@@ -63,3 +63,22 @@ impl Bench {
         Ok(())
     }
 }
+
+/// A signed-in session of `user`, as the sign-in flow leaves it (user and end of the session's lifetime), stored once
+/// the portal has made its session table; the cookie that carries it.
+#[allow(dead_code)] // not every benchmark signs in
+pub async fn signed_in(pool: &PgPool, user: Uuid) -> anyhow::Result<String> {
+    use tower_sessions::session::{Id, Record};
+    use tower_sessions::SessionStore;
+    let ends = time::OffsetDateTime::now_utc() + time::Duration::hours(10);
+    let mut record = Record {
+        id: Id::default(),
+        data: std::collections::HashMap::from([
+            ("user_id".to_string(), serde_json::json!(user)),
+            ("ends_at".to_string(), serde_json::json!(ends.unix_timestamp())),
+        ]),
+        expiry_date: ends,
+    };
+    tower_sessions_sqlx_store::PostgresStore::new(pool.clone()).create(&mut record).await?;
+    Ok(format!("stackbill_session={}", record.id))
+}
