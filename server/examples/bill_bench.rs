@@ -145,6 +145,101 @@ fn wrk(url: &str, cookie: &str, seconds: u64) -> anyhow::Result<(String, f64)> {
     Ok((text, ms))
 }
 
+/// A second stack of the partner, registered like the first, with an ingestion key: where the ingest API is measured.
+async fn second_stack(pool: &PgPool, partner: Uuid) -> anyhow::Result<(Uuid, String)> {
+    let cloud = Uuid::new_v4();
+    let mut tx = pool.begin().await?;
+    let stack: Uuid = sqlx::query_scalar(
+        "insert into stacks (partner_id, name, cloud_id) values ($1, 'bench-2', $2) returning stack_id",
+    )
+    .bind(partner)
+    .bind(cloud)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("insert into registrations (stack_id, partner_id, billing_model) values ($1, $2, 'PayAsYouUse')")
+        .bind(stack)
+        .bind(partner)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "insert into registration_defaults (stack_id, partner_id, subscription_id, valid_from)
+         values ($1, $2, '00000000-0000-4000-8000-000000000000', '2026-01-01')",
+    )
+    .bind(stack)
+    .bind(partner)
+    .execute(&mut *tx)
+    .await?;
+    let stack_ref = app::registrations::db::stack_by_cloud_id(&mut tx, app::auth::Scope::All, cloud).await?;
+    let key = app::keys::db::create_key(&mut tx, &Actor::command_line(), &stack_ref, "bench").await?;
+    tx.commit().await?;
+    Ok((cloud, key))
+}
+
+/// `pages` usage pages of 1,000 new records each for the second stack, from page `first` on (November 2026, an
+/// hour per page).
+fn ingest_pages(first: i64, pages: i64) -> Vec<String> {
+    let fmt = time::format_description::well_known::Rfc3339;
+    (first..first + pages)
+        .map(|p| {
+            let start = time::macros::datetime!(2026-11-01 00:00 UTC) + time::Duration::hours(p);
+            let (s, e) = (start.format(&fmt).unwrap(), (start + time::Duration::HOUR).format(&fmt).unwrap());
+            let records: Vec<String> = (0..1000)
+                .map(|r| {
+                    let sub = format!("20000000-0000-4000-8000-{:012}", 1 + r % CUSTOMERS);
+                    let meter = ["fab6eb84-500b-4a09-a8ca-7358f8bbaea5", "9cd92d4c-bafd-4492-b278-bedc2de8232a"][r as usize % 2];
+                    let uri = format!("/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm{r}");
+                    let instance = serde_json::json!({"Microsoft.Resources": {"resourceUri": uri, "location": "local"}});
+                    format!(
+                        r#"{{"id":"x","name":"x","type":"Microsoft.Commerce.Admin/UsageAggregate","properties":{{"subscriptionId":"{sub}","usageStartTime":"{s}","usageEndTime":"{e}","instanceData":{},"quantity":1,"meterId":"{meter}"}}}}"#,
+                        serde_json::Value::String(instance.to_string())
+                    )
+                })
+                .collect();
+            format!("{{\"value\":[{}]}}", records.join(","))
+        })
+        .collect()
+}
+
+/// Sends the pages to the ingest API, `concurrency` at a time; each page's latency.
+async fn ingest(url: &str, key: &str, pages: Vec<String>, concurrency: usize) -> anyhow::Result<Vec<f64>> {
+    let client = reqwest::Client::new();
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(pages.into_iter()));
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (queue, client, url, key) = (queue.clone(), client.clone(), url.to_string(), key.to_string());
+            tokio::spawn(async move {
+                let mut took = Vec::new();
+                loop {
+                    let next = queue.lock().unwrap().next();
+                    let Some(body) = next else { return Ok::<_, anyhow::Error>(took) };
+                    let t = Instant::now();
+                    let res = client
+                        .post(&url)
+                        .bearer_auth(&key)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await?;
+                    anyhow::ensure!(res.status().is_success(), "ingest answered {}", res.status());
+                    took.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await??);
+    }
+    Ok(all)
+}
+
+/// p50, p99 and the longest of latencies in ms.
+fn spread(mut ms: Vec<f64>) -> (f64, f64, f64) {
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms[((ms.len() - 1) as f64 * q) as usize];
+    (at(0.5), at(0.99), ms[ms.len() - 1])
+}
+
 mod common;
 
 #[tokio::main]
@@ -155,12 +250,18 @@ async fn main() -> anyhow::Result<()> {
     let bench = common::Bench::start().await?;
     let pool = bench.pool.clone();
     let (partner, stack, user) = setup(&pool).await?;
+    // The imports queued re-rates (nothing to re-rate yet): done, so no bill says "being re-rated".
+    app::charges::db::run_queued(&pool).await?;
 
     let base = bench.serve().await?;
     let cookie = common::signed_in(&pool, user).await?;
     let page = format!("{base}/bills/2026-10/00000000-0000-4000-8000-000000000001");
 
     let list = format!("{base}/bills?period=2026-10");
+    let (second, key) = second_stack(&pool, partner).await?;
+    let ingest_url = format!("{base}/api/v1/stacks/{second}/usage");
+    let mut next_page = 0;
+    let mut rates = Vec::new();
     let empty = format!("{base}/no-access");
     let resources = n / HOURS;
     let mut results = Vec::new();
@@ -202,7 +303,56 @@ async fn main() -> anyhow::Result<()> {
             list_p99 / bill_p99
         );
         results.push((records, bill_p99));
+        // The ingest API at this size: 20,000 new records of the second stack, 4 pages at a time.
+        let t = Instant::now();
+        ingest(&ingest_url, &key, ingest_pages(next_page, 20), 4).await?;
+        next_page += 20;
+        let rate = 20_000.0 / t.elapsed().as_secs_f64();
+        println!("   ingest API (another stack, 4 at a time): {rate:>8.0} records/s");
+        rates.push(rate);
     }
+    // Issue 15, item 3: ingest latency of the second stack while the first (all its records) is re-rated.
+    let idle = spread(ingest(&ingest_url, &key, ingest_pages(next_page, 30), 1).await?);
+    next_page += 30;
+    sqlx::query(
+        "insert into rerate_jobs (stack_id, partner_id, from_day, reason) values ($1, $2, '-infinity', 'bench')
+         on conflict (stack_id) do update set from_day = '-infinity', next_try_at = now()",
+    )
+    .bind(stack)
+    .bind(partner)
+    .execute(&pool)
+    .await?;
+    let t = Instant::now();
+    let rerate = tokio::spawn({
+        let pool = pool.clone();
+        async move { app::charges::db::run_queued(&pool).await }
+    });
+    let mut during = Vec::new();
+    while !rerate.is_finished() {
+        during.extend(ingest(&ingest_url, &key, ingest_pages(next_page, 1), 1).await?);
+        next_page += 1;
+    }
+    rerate.await??;
+    let rerated = t.elapsed().as_secs_f64();
+    let busy = spread(during.clone());
+    println!(
+        "ingest page latency of another stack (1,000 records, one at a time): idle p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms;",
+        idle.0, idle.1, idle.2
+    );
+    println!(
+        "  while the {} records of the first stack were re-rated ({rerated:.1} s, {} pages): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        results[1].0,
+        during.len(),
+        busy.0,
+        busy.1,
+        busy.2
+    );
+    println!(
+        "ingest API rate: {:.0} and {:.0} records/s; cost per 10× growth {:.2}×",
+        rates[0],
+        rates[1],
+        rates[0] / rates[1]
+    );
     println!("p99 of a customer's bill page at 32 connections:");
     for (records, p99) in &results {
         println!("  {records:>10} records: {p99:.2} ms");
