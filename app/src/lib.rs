@@ -25,6 +25,7 @@ pub mod operator;
 pub mod paging;
 pub mod partners;
 pub mod pricing;
+pub mod recon;
 pub mod registrations;
 #[cfg(feature = "ssr")]
 pub mod rows;

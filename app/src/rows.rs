@@ -56,7 +56,7 @@ fn columns<const N: usize>(header: &csv::StringRecord, wanted: [&[&str]; N]) -> 
     }
 }
 
-/// Reads a CSV (a byte-order mark is ignored, cells trimmed, columns found by header in any order and spelling)
+/// Reads a CSV (a byte-order mark is ignored, Windows line ends too, cells trimmed, columns found by header in any order and spelling)
 /// with `row`, which gives the row, `None` for a row to skip, or its problems. The rows and the number skipped, or
 /// every problem.
 pub fn read_csv<T, const N: usize>(
@@ -64,10 +64,10 @@ pub fn read_csv<T, const N: usize>(
     wanted: [&[&str]; N],
     mut row: impl FnMut(usize, [&str; N]) -> Result<Option<T>, Vec<RowError>>,
 ) -> Result<(Vec<T>, usize), Vec<RowError>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    // Line ends as Windows writes them (Partner Center's and Excel's exports) become `\n`: with `\r\n` the reader
+    // starts each record at the `\n` it left behind, one line early, so every problem was named a line too high.
+    let text = text.trim_start_matches('\u{feff}').replace("\r\n", "\n");
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let header = reader.headers().map_err(|e| vec![err(1, "header", e.to_string())])?.clone();
     let index = columns(&header, wanted)?;
     let (mut rows, mut errors, mut skipped) = (Vec::new(), Vec::new(), 0);
@@ -122,5 +122,32 @@ pub fn read_json<T, const N: usize>(
         Ok(rows)
     } else {
         Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_are_named_by_their_line_with_windows_line_ends_too() {
+        for end in ["\n", "\r\n"] {
+            let text = ["\u{feff}A,B", "1,x", "y,2"].join(end) + end;
+            let errors = read_csv(&text, [&["A"], &["B"]], |line, [a, b]| {
+                let bad: Vec<RowError> = [("A", a), ("B", b)]
+                    .into_iter()
+                    .filter(|(_, v)| v.parse::<i32>().is_err())
+                    .map(|(c, v)| err(line, c, format!("{v} is not a number")))
+                    .collect();
+                if bad.is_empty() {
+                    Ok(Some(()))
+                } else {
+                    Err(bad)
+                }
+            })
+            .unwrap_err();
+            let places: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+            assert_eq!(places, [(2, "B"), (3, "A")], "line ends {end:?}");
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Usage in: parsing usage API pages and storing them whole, idempotently (PRODUCT §5).
 #[cfg(feature = "ssr")]
-mod culture_dates;
+pub(crate) mod culture_dates;
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod forms;

@@ -1,6 +1,7 @@
 //! The `stackbill` command line (PRODUCT §8). Every command goes through the same domain code and audit log as
 //! the pages, with the command line as the actor.
 mod billing;
+mod recon;
 mod registry;
 mod usage;
 
@@ -67,6 +68,9 @@ enum Command {
     /// Export bills.
     #[command(subcommand)]
     Bills(billing::BillsCommand),
+    /// Import Microsoft's reconciliation files.
+    #[command(subcommand)]
+    Recon(recon::ReconCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +136,7 @@ impl Cli {
             Command::Meters(c) => c.run(&db.pool).await,
             Command::Prices(c) => c.run(&db.pool).await,
             Command::Bills(c) => c.run(&db.pool).await,
+            Command::Recon(c) => c.run(&db.pool).await,
         };
         // Stop the private cluster (if this process started it) whether or not the command succeeded.
         db.close().await?;

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::helpers::{database_url, directory_subscription, seed_partner};
 
-fn stackbill(pool: &PgPool, args: &[&str]) -> Output {
+pub(crate) fn stackbill(pool: &PgPool, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_stackbill"))
         .args(args)
         .env("DATABASE_URL", database_url(pool))

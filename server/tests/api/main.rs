@@ -18,6 +18,7 @@ mod ingest_overlapping;
 mod not_charged;
 mod operator;
 mod private_cluster;
+mod recon;
 mod registrations;
 mod reports;
 mod rerating;
