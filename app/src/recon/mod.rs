@@ -2,6 +2,8 @@
 //! file, imported per partner and month, so what Microsoft billed the partner can be matched with what Stackbill
 //! charged, by subscription (`EntitlementId`), usage day and commerce meter.
 #[cfg(feature = "ssr")]
+pub mod compare;
+#[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod parse;

@@ -69,3 +69,66 @@ async fn a_reconciliation_file_is_imported_replaced_with_its_changes_named_and_r
     assert_eq!(count(&pool, "select count(*) from recon_lines").await, 9);
     assert_eq!(count(&pool, "select count(*) from recon_imports").await, 2);
 }
+
+/// Every kind of difference on a hand-built month (the bills tests' October, DOMAIN §7's matching rules).
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn every_kind_of_difference_is_found_on_a_hand_built_month(pool: PgPool) {
+    use crate::bills::{M1, M2};
+    use app::recon::compare::{compare, Kind};
+    let m = crate::bills::month(pool.clone()).await;
+    let tenant: Uuid = sqlx::query_scalar("select directory_tenant_id from partners where partner_id = $1")
+        .bind(m.partner)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let line = |sub: Uuid, day: &str, meter: &str, region: &str, q: &str, price: &str, amount: &str| {
+        format!("{tenant},{},Customer,{sub},{day},{meter},Meter,{region},Microsoft.AzureStack,{q},{price},{price},{amount},USD", m.tenant_b)
+    };
+    let file = [
+        "PartnerId,CustomerId,CustomerName,EntitlementId,UsageDate,MeterId,MeterName,MeterRegion,ConsumedService,Quantity,UnitPrice,EffectiveUnitPrice,BillingPreTaxTotal,BillingCurrency".to_string(),
+        // Stackbill: A1, 5 Oct, 10 vCPU hours at 0.008. Microsoft billed 8.
+        line(m.a1, "10/5/2026 12:00:00 AM", M1, "Azure Stack Hub", "8", "0.008", "0.06"),
+        // Stackbill: A2, 20 Oct, 10 at 0.010 (the price list's price from 16 Oct). Microsoft: 0.008.
+        line(m.a2, "10/20/2026 12:00:00 AM", M1, "Azure Stack Hub", "10", "0.008", "0.08"),
+        // Stackbill: B, 10 Oct, 3.3333 at 0.008 = 0.0266664. Microsoft rounds to 0.03: within the cent.
+        line(m.b, "10/10/2026 12:00:00 AM", M1, "Azure Stack Hub", "3.333300", "0.008", "0.03"),
+        // Stackbill: B, 10 Oct, 50 GB/month of storage: Microsoft has no line (only in Stackbill).
+        // Stackbill: the default, 12 Oct, 5 + 7 = 12 vCPU hours. Microsoft billed 15.
+        line(m.default, "10/12/2026 12:00:00 AM", M1, "Azure Stack Hub", "15", "0.008", "0.12"),
+        // Microsoft: B, 11 Oct, 24 vCPU hours; Stackbill has nothing of the day (a stack not reporting).
+        line(m.b, "10/11/2026 12:00:00 AM", M1, "Azure Stack Hub", "24", "0.008", "0.19"),
+        // Not Azure Stack Hub: set aside.
+        line(m.b, "10/11/2026 12:00:00 AM", "c70df2d5-a62e-5ade-b348-f536792f2e49", "EU West", "24", "0.096", "2.30")
+            .replace("Microsoft.AzureStack", "Microsoft.Compute"),
+    ]
+    .join("\r\n");
+    let parsed = app::recon::parse::parse_recon(&file).unwrap();
+    assert_eq!((parsed.lines.len(), parsed.set_aside), (5, 1));
+    let mut tx = pool.begin().await.unwrap();
+    app::recon::db::import(&mut tx, &app::audit::Actor::command_line(), m.partner, "recon.csv", &parsed).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut conn = pool.acquire().await.unwrap();
+    let october = app::domain::Period::parse("2026-10").unwrap();
+    let compared = compare(&mut conn, m.partner, october).await.unwrap().expect("October is imported");
+    let d = |day: u8| time::Date::from_calendar_date(2026, time::Month::October, day).unwrap();
+    let meter = |s: &str| Uuid::parse_str(s).unwrap();
+    let mut kinds: Vec<(Uuid, time::Date, Uuid, Kind)> =
+        compared.iter().map(|c| (c.subscription_id, c.day, c.commerce_meter_id, c.kind())).collect();
+    kinds.sort();
+    let mut expected = vec![
+        (m.a1, d(5), meter(M1), Kind::MicrosoftLess),
+        (m.a2, d(20), meter(M1), Kind::Price),
+        (m.b, d(10), meter(M1), Kind::Matched),
+        (m.b, d(10), meter(M2), Kind::OnlyStackbill),
+        (m.default, d(12), meter(M1), Kind::MicrosoftMore),
+        (m.b, d(11), meter(M1), Kind::OnlyMicrosoft),
+    ];
+    expected.sort();
+    assert_eq!(kinds, expected);
+    let missing = compared.iter().find(|c| c.kind() == Kind::OnlyMicrosoft).unwrap();
+    assert_eq!(missing.microsoft_quantity, Some(crate::bills::d("24")));
+    assert!(Kind::OnlyMicrosoft.cause().contains("a stack not reporting"));
+    // Another month, never imported: nothing to compare with.
+    assert_eq!(compare(&mut conn, m.partner, app::domain::Period::parse("2026-09").unwrap()).await.unwrap(), None);
+}
