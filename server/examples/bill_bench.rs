@@ -12,6 +12,8 @@ use uuid::Uuid;
 use app::audit::Actor;
 
 const CUSTOMERS: i64 = 500;
+/// The default subscription of every stack.
+const DEFAULT: Uuid = uuid::uuid!("00000000-0000-4000-8000-000000000000");
 const MONTH_START: time::OffsetDateTime = time::macros::datetime!(2026-10-01 00:00 UTC);
 const HOURS: i64 = 31 * 24;
 
@@ -40,19 +42,7 @@ async fn setup(pool: &PgPool) -> anyhow::Result<(Uuid, Uuid, Uuid)> {
     .bind(CUSTOMERS)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("insert into registrations (stack_id, partner_id, billing_model) values ($1, $2, 'PayAsYouUse')")
-        .bind(stack)
-        .bind(partner)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "insert into registration_defaults (stack_id, partner_id, subscription_id, valid_from)
-         values ($1, $2, '00000000-0000-4000-8000-000000000000', '2026-01-01')",
-    )
-    .bind(stack)
-    .bind(partner)
-    .execute(&mut *tx)
-    .await?;
+    common::register(&mut tx, stack, partner, DEFAULT).await?;
     sqlx::query(
         "insert into tenant_mappings (stack_id, partner_id, tenant_id, subscription_id, valid_from)
          select $1, $2, ('10000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid,
@@ -156,19 +146,7 @@ async fn second_stack(pool: &PgPool, partner: Uuid) -> anyhow::Result<(Uuid, Str
     .bind(cloud)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query("insert into registrations (stack_id, partner_id, billing_model) values ($1, $2, 'PayAsYouUse')")
-        .bind(stack)
-        .bind(partner)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "insert into registration_defaults (stack_id, partner_id, subscription_id, valid_from)
-         values ($1, $2, '00000000-0000-4000-8000-000000000000', '2026-01-01')",
-    )
-    .bind(stack)
-    .bind(partner)
-    .execute(&mut *tx)
-    .await?;
+    common::register(&mut tx, stack, partner, DEFAULT).await?;
     let stack_ref = app::registrations::db::stack_by_cloud_id(&mut tx, app::auth::Scope::All, cloud).await?;
     let key = app::keys::db::create_key(&mut tx, &Actor::command_line(), &stack_ref, "bench").await?;
     tx.commit().await?;
@@ -198,39 +176,6 @@ fn ingest_pages(first: i64, pages: i64) -> Vec<String> {
             format!("{{\"value\":[{}]}}", records.join(","))
         })
         .collect()
-}
-
-/// Sends the pages to the ingest API, `concurrency` at a time; each page's latency.
-async fn ingest(url: &str, key: &str, pages: Vec<String>, concurrency: usize) -> anyhow::Result<Vec<f64>> {
-    let client = reqwest::Client::new();
-    let queue = std::sync::Arc::new(std::sync::Mutex::new(pages.into_iter()));
-    let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (queue, client, url, key) = (queue.clone(), client.clone(), url.to_string(), key.to_string());
-            tokio::spawn(async move {
-                let mut took = Vec::new();
-                loop {
-                    let next = queue.lock().unwrap().next();
-                    let Some(body) = next else { return Ok::<_, anyhow::Error>(took) };
-                    let t = Instant::now();
-                    let res = client
-                        .post(&url)
-                        .bearer_auth(&key)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await?;
-                    anyhow::ensure!(res.status().is_success(), "ingest answered {}", res.status());
-                    took.push(t.elapsed().as_secs_f64() * 1000.0);
-                }
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for w in workers {
-        all.extend(w.await??);
-    }
-    Ok(all)
 }
 
 /// p50, p99 and the longest of latencies in ms.
@@ -305,14 +250,14 @@ async fn main() -> anyhow::Result<()> {
         results.push((records, bill_p99));
         // The ingest API at this size: 20,000 new records of the second stack, 4 pages at a time.
         let t = Instant::now();
-        ingest(&ingest_url, &key, ingest_pages(next_page, 20), 4).await?;
+        common::send_pages(&ingest_url, &key, ingest_pages(next_page, 20), 4).await?;
         next_page += 20;
         let rate = 20_000.0 / t.elapsed().as_secs_f64();
         println!("   ingest API (another stack, 4 at a time): {rate:>8.0} records/s");
         rates.push(rate);
     }
     // Issue 15, item 3: ingest latency of the second stack while the first (all its records) is re-rated.
-    let idle = spread(ingest(&ingest_url, &key, ingest_pages(next_page, 30), 1).await?);
+    let idle = spread(common::send_pages(&ingest_url, &key, ingest_pages(next_page, 30), 1).await?);
     next_page += 30;
     sqlx::query(
         "insert into rerate_jobs (stack_id, partner_id, from_day, reason) values ($1, $2, '-infinity', 'bench')
@@ -329,7 +274,7 @@ async fn main() -> anyhow::Result<()> {
     });
     let mut during = Vec::new();
     while !rerate.is_finished() {
-        during.extend(ingest(&ingest_url, &key, ingest_pages(next_page, 1), 1).await?);
+        during.extend(common::send_pages(&ingest_url, &key, ingest_pages(next_page, 1), 1).await?);
         next_page += 1;
     }
     rerate.await??;

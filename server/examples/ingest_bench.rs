@@ -119,33 +119,10 @@ async fn main() -> anyhow::Result<()> {
     let parse = t.elapsed();
 
     let base = bench.serve().await?;
-    let client = reqwest::Client::new();
     let endpoint = format!("{base}/api/v1/stacks/{cloud}/usage");
 
     let t = Instant::now();
-    let queue = std::sync::Arc::new(std::sync::Mutex::new(pages.into_iter()));
-    let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (queue, client, endpoint, key) = (queue.clone(), client.clone(), endpoint.clone(), key.clone());
-            tokio::spawn(async move {
-                loop {
-                    let next = queue.lock().unwrap().next();
-                    let Some(body) = next else { return Ok::<_, anyhow::Error>(()) };
-                    let res = client
-                        .post(&endpoint)
-                        .bearer_auth(&key)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await?;
-                    anyhow::ensure!(res.status().is_success(), "ingest answered {}", res.status());
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        w.await??;
-    }
+    common::send_pages(&endpoint, &key, pages, concurrency).await?;
     let api = t.elapsed();
     let stored: i64 = sqlx::query_scalar("select count(*) from usage_records").fetch_one(&pool).await?;
     anyhow::ensure!(stored as usize == n, "stored {stored} of {n}");

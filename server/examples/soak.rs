@@ -172,20 +172,7 @@ async fn setup(
         .bind(name)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query("insert into registrations (stack_id, partner_id, billing_model) values ($1, $2, 'PayAsYouUse')")
-            .bind(stack)
-            .bind(partner)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "insert into registration_defaults (stack_id, partner_id, subscription_id, valid_from) values ($1, $2, $3, '2026-01-01');
-             ",
-        )
-        .bind(stack)
-        .bind(partner)
-        .bind(fixed(0, 0))
-        .execute(&mut *tx)
-        .await?;
+        common::register(&mut tx, stack, partner, fixed(0, 0)).await?;
         let mut list = Vec::new();
         for i in 1..=CUSTOMERS {
             sqlx::query(
@@ -317,7 +304,7 @@ async fn main() -> anyhow::Result<()> {
     let sent: Arc<Vec<AtomicBool>> = Arc::new((0..blocks).map(|_| AtomicBool::new(false)).collect());
     for seed in 1..=4u64 {
         let (stats, f, sent, client) = (stats.clone(), f.clone(), sent.clone(), client.clone());
-        let mut rng = XorShift(seed * 0x9E37_79B9_7F4A_7C15);
+        let mut rng = XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let url = format!("{base}/api/v1/stacks/{}/usage", f.stacks[0].1);
         tasks.push(tokio::spawn(async move {
             while Instant::now() < until {

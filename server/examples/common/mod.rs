@@ -82,3 +82,57 @@ pub async fn signed_in(pool: &PgPool, user: Uuid) -> anyhow::Result<String> {
     tower_sessions_sqlx_store::PostgresStore::new(pool.clone()).create(&mut record).await?;
     Ok(format!("stackbill_session={}", record.id))
 }
+
+/// Registers `stack` Pay-as-you-use with `default` as its default subscription from 2026-01-01.
+#[allow(dead_code)] // not every benchmark registers stacks
+pub async fn register(conn: &mut PgConnection, stack: Uuid, partner: Uuid, default: Uuid) -> anyhow::Result<()> {
+    sqlx::query("insert into registrations (stack_id, partner_id, billing_model) values ($1, $2, 'PayAsYouUse')")
+        .bind(stack)
+        .bind(partner)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "insert into registration_defaults (stack_id, partner_id, subscription_id, valid_from)
+         values ($1, $2, $3, '2026-01-01')",
+    )
+    .bind(stack)
+    .bind(partner)
+    .bind(default)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Sends usage pages to `url` with `key`, `concurrency` at a time, as a stack does; each page's latency in ms.
+#[allow(dead_code)] // not every benchmark sends pages
+pub async fn send_pages(url: &str, key: &str, pages: Vec<String>, concurrency: usize) -> anyhow::Result<Vec<f64>> {
+    let client = reqwest::Client::new();
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(pages.into_iter()));
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (queue, client, url, key) = (queue.clone(), client.clone(), url.to_string(), key.to_string());
+            tokio::spawn(async move {
+                let mut took = Vec::new();
+                loop {
+                    let next = queue.lock().unwrap().next();
+                    let Some(body) = next else { return Ok::<_, anyhow::Error>(took) };
+                    let t = std::time::Instant::now();
+                    let res = client
+                        .post(&url)
+                        .bearer_auth(&key)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await?;
+                    anyhow::ensure!(res.status().is_success(), "ingest answered {}", res.status());
+                    took.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await??);
+    }
+    Ok(all)
+}
