@@ -424,7 +424,9 @@ async fn main() -> anyhow::Result<()> {
             let mut i = n;
             while Instant::now() < until {
                 let (route, path) = &pages[i % pages.len()];
-                stats.send(route, client.get(format!("{base}{path}")).header("cookie", &f.cookie)).await?;
+                let status = stats.send(route, client.get(format!("{base}{path}")).header("cookie", &f.cookie)).await?;
+                // A reader that is refused (401, 403, 404) is not reading anything: the soak would prove nothing.
+                anyhow::ensure!(status == 200, "{route} answered {status}");
                 i += 1;
             }
             Ok(())
@@ -462,7 +464,10 @@ async fn main() -> anyhow::Result<()> {
         .sum();
     let sent_upload: Decimal =
         if uploaded.load(Ordering::Relaxed) { (0..UPLOAD_RECORDS).map(quantity).sum() } else { Decimal::ZERO };
-    let mut checks = Vec::new();
+    let mut checks = vec![
+        ("API pages were stored".to_string(), sent.iter().any(|b| b.load(Ordering::Relaxed))),
+        ("an upload was stored".to_string(), uploaded.load(Ordering::Relaxed)),
+    ];
     for (name, stack, expected) in [
         ("API stack", f.stacks[0].0, sent_api + (0..SEPTEMBER_RECORDS).map(quantity).sum::<Decimal>()),
         ("upload stack", f.stacks[1].0, sent_upload),

@@ -62,7 +62,10 @@ pub async fn bills_of(
     subs: &[Uuid],
     period: Period,
 ) -> Result<Vec<Bill>, AppError> {
-    let headers = headers(conn, partner, subs, period).await?;
+    // Each subscription once: its lines are handed out once.
+    let mut seen = std::collections::HashSet::new();
+    let subs: Vec<Uuid> = subs.iter().copied().filter(|s| seen.insert(*s)).collect();
+    let headers = headers(conn, partner, &subs, period).await?;
     let markup = |h: &Header| h.frozen_markup.or(h.customer_markup).unwrap_or(h.partner_markup);
     let is_final = |h: &Header| BillStatus::stored(h.status.as_deref()) == BillStatus::Final;
     let finals: Vec<Uuid> = headers.iter().filter(|h| is_final(h)).map(|h| h.sub).collect();

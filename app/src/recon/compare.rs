@@ -1,8 +1,9 @@
 //! Matching Microsoft's lines with Stackbill's charges (issue 14, item 2): by billing subscription (`EntitlementId`),
 //! usage day and commerce meter, in the commerce meter's unit. Each key is matched, or a difference with its likely
-//! cause. Tolerances: quantities agree within 0.000001 units (Microsoft prints six decimals); amounts within 0.01 per
-//! key (Microsoft rounds each line to the cent); unit prices must be equal (Microsoft's `UnitPrice`, before credits,
-//! against the price list's).
+//! cause. Amounts are compared at list price: Microsoft's `Quantity × UnitPrice` (before partner-earned credit and
+//! discounts, which Stackbill does not model; `BillingPreTaxTotal`, after them, is shown beside) against Stackbill's.
+//! Tolerances: quantities agree within 0.000001 units (Microsoft prints six decimals); list amounts within a cent per
+//! Microsoft line of the key (Microsoft rounds each line to the cent); unit prices must be equal.
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -62,8 +63,12 @@ pub struct Compared {
     pub meter_name: Option<String>,
     /// Microsoft's quantity (commerce unit), if it billed the key.
     pub microsoft_quantity: Option<Decimal>,
-    /// Microsoft's amount (`BillingPreTaxTotal`).
+    /// What Microsoft billed (`BillingPreTaxTotal`, after partner-earned credit).
     pub microsoft_amount: Option<Decimal>,
+    /// Microsoft's amount at list price (Σ `Quantity × UnitPrice`), what Stackbill's amount compares with.
+    pub microsoft_list_amount: Option<Decimal>,
+    /// Microsoft's lines of the key (each rounded to the cent).
+    pub microsoft_lines: Option<i64>,
     /// Microsoft's unit price before credits.
     pub microsoft_unit_price: Option<Decimal>,
     /// Stackbill's quantity, if it charged the key.
@@ -86,8 +91,8 @@ impl Compared {
         } else if sq - mq > tolerance {
             Kind::MicrosoftLess
         } else if self.microsoft_unit_price != self.stackbill_unit_price
-            || (self.microsoft_amount.unwrap_or_default() - self.stackbill_amount.unwrap_or_default()).abs()
-                > Decimal::new(1, 2)
+            || (self.microsoft_list_amount.unwrap_or_default() - self.stackbill_amount.unwrap_or_default()).abs()
+                > Decimal::new(self.microsoft_lines.unwrap_or(1).max(1), 2)
         {
             Kind::Price
         } else {
@@ -114,6 +119,7 @@ pub async fn compare(
     let rows = sqlx::query_as(
         "with ms as (
              select subscription_id, usage_day as day, commerce_meter_id, sum(quantity) as q, sum(amount) as a,
+                    sum(quantity * unit_price) as list, count(*) as lines,
                     max(unit_price) as p, max(meter_name) as meter_name, max(customer_name) as customer_name
              from recon_lines where partner_id = $1 and import_id = $2 group by 1, 2, 3),
          sb as (
@@ -129,7 +135,8 @@ pub async fn compare(
                 coalesce(ms.meter_name, (select e.meter_name from price_list_entries e
                                          where e.commerce_meter_id = sb.commerce_meter_id
                                          order by e.effective_from desc limit 1)) as meter_name,
-                ms.q as microsoft_quantity, ms.a as microsoft_amount, ms.p as microsoft_unit_price,
+                ms.q as microsoft_quantity, ms.a as microsoft_amount, ms.list as microsoft_list_amount,
+                ms.lines as microsoft_lines, ms.p as microsoft_unit_price,
                 sb.q as stackbill_quantity, sb.a as stackbill_amount, sb.p as stackbill_unit_price
          from ms full join sb using (subscription_id, day, commerce_meter_id)
          left join commerce_subscriptions cs

@@ -35,8 +35,8 @@ pub async fn import(
     file: &ReconFile,
 ) -> Result<ImportSummary, AppError> {
     // One import of a partner at a time: the row lock orders concurrent ones.
-    let (name, tenant): (String, Uuid) =
-        sqlx::query_as("select name, directory_tenant_id from partners where partner_id = $1 for update")
+    let (name, tenant, currency): (String, Uuid, String) =
+        sqlx::query_as("select name, directory_tenant_id, currency from partners where partner_id = $1 for update")
             .bind(partner)
             .fetch_optional(&mut *conn)
             .await?
@@ -46,6 +46,17 @@ pub async fn import(
             "PartnerId: the file is of the Partner Center account {}, not of {name} (tenant {tenant}); export {name}'s file",
             file.partner_tenant_id
         )));
+    }
+    // Amounts are compared in the partner's currency; a line in another is refused, by line.
+    let foreign: Vec<String> = file
+        .lines
+        .iter()
+        .filter(|l| l.currency != currency)
+        .take(crate::rows::MAX_ERRORS)
+        .map(|l| format!("line {}, BillingCurrency: {} is not {name}'s currency, {currency}", l.line, l.currency))
+        .collect();
+    if !foreign.is_empty() {
+        return Err(AppError::Validation(foreign.join("\n")));
     }
     let previous: Option<Uuid> = sqlx::query_scalar(
         "update recon_imports set superseded_at = now()

@@ -33,6 +33,7 @@ const STACK_REGION: &str = "Azure Stack Hub";
 /// Reads the file; a file with lines of more than one month or of more than one partner is refused.
 pub fn parse_recon(text: &str) -> Result<ReconFile, Vec<RowError>> {
     let mut partners: Vec<(Uuid, usize)> = Vec::new();
+    let mut months: Vec<(usize, time::Date)> = Vec::new();
     let (rows, set_aside) = read_csv(text, COLUMNS, |line, c| {
         let [partner, customer, name, entitlement, day, meter, meter_name, region, service, q, price, effective, total, currency] =
             c;
@@ -41,6 +42,12 @@ pub fn parse_recon(text: &str) -> Result<ReconFile, Vec<RowError>> {
         if let Some(p) = partner.filter(|p| !partners.iter().any(|(q, _)| q == p)) {
             partners.push((p, line));
         }
+        // Every line's day, set-aside ones too: they say which month the file is of, even with no Azure Stack Hub line.
+        let usage_day = crate::usage::culture_dates::date_time(day)
+            .map(|t| t.date())
+            .map_err(|m| errors.push(err(line, "UsageDate", m)))
+            .unwrap_or(time::Date::MIN);
+        months.push((line, usage_day));
         if !region.eq_ignore_ascii_case(STACK_REGION) && !service.eq_ignore_ascii_case("Microsoft.AzureStack") {
             return if errors.is_empty() { Ok(None) } else { Err(errors) };
         }
@@ -49,10 +56,7 @@ pub fn parse_recon(text: &str) -> Result<ReconFile, Vec<RowError>> {
             subscription_id: uuid(line, "EntitlementId", entitlement, &mut errors).unwrap_or_default(),
             customer_tenant_id: uuid(line, "CustomerId", customer, &mut errors).unwrap_or_default(),
             customer_name: name.to_string(),
-            usage_day: crate::usage::culture_dates::date_time(day)
-                .map(|t| t.date())
-                .map_err(|m| errors.push(err(line, "UsageDate", m)))
-                .unwrap_or(time::Date::MIN),
+            usage_day,
             commerce_meter_id: uuid(line, "MeterId", meter, &mut errors).unwrap_or_default(),
             meter_name: meter_name.to_string(),
             quantity: number(line, "Quantity", q, &mut errors),
@@ -80,21 +84,14 @@ pub fn parse_recon(text: &str) -> Result<ReconFile, Vec<RowError>> {
     let partner_tenant_id =
         partners.first().map(|(p, _)| *p).ok_or_else(|| vec![err(0, "file", "the file has no lines")])?;
     let month = |d: time::Date| d.replace_day(1).unwrap_or(d);
-    let period = rows.first().map(|l: &ReconLine| month(l.usage_day)).unwrap_or(time::Date::MIN);
-    let other_months: Vec<RowError> = rows
+    let period = months.first().map(|(_, d)| month(*d)).unwrap_or(time::Date::MIN);
+    let other_months: Vec<RowError> = months
         .iter()
-        .filter(|l| month(l.usage_day) != period)
+        .filter(|(_, d)| month(*d) != period)
         .take(crate::rows::MAX_ERRORS)
-        .map(|l| {
-            err(
-                l.line,
-                "UsageDate",
-                format!(
-                    "{} is not in {} like the first line; import one month per file",
-                    l.usage_day,
-                    crate::domain::Period::of_day(period)
-                ),
-            )
+        .map(|(line, d)| {
+            let first = crate::domain::Period::of_day(period);
+            err(*line, "UsageDate", format!("{d} is not in {first} like the first line; import one month per file"))
         })
         .collect();
     if !other_months.is_empty() {
@@ -163,6 +160,16 @@ mod tests {
         let errors = parse_recon(&text).unwrap_err();
         assert_eq!((errors[0].line, errors[0].column.as_str()), (3, "Quantity"), "{errors:?}");
         assert!(errors[0].message.contains("“lots” is not a number"));
+    }
+
+    #[test]
+    fn a_month_without_azure_stack_hub_lines_is_still_a_month() {
+        let text = format!(
+            "{HEADER}\n{}\n",
+            row("10/3/2026 12:00:00 AM", "EU West", "1").replace("Microsoft.AzureStack", "Microsoft.Compute")
+        );
+        let f = parse_recon(&text).unwrap();
+        assert_eq!((f.lines.len(), f.set_aside, f.period), (0, 1, time::macros::date!(2026 - 10 - 01)));
     }
 
     #[test]

@@ -82,16 +82,23 @@ async fn every_kind_of_difference_is_found_on_a_hand_built_month(pool: PgPool) {
         .await
         .unwrap();
     let line = |sub: Uuid, day: &str, meter: &str, region: &str, q: &str, price: &str, amount: &str| {
-        format!("{tenant},{},Customer,{sub},{day},{meter},Meter,{region},Microsoft.AzureStack,{q},{price},{price},{amount},USD", m.tenant_b)
+        // Microsoft bills after a 15 % partner-earned credit: `EffectiveUnitPrice` and `BillingPreTaxTotal` are lower.
+        let effective = crate::bills::d(price) * crate::bills::d("0.85");
+        format!(
+            "{tenant},{},Customer,{sub},{day},{meter},Meter,{region},Microsoft.AzureStack,{q},{price},{effective},{amount},USD",
+            m.tenant_b
+        )
     };
+
     let file = [
         "PartnerId,CustomerId,CustomerName,EntitlementId,UsageDate,MeterId,MeterName,MeterRegion,ConsumedService,Quantity,UnitPrice,EffectiveUnitPrice,BillingPreTaxTotal,BillingCurrency".to_string(),
         // Stackbill: A1, 5 Oct, 10 vCPU hours at 0.008. Microsoft billed 8.
         line(m.a1, "10/5/2026 12:00:00 AM", M1, "Azure Stack Hub", "8", "0.008", "0.06"),
         // Stackbill: A2, 20 Oct, 10 at 0.010 (the price list's price from 16 Oct). Microsoft: 0.008.
         line(m.a2, "10/20/2026 12:00:00 AM", M1, "Azure Stack Hub", "10", "0.008", "0.08"),
-        // Stackbill: B, 10 Oct, 3.3333 at 0.008 = 0.0266664. Microsoft rounds to 0.03: within the cent.
-        line(m.b, "10/10/2026 12:00:00 AM", M1, "Azure Stack Hub", "3.333300", "0.008", "0.03"),
+        // Stackbill: B, 10 Oct, 3.3333 at 0.008 = 0.0266664 at list price, as Microsoft's 3.3333 × 0.008; Microsoft
+        // billed 0.02 after its credit, which is not a difference.
+        line(m.b, "10/10/2026 12:00:00 AM", M1, "Azure Stack Hub", "3.333300", "0.008", "0.02"),
         // Stackbill: B, 10 Oct, 50 GB/month of storage: Microsoft has no line (only in Stackbill).
         // Stackbill: the default, 12 Oct, 5 + 7 = 12 vCPU hours. Microsoft billed 15.
         line(m.default, "10/12/2026 12:00:00 AM", M1, "Azure Stack Hub", "15", "0.008", "0.12"),
@@ -129,6 +136,30 @@ async fn every_kind_of_difference_is_found_on_a_hand_built_month(pool: PgPool) {
     let missing = compared.iter().find(|c| c.kind() == Kind::OnlyMicrosoft).unwrap();
     assert_eq!(missing.microsoft_quantity, Some(crate::bills::d("24")));
     assert!(Kind::OnlyMicrosoft.cause().contains("a stack not reporting"));
+    let matched = compared.iter().find(|c| c.kind() == Kind::Matched).unwrap();
+    assert_eq!(
+        (matched.microsoft_amount, matched.stackbill_amount),
+        (Some(crate::bills::d("0.02")), Some(crate::bills::d("0.0266664")))
+    );
+
+    // A line in another currency than the partner's: refused by line, nothing replaced.
+    let euros = file.replacen(",USD", ",EUR", 1);
+    let mut tx = pool.begin().await.unwrap();
+    let refused = app::recon::db::import(
+        &mut tx,
+        &app::audit::Actor::command_line(),
+        m.partner,
+        "eur.csv",
+        &app::recon::parse::parse_recon(&euros).unwrap(),
+    )
+    .await;
+    drop(tx);
+    assert_eq!(
+        refused,
+        Err(app::AppError::Validation("line 2, BillingCurrency: EUR is not Contoso's currency, USD".into()))
+    );
+    assert_eq!(count(&pool, "select count(*) from recon_lines").await, 5);
+
     // Another month, never imported: nothing to compare with.
     assert_eq!(compare(&mut conn, m.partner, app::domain::Period::parse("2026-09").unwrap()).await.unwrap(), None);
 }
