@@ -59,13 +59,20 @@ async fn bills_are_pages_and_csv_for_their_partner_and_nobody_else(pool: PgPool)
     assert_eq!(status, None);
 }
 
-/// Counts the statements this thread sends to PostgreSQL while it is set (sqlx reports each as an event).
-struct Statements(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+thread_local! {
+    /// The statements this thread has sent to PostgreSQL while counting (sqlx reports each as an event).
+    static STATEMENTS: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Counts sqlx's statement events on the threads that are counting. It is the process's one subscriber, set once and
+/// never dropped: tracing caches per call site whether anyone listens, and with a scoped subscriber that cache could
+/// be rebuilt by another test's thread, which has none, and say "nobody" (CI saw 0 statements that way).
+struct Statements;
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Statements {
     fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
         if event.metadata().target() == "sqlx::query" {
-            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            STATEMENTS.with(|n| n.set(n.get().map(|n| n + 1)));
         }
     }
 }
@@ -73,27 +80,21 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Statements {
 /// The statements one page of the bills list sends, with the bills it shows.
 async fn bills_list_statements(m: &crate::bills::Month, period: &str) -> (usize, Vec<app::bills::Bill>) {
     use tracing_subscriber::layer::SubscriberExt;
-    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    static COUNTER: std::sync::Once = std::sync::Once::new();
+    COUNTER.call_once(|| {
+        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(Statements))
+            .expect("no other test sets a subscriber");
+    });
     let mut conn = m.pool.acquire().await.unwrap();
     let of = app::paging::PageOf::new("page", 0, 500).unwrap();
     let period = app::domain::Period::parse(period).unwrap();
-    let bills = {
-        let _counting =
-            tracing::subscriber::set_default(tracing_subscriber::registry().with(Statements(count.clone())));
-        // tracing caches, per call site and for all threads, whether anyone wants its events; a call site first met
-        // by another test while this counter was being set up can keep "nobody". Until a statement of ours is seen.
-        for _ in 0..10 {
-            tracing::callsite::rebuild_interest_cache();
-            sqlx::query("select 1").execute(&mut *conn).await.unwrap();
-            if count.load(std::sync::atomic::Ordering::Relaxed) > 0 {
-                break;
-            }
-        }
-        assert!(count.load(std::sync::atomic::Ordering::Relaxed) > 0, "sqlx's statements reach the counter");
-        count.store(0, std::sync::atomic::Ordering::Relaxed);
-        app::bills::db::bills_page(&mut conn, m.partner, period, of).await.unwrap()
-    };
-    (count.load(std::sync::atomic::Ordering::Relaxed), bills.rows)
+    STATEMENTS.with(|n| n.set(Some(0)));
+    sqlx::query("select 1").execute(&mut *conn).await.unwrap();
+    assert_eq!(STATEMENTS.with(|n| n.get()), Some(1), "sqlx's statements reach the counter");
+    STATEMENTS.with(|n| n.set(Some(0)));
+    let bills = app::bills::db::bills_page(&mut conn, m.partner, period, of).await.unwrap();
+    let count = STATEMENTS.with(|n| n.replace(None)).unwrap();
+    (count, bills.rows)
 }
 
 /// Issue 15, item 5: the bills list reads every bill of its page at once. The old list read each bill on its own
