@@ -17,4 +17,5 @@ where
         .merge(crate::directory::writes::routes())
         .merge(crate::partners::writes::routes())
         .merge(crate::pricing::writes::routes())
+        .merge(crate::recon::writes::routes())
 }

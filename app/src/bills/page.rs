@@ -201,6 +201,7 @@ fn BillsList(v: BillsView) -> impl IntoView {
                 <crate::paging::Pager page more label="Bill pages"
                     href=move |n| crate::paging::with_page("/bills", &query, "page", n)/>
                 <p><a href=csv download rel="external">"Download all bills of the month (CSV)"</a></p>
+                <p><a href=format!("{}?period={}&partner={}", crate::recon::forms::RECON_PAGE.pattern(), v.period, v.partner_id)>"Check Microsoft's bill against these (reconciliation)"</a></p>
             }.into_any()
         }}
         {v.can_write.then(|| view! {

@@ -9,7 +9,7 @@ use super::forms::{StatusForm, IMPORT_DIRECTORY, SET_STATUS};
 use crate::domain::SubscriptionStatus;
 use crate::operator::forms::OPERATOR_PAGE;
 use crate::web::caller::Operator;
-use crate::web::import::{import_file, refused};
+use crate::web::import::{import_file, refused, OPERATOR};
 use crate::web::respond::back;
 use crate::web::FormId;
 use crate::AppError;
@@ -25,7 +25,7 @@ where
 
 /// `POST /operator/directory/import`
 async fn import(State(pool): State<PgPool>, Operator(caller): Operator, form: Multipart) -> Result<Redirect, AppError> {
-    import_file(&pool, &caller, form, "Import", super::import::parse, async |tx, actor, rows| {
+    import_file(&pool, &caller, form, ("Import", OPERATOR), super::import::parse, async |tx, actor, _, rows| {
         let s = super::db::import(tx, actor, rows).await.map_err(|e| refused("Import", &e))?;
         Ok(format!("Directory imported: {} added, {} updated, {} unchanged.", s.added, s.updated, s.unchanged))
     })

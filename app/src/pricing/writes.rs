@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use super::forms::{IMPORT_METER_MAP, IMPORT_PRICES};
 use super::{db, import};
 use crate::web::caller::Operator;
-use crate::web::import::import_file;
+use crate::web::import::{import_file, OPERATOR};
 use crate::AppError;
 
 /// The pricing routes, for the server's router.
@@ -27,7 +27,7 @@ fn imported(what: &str, summary: impl std::fmt::Display) -> String {
 
 /// `POST /operator/prices/import`
 async fn prices(State(pool): State<PgPool>, Operator(caller): Operator, form: Multipart) -> Result<Redirect, AppError> {
-    import_file(&pool, &caller, form, "Price list", import::parse_prices, async |tx, actor, file| {
+    import_file(&pool, &caller, form, ("Price list", OPERATOR), import::parse_prices, async |tx, actor, _, file| {
         Ok(imported("Price list", db::import_prices(tx, actor, file).await?))
     })
     .await
@@ -39,7 +39,7 @@ async fn meter_map(
     Operator(caller): Operator,
     form: Multipart,
 ) -> Result<Redirect, AppError> {
-    import_file(&pool, &caller, form, "Meter map", import::parse_meter_map, async |tx, actor, rows| {
+    import_file(&pool, &caller, form, ("Meter map", OPERATOR), import::parse_meter_map, async |tx, actor, _, rows| {
         Ok(imported("Meter map", db::import_meter_map(tx, actor, rows).await?))
     })
     .await

@@ -157,3 +157,31 @@ async fn store_lines(
     .await?;
     Ok(())
 }
+
+/// The partner's current import of the month, if any.
+pub async fn current(
+    conn: &mut PgConnection,
+    partner: Uuid,
+    period: Period,
+) -> Result<Option<super::view::Imported>, AppError> {
+    Ok(sqlx::query_as(
+        "select import_id, file_name, imported_by, imported_at, lines, set_aside, changes is not null as replaced
+         from recon_imports where partner_id = $1 and period = $2 and superseded_at is null",
+    )
+    .bind(partner)
+    .bind(period.start())
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The month of the partner's latest import, if any.
+pub async fn last_imported(conn: &mut PgConnection, partner: Uuid) -> Result<Option<Period>, AppError> {
+    let day: Option<time::Date> = sqlx::query_scalar(
+        "select period from recon_imports where partner_id = $1 and superseded_at is null
+         order by imported_at desc limit 1",
+    )
+    .bind(partner)
+    .fetch_optional(conn)
+    .await?;
+    Ok(day.map(Period::of_day))
+}

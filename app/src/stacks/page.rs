@@ -90,7 +90,7 @@ fn Stack(detail: StackDetail) -> impl IntoView {
                 </form>
             })}
         </section>
-        <section class="card" aria-label="Tenant subscriptions">
+        <section class="card" id="mappings" aria-label="Tenant subscriptions">
             <h2>"Tenant subscriptions"</h2>
             {notice(&detail.flash, FormId::Mapping)}
             <MappingTable detail=detail.clone() base=base.clone()/>

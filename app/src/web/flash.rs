@@ -22,6 +22,8 @@ pub enum FormId {
     Operator,
     /// Bill status and markups.
     Bills,
+    /// Importing Microsoft's reconciliation file.
+    Reconciliation,
 }
 
 /// A form post's outcome, shown once at the top of its form (and beside its field when it is one field's fault).

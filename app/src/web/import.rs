@@ -1,6 +1,6 @@
-//! The operator's file imports (directory, price list, meter map) share one shape: read the uploaded file as text,
-//! parse every row (all errors by line and column), store all rows in one transaction or none, and say what happened
-//! on the operator page.
+//! The file imports (the operator's directory, price list and meter map; a partner's reconciliation file) share one
+//! shape: read the uploaded file as text, parse every row (all errors by line and column), store all rows in one
+//! transaction or none, and say what happened on the page of the form.
 use axum::extract::Multipart;
 use axum::response::Redirect;
 use sqlx::{PgConnection, PgPool};
@@ -18,36 +18,45 @@ pub fn refused(what: &str, errors: &[RowError]) -> AppError {
     AppError::Validation(crate::rows::refusal(what, "", errors))
 }
 
-async fn file_text(form: &mut Multipart) -> Result<String, AppError> {
+/// The posted file's name and text.
+async fn file_text(form: &mut Multipart) -> Result<(String, String), AppError> {
     while let Ok(Some(field)) = form.next_field().await {
         if field.name() == Some(FILE_FIELD) {
-            return field
+            let name = field.file_name().map(crate::domain::text::echo).unwrap_or_default();
+            let text = field
                 .text()
                 .await
-                .map_err(|_| AppError::Validation("The file could not be read as UTF-8 text.".into()));
+                .map_err(|_| AppError::Validation("The file could not be read as UTF-8 text.".into()))?;
+            return Ok((name, text));
         }
     }
     Err(AppError::Validation("Choose a file.".into()))
 }
 
-/// Reads the posted file with `parse`, stores it with `store` (which says what it did) in one transaction, and goes
-/// back to the operator page with the outcome.
+/// Where an import's outcome is shown: the form's page and the form.
+pub type Back<'a> = (&'a str, FormId);
+
+/// The operator page's imports.
+pub const OPERATOR: Back<'static> = (crate::operator::forms::OPERATOR_PAGE.pattern(), FormId::Operator);
+
+/// Reads the posted file with `parse`, stores it with `store` (given the file's name; it says what it did) in one
+/// transaction, and goes back to the form with the outcome.
 pub async fn import_file<T>(
     pool: &PgPool,
     caller: &Caller,
     mut form: Multipart,
-    what: &str,
+    (what, to): (&str, Back<'_>),
     parse: fn(&str) -> Result<T, Vec<RowError>>,
-    store: impl AsyncFnOnce(&mut PgConnection, &Actor, &T) -> Result<String, AppError>,
+    store: impl AsyncFnOnce(&mut PgConnection, &Actor, &str, &T) -> Result<String, AppError>,
 ) -> Result<Redirect, AppError> {
     let result = async {
-        let text = file_text(&mut form).await?;
+        let (name, text) = file_text(&mut form).await?;
         let parsed = parse(&text).map_err(|e| refused(what, &e))?;
         let mut tx = pool.begin().await?;
-        let message = store(&mut tx, &caller.actor(), &parsed).await?;
+        let message = store(&mut tx, &caller.actor(), &name, &parsed).await?;
         tx.commit().await?;
         Ok(message)
     }
     .await;
-    back(&caller.session, crate::operator::forms::OPERATOR_PAGE.pattern(), FormId::Operator, result).await
+    back(&caller.session, to.0, to.1, result).await
 }

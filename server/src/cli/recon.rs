@@ -38,20 +38,7 @@ impl ReconCommand {
             .await
             .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
         tx.commit().await?;
-        let lines = |n: usize| if n == 1 { "1 line".to_string() } else { format!("{n} lines") };
-        print!(
-            "imported the reconciliation of {}: {} of Azure Stack Hub, {} set aside",
-            s.period,
-            lines(s.lines),
-            lines(s.set_aside)
-        );
-        if s.replaced {
-            print!(
-                "; replaced the earlier import: {} subscription-day-meter totals added, {} removed, {} changed",
-                s.added, s.removed, s.changed
-            );
-        }
-        println!();
+        println!("{s}");
         Ok(())
     }
 }

@@ -64,6 +64,7 @@ fn outside_pages() -> Router<AppState> {
         .route(UPLOAD_USAGE.pattern(), post(upload::upload).layer(DefaultBodyLimit::max(security::MAX_UPLOAD)))
         .route(EXPORT_BILL.pattern(), get(bill_exports::export_bill))
         .route(EXPORT_PERIOD.pattern(), get(bill_exports::export_period))
+        .route(app::recon::forms::EXPORT_RECON.pattern(), get(bill_exports::export_recon))
         .route("/exports/usage", get(usage_export::export))
 }
 

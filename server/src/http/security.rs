@@ -114,6 +114,8 @@ pub fn limits(path: &str) -> Limits {
         Limits { body: MAX_UPLOAD, deadline: Duration::from_secs(3600) }
     } else if path.starts_with("/api/v1/") {
         Limits { body: MAX_BODY, deadline: Duration::from_secs(120) }
+    } else if path == app::recon::forms::IMPORT_RECON.pattern() {
+        Limits { body: app::recon::forms::MAX_RECON_FILE, deadline: Duration::from_secs(600) }
     } else if path.starts_with("/operator/") && path.ends_with("/import") {
         Limits { body: 2 * MIB, deadline: Duration::from_secs(600) }
     } else {

@@ -70,15 +70,12 @@ async fn a_reconciliation_file_is_imported_replaced_with_its_changes_named_and_r
     assert_eq!(count(&pool, "select count(*) from recon_imports").await, 2);
 }
 
-/// Every kind of difference on a hand-built month (the bills tests' October, DOMAIN §7's matching rules).
-#[sqlx::test(migrator = "app::db::MIGRATOR")]
-async fn every_kind_of_difference_is_found_on_a_hand_built_month(pool: PgPool) {
-    use crate::bills::{M1, M2};
-    use app::recon::compare::{compare, Kind};
-    let m = crate::bills::month(pool.clone()).await;
+/// Microsoft's file of the bills tests' October: one key of each kind (amounts at list price are in the comments).
+async fn hand_built_file(m: &crate::bills::Month) -> String {
+    use crate::bills::M1;
     let tenant: Uuid = sqlx::query_scalar("select directory_tenant_id from partners where partner_id = $1")
         .bind(m.partner)
-        .fetch_one(&pool)
+        .fetch_one(&m.pool)
         .await
         .unwrap();
     let line = |sub: Uuid, day: &str, meter: &str, region: &str, q: &str, price: &str, amount: &str| {
@@ -90,7 +87,7 @@ async fn every_kind_of_difference_is_found_on_a_hand_built_month(pool: PgPool) {
         )
     };
 
-    let file = [
+    [
         "PartnerId,CustomerId,CustomerName,EntitlementId,UsageDate,MeterId,MeterName,MeterRegion,ConsumedService,Quantity,UnitPrice,EffectiveUnitPrice,BillingPreTaxTotal,BillingCurrency".to_string(),
         // Stackbill: A1, 5 Oct, 10 vCPU hours at 0.008. Microsoft billed 8.
         line(m.a1, "10/5/2026 12:00:00 AM", M1, "Azure Stack Hub", "8", "0.008", "0.06"),
@@ -108,7 +105,17 @@ async fn every_kind_of_difference_is_found_on_a_hand_built_month(pool: PgPool) {
         line(m.b, "10/11/2026 12:00:00 AM", "c70df2d5-a62e-5ade-b348-f536792f2e49", "EU West", "24", "0.096", "2.30")
             .replace("Microsoft.AzureStack", "Microsoft.Compute"),
     ]
-    .join("\r\n");
+    .join("\r\n")
+}
+
+/// Every kind of difference on a hand-built month (the bills tests' October, DOMAIN §7's matching rules).
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn every_kind_of_difference_is_found_on_a_hand_built_month(pool: PgPool) {
+    use crate::bills::{M1, M2};
+    use app::recon::compare::compare;
+    use app::recon::Kind;
+    let m = crate::bills::month(pool.clone()).await;
+    let file = hand_built_file(&m).await;
     let parsed = app::recon::parse::parse_recon(&file).unwrap();
     assert_eq!((parsed.lines.len(), parsed.set_aside), (5, 1));
     let mut tx = pool.begin().await.unwrap();
@@ -162,4 +169,82 @@ async fn every_kind_of_difference_is_found_on_a_hand_built_month(pool: PgPool) {
 
     // Another month, never imported: nothing to compare with.
     assert_eq!(compare(&mut conn, m.partner, app::domain::Period::parse("2026-09").unwrap()).await.unwrap(), None);
+}
+
+/// Issue 14, items 1 and 2 over HTTP: a partner admin imports Microsoft's file on the reconciliation page, sees the
+/// month per customer and in total with each difference's cause and where to look, and downloads the differences; a
+/// bad row or another account's file changes nothing; a reader cannot import; another partner sees none of it.
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_reconciliation_page_imports_microsofts_file_and_shows_the_differences(pool: PgPool) {
+    use reqwest::multipart::{Form, Part};
+    use reqwest::StatusCode;
+    let m = crate::bills::month(pool.clone()).await;
+    let file = hand_built_file(&m).await;
+    let (_, fabrikam_tenant) = seed_partner(&pool, "Fabrikam", "sea-01").await;
+    let contoso_tenant = crate::helpers::partner_tenant(&pool, "Contoso").await;
+    let app = crate::helpers::spawn_app(pool.clone()).await;
+    let import = |text: String| {
+        let form = Form::new().part("file", Part::text(text).file_name("DailyRatedUsage_202610.csv"));
+        app.client.post(app.url("/reconciliation/import")).header("origin", &app.base).multipart(form).send()
+    };
+
+    app.sign_in("rita", Some(contoso_tenant), &["Partner.Reader"]).await;
+    assert_eq!(import(file.clone()).await.unwrap().status(), StatusCode::FORBIDDEN);
+    app.sign_in("adele", Some(contoso_tenant), &["Partner.Admin"]).await;
+    let empty = app.page("/reconciliation?period=2026-10").await;
+    assert!(empty.contains("No reconciliation file of 2026-10 for Contoso yet"), "{empty}");
+
+    let answer = import(file.clone()).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    assert_eq!(answer.headers()["location"], "/reconciliation");
+    // The page opens on the month imported last.
+    let page = app.page("/reconciliation").await;
+    assert!(page.contains("Imported the reconciliation of 2026-10: 5 lines of Azure Stack Hub, 1 line set aside."));
+    assert!(
+        page.contains("DailyRatedUsage_202610.csv") && page.contains("5 Azure Stack Hub line(s) compared"),
+        "{page}"
+    );
+    // By hand, at list price. Microsoft: 8 × 0.008 + 10 × 0.008 + 3.3333 × 0.008 + 15 × 0.008 + 24 × 0.008
+    // = 0.064 + 0.08 + 0.0266664 + 0.12 + 0.192 = 0.4826664. Stackbill: 0.08 + 0.10 + 0.0266664 + 0.30 + 0.096
+    // = 0.6026664. Microsoft billed after credits: 0.06 + 0.08 + 0.02 + 0.12 + 0.19 = 0.47.
+    for shown in ["0.48 USD", "0.60 USD", "0.47 USD", ">-0.12 USD<", "1 subscription-day-meter(s), 0.03 USD"] {
+        assert!(page.contains(shown), "{shown} in {page}");
+    }
+    assert!(page.contains(r#"data-testid="recon-differences">5<"#));
+    for kind in ["MicrosoftLess", "Price", "OnlyStackbill", "MicrosoftMore", "OnlyMicrosoft"] {
+        assert_eq!(page.matches(&format!(r#"data-kind="{kind}""#)).count(), 1, "{kind}");
+    }
+    assert!(!page.contains(r#"data-kind="Matched""#));
+    // Where to look: the stack's mappings (Microsoft billed less for A1), the bill's unit price (A2), the usage.
+    let cloud = m.stack.cloud_id;
+    assert!(page.contains(&format!("/stacks/{cloud}#mappings")) && page.contains(&format!("/bills/2026-10/{}", m.a2)));
+    assert!(page.contains(&format!("/usage?from=2026-10-11&amp;to=2026-10-11&amp;customer={}", m.tenant_b)));
+    assert!(page.contains(app::recon::Kind::Price.cause()));
+
+    let csv = app.get(&format!("/exports/reconciliation/2026-10?partner={}", m.partner)).await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    let csv = csv.text().await.unwrap();
+    assert_eq!(csv.lines().next(), Some(app::recon::compare::DIFFERENCES_HEADER));
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.as_bytes()).records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 5);
+    let missing = rows.iter().find(|r| &r[6] == "OnlyMicrosoft").expect("B's 11 October");
+    let b = m.b.to_string();
+    assert_eq!((&missing[2], &missing[3], &missing[8], &missing[9]), (b.as_str(), "2026-10-11", "24", ""));
+
+    // A bad row: named by line and column on the page; the month's lines stay.
+    import(file.replacen(",8,0.008,", ",eight,0.008,", 1)).await.unwrap();
+    let refused = app.page("/reconciliation").await;
+    assert!(refused.contains("line 2, Quantity: “eight” is not a number"), "{refused}");
+    assert_eq!(count(&pool, "select count(*) from recon_lines").await, 5);
+
+    // Fabrikam: its own (empty) month, no CSV of Contoso's, and Contoso's file is not its account's.
+    app.sign_in("farah", Some(fabrikam_tenant), &["Partner.Admin"]).await;
+    let theirs = app.page("/reconciliation?period=2026-10").await;
+    assert!(theirs.contains("No reconciliation file of 2026-10 for Fabrikam") && !theirs.contains(&m.b.to_string()));
+    let their_csv = app.get(&format!("/exports/reconciliation/2026-10?partner={}", m.partner)).await;
+    assert_eq!(their_csv.status(), StatusCode::NOT_FOUND);
+    import(file).await.unwrap();
+    let page = app.page("/reconciliation?period=2026-10").await;
+    assert!(page.contains("PartnerId: the file is of the Partner Center account"), "{page}");
+    assert_eq!(count(&pool, "select count(*) from recon_imports").await, 1);
 }
