@@ -158,6 +158,7 @@ fn BillsList(v: BillsView) -> impl IntoView {
     let (amount, price, margin) = (total(|b| b.amount), total(|b| b.customer_price), total(|b| b.margin));
     let cur = v.currency.clone();
     let csv = format!("{}?partner={}", EXPORT_PERIOD.at(&[&v.period]), v.partner_id);
+    let recon = format!("{}?period={}&partner={}", crate::recon::forms::RECON_PAGE.pattern(), v.period, v.partner_id);
     let (page, more) = (v.page, v.more);
     let total_label = if page > 0 || more { "Total of this page" } else { "Total" };
     let query = crate::paging::current_query();
@@ -201,9 +202,9 @@ fn BillsList(v: BillsView) -> impl IntoView {
                 <crate::paging::Pager page more label="Bill pages"
                     href=move |n| crate::paging::with_page("/bills", &query, "page", n)/>
                 <p><a href=csv download rel="external">"Download all bills of the month (CSV)"</a></p>
-                <p><a href=format!("{}?period={}&partner={}", crate::recon::forms::RECON_PAGE.pattern(), v.period, v.partner_id)>"Check Microsoft's bill against these (reconciliation)"</a></p>
             }.into_any()
         }}
+        <p><a href=recon>"Check Microsoft's bill against Stackbill's (reconciliation)"</a></p>
         {v.can_write.then(|| view! {
             <form method="post" action=DEFAULT_MARKUP.pattern() class="inline" aria-label="Default markup">
                 <label>"Default markup (%) " <input name=MarkupForm::FIELDS.markup inputmode="decimal" value=v.default_markup.to_string() size="6"/></label>

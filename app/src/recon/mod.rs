@@ -101,7 +101,7 @@ impl std::fmt::Display for ImportSummary {
 }
 
 /// How one (subscription, day, meter) compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Kind {
     /// Both sides agree within the tolerances.
     Matched,
@@ -119,6 +119,18 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// A few words for a table cell.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Matched => "Matched",
+            Self::OnlyMicrosoft => "Only Microsoft",
+            Self::OnlyStackbill => "Only Stackbill",
+            Self::MicrosoftMore => "Microsoft more",
+            Self::MicrosoftLess => "Microsoft less",
+            Self::Price => "Unit price",
+        }
+    }
+
     /// The likely cause, in plain words.
     pub fn cause(self) -> &'static str {
         match self {

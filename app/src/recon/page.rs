@@ -7,8 +7,8 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::forms::{EXPORT_RECON, IMPORT_RECON, RECON_PAGE};
-use super::view::{ReconView, Tally};
-use super::{Compared, Kind};
+use super::view::{Difference, ReconView, Tally};
+use super::Kind;
 use crate::domain::money::show as money;
 use crate::web::form::FILE_FIELD;
 use crate::AppError;
@@ -16,7 +16,7 @@ use crate::AppError;
 /// The reconciliation of a month (default: the month the partner imported last, else last month).
 #[server]
 pub async fn load_recon(period: Option<String>, partner: Option<String>) -> Result<ReconView, AppError> {
-    use super::view::{tallies, SHOWN_DIFFERENCES};
+    use super::view::{differences, tallies};
     use crate::domain::Period;
     let crate::web::caller::Caller { user, scope, session } = crate::web::caller::Caller::of_page().await?;
     let pool = crate::db::pool()?;
@@ -33,7 +33,6 @@ pub async fn load_recon(period: Option<String>, partner: Option<String>) -> Resu
     let imported = super::db::current(&mut conn, partner_id, period).await?;
     let rows = super::compare::compare(&mut conn, partner_id, period).await?.unwrap_or_default();
     let (customers, total) = tallies(&rows);
-    let differences: Vec<Compared> = rows.into_iter().filter(|c| c.kind() != Kind::Matched).collect();
     Ok(ReconView {
         period: period.to_string(),
         partner_id,
@@ -43,8 +42,7 @@ pub async fn load_recon(period: Option<String>, partner: Option<String>) -> Resu
         imported,
         customers,
         total,
-        all_differences: differences.len(),
-        differences: differences.into_iter().take(SHOWN_DIFFERENCES).collect(),
+        differences: differences(&rows),
         can_write: user.can_write() && scope.partner_filter().is_some(),
         flash: session.take_flash().await?,
     })
@@ -99,7 +97,7 @@ fn Recon(v: ReconView) -> impl IntoView {
                 <p><a href=csv download rel="external">"Download the differences (CSV)"</a></p>
             }.into_any(),
         }}
-        <p class="hint">"Matched by subscription, usage day (UTC) and commerce meter, in the commerce meter's unit. Quantities agree within 0.000001 units; amounts at list price (Microsoft's quantity × unit price, before partner-earned credit) within a cent per Microsoft line; unit prices must be equal. What Microsoft billed after credits is shown beside."</p>
+        <p class="hint">"A line is one subscription, usage day (UTC) and commerce meter, in the commerce meter's unit. Quantities agree within 0.000001 units; amounts at list price (Microsoft's quantity × unit price, before partner-earned credit) within a cent per Microsoft line; unit prices must be equal. What Microsoft billed after credits is shown beside."</p>
         {v.can_write.then(|| view! {
             <form method="post" action=IMPORT_RECON.pattern() enctype="multipart/form-data" class="card stacked" aria-label="Import Microsoft's reconciliation file">
                 <h2>"Import Microsoft's file"</h2>
@@ -112,17 +110,26 @@ fn Recon(v: ReconView) -> impl IntoView {
     }
 }
 
+/// "1 line", "304 lines": a line is one subscription, usage day and commerce meter.
+fn lines(n: usize) -> String {
+    if n == 1 {
+        "1 line".into()
+    } else {
+        format!("{n} lines")
+    }
+}
+
 #[component]
 fn Totals(total: Tally, currency: String) -> impl IntoView {
     let c = currency;
     view! {
         <dl class="facts totals" data-testid="recon-totals">
-            <dt>"Matched"</dt><dd>{format!("{} subscription-day-meter(s), {}", total.matched, money(total.matched_amount, &c))}</dd>
+            <dt>"Matched"</dt><dd>{format!("{} ({})", money(total.matched_amount, &c), lines(total.matched))}</dd>
             <dt>"Microsoft at list price"</dt><dd>{money(total.microsoft_list_amount, &c)}</dd>
             <dt>"Microsoft billed (after credits)"</dt><dd>{money(total.microsoft_amount, &c)}</dd>
             <dt>"Stackbill charged"</dt><dd>{money(total.stackbill_amount, &c)}</dd>
             <dt>"Difference (Microsoft − Stackbill)"</dt><dd data-testid="recon-gap">{money(total.gap(), &c)}</dd>
-            <dt>"Differences"</dt><dd data-testid="recon-differences">{total.differences}</dd>
+            <dt>"Differences"</dt><dd data-testid="recon-differences">{lines(total.differences)}</dd>
         </dl>
     }
 }
@@ -164,18 +171,19 @@ fn quantity(q: Option<Decimal>) -> String {
 }
 
 /// Where to look for a difference: the stacks that bill the subscription (their usage or their mappings), the
-/// customer's usage of the day, or the bill with Stackbill's unit price.
-fn look_at(d: &Compared, period: &str) -> impl IntoView {
+/// customer's usage of those days, or the bill with Stackbill's unit price.
+fn look_at(g: &Difference, period: &str) -> impl IntoView {
+    let d = &g.first;
     let stacks: Vec<(String, String)> = d
         .stack_names
         .iter()
         .zip(&d.stack_clouds)
         .map(|(name, cloud)| {
-            let anchor = if matches!(d.kind(), Kind::OnlyStackbill | Kind::MicrosoftLess) { "#mappings" } else { "" };
+            let anchor = if matches!(g.kind, Kind::OnlyStackbill | Kind::MicrosoftLess) { "#mappings" } else { "" };
             (name.clone(), format!("/stacks/{cloud}{anchor}"))
         })
         .collect();
-    let usage = d.customer_tenant_id.map(|t| format!("/usage?from={}&to={}&customer={t}", d.day, d.day));
+    let usage = d.customer_tenant_id.map(|t| format!("/usage?from={}&to={}&customer={t}", d.day, g.last_day));
     let bill = crate::bills::forms::BILL_PAGE.at(&[&period, &d.subscription_id]);
     view! {
         {if stacks.is_empty() {
@@ -184,47 +192,66 @@ fn look_at(d: &Compared, period: &str) -> impl IntoView {
             stacks.into_iter().map(|(name, href)| view! { <a href=href>{name}</a> " " }).collect_view().into_any()
         }}
         {usage.map(|href| view! { " · " <a href=href>"usage"</a> })}
-        {(d.kind() == Kind::Price).then(|| view! { " · " <a href=bill>"bill (unit price)"</a> })}
+        {(g.kind == Kind::Price).then(|| view! { " · " <a href=bill>"bill (unit price)"</a> })}
     }
+}
+
+/// "5 Oct" for one day, "20–31 Oct (12 days)" for several.
+fn days(g: &Difference) -> String {
+    let day = |d: time::Date| format!("{} {}", d.day(), &d.month().to_string()[..3]);
+    match g.days {
+        1 => day(g.first.day),
+        n => format!("{}–{} ({n} days)", day(g.first.day), day(g.last_day)),
+    }
+}
+
+/// A subscription as its first and last characters (the whole ID is the cell's title and in the CSV).
+fn short(id: Uuid) -> String {
+    let s = id.to_string();
+    format!("{}…{}", &s[..8], &s[s.len() - 4..])
+}
+
+/// Unit prices as Microsoft and Stackbill have them.
+fn unit_prices(d: &super::Compared) -> String {
+    format!("{} / {}", quantity(d.microsoft_unit_price), quantity(d.stackbill_unit_price))
 }
 
 #[component]
 fn Differences(v: ReconView) -> impl IntoView {
     let c = v.currency.clone();
-    let more = v.all_differences - v.differences.len();
     view! {
         <h2>"Differences"</h2>
         {if v.differences.is_empty() {
             view! { <p class="notice ok" role="status">"Every line agrees within the tolerances."</p> }.into_any()
         } else {
             view! {
+                <p class="hint">"One row per subscription, meter and kind of difference; the CSV has each day."</p>
                 <div class="scroll">
                 <table class="data" aria-label="Differences">
                     <thead><tr>
-                        <th scope="col">"Customer"</th><th scope="col">"Day"</th><th scope="col">"Meter"</th>
+                        <th scope="col">"Customer"</th><th scope="col">"Days"</th><th scope="col">"Meter"</th>
                         <th scope="col" class="num">"Microsoft quantity"</th><th scope="col" class="num">"Stackbill quantity"</th>
-                        <th scope="col" class="num">"Microsoft unit price"</th><th scope="col" class="num">"Stackbill unit price"</th>
+                        <th scope="col" class="num">"Unit price (Microsoft / Stackbill)"</th>
                         <th scope="col" class="num">"Microsoft (list)"</th><th scope="col" class="num">"Stackbill"</th>
                         <th scope="col">"Likely cause"</th><th scope="col">"Look at"</th>
                     </tr></thead>
-                    <tbody>{v.differences.iter().map(|d| view! {
-                        <tr data-kind=format!("{:?}", d.kind())>
-                            <td>{d.customer_name.clone().unwrap_or_default()}<br/><span class="mono">{d.subscription_id.to_string()}</span></td>
-                            <td>{d.day.to_string()}</td>
-                            <td>{d.meter_name.clone().unwrap_or_default()}<br/><span class="mono">{d.commerce_meter_id.to_string()}</span></td>
-                            <td class="num">{quantity(d.microsoft_quantity)}</td>
-                            <td class="num">{quantity(d.stackbill_quantity)}</td>
-                            <td class="num">{quantity(d.microsoft_unit_price)}</td>
-                            <td class="num">{quantity(d.stackbill_unit_price)}</td>
-                            <td class="num">{d.microsoft_list_amount.map(|a| money(a, &c))}</td>
-                            <td class="num">{d.stackbill_amount.map(|a| money(a, &c))}</td>
-                            <td>{d.kind().cause()}</td>
-                            <td>{look_at(d, &v.period)}</td>
+                    <tbody>{v.differences.iter().map(|g| view! {
+                        <tr data-kind=format!("{:?}", g.kind)>
+                            <td>{g.first.customer_name.clone().unwrap_or_default()}<br/>
+                                <span class="mono" title=g.first.subscription_id.to_string()>{short(g.first.subscription_id)}</span></td>
+                            <td class="nowrap">{days(g)}</td>
+                            <td title=format!("commerce meter {}", g.first.commerce_meter_id)>{g.first.meter_name.clone().unwrap_or_default()}</td>
+                            <td class="num">{quantity(g.microsoft_quantity)}</td>
+                            <td class="num">{quantity(g.stackbill_quantity)}</td>
+                            <td class="num">{unit_prices(&g.first)}</td>
+                            <td class="num">{g.microsoft_list_amount.map(|a| money(a, &c))}</td>
+                            <td class="num">{g.stackbill_amount.map(|a| money(a, &c))}</td>
+                            <td><strong>{g.kind.label()}</strong><br/><span class="hint">{g.kind.cause()}</span></td>
+                            <td>{look_at(g, &v.period)}</td>
                         </tr>
                     }).collect_view()}</tbody>
                 </table>
                 </div>
-                {(more > 0).then(|| view! { <p class="hint">{format!("{more} more in the CSV.")}</p> })}
             }.into_any()
         }}
     }

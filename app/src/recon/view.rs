@@ -86,6 +86,60 @@ pub fn tallies(rows: &[Compared]) -> (Vec<Tally>, Tally) {
     (customers, total)
 }
 
+/// The differences of one subscription, meter and kind over the month: a row of the page (the CSV has each day).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Difference {
+    /// The days' keys; the first carries the customer, subscription, meter and stacks.
+    pub first: Compared,
+    /// How they differ.
+    pub kind: Kind,
+    /// The last day that differs this way.
+    pub last_day: time::Date,
+    /// Days that differ this way.
+    pub days: usize,
+    /// Microsoft's quantity over those days.
+    pub microsoft_quantity: Option<Decimal>,
+    /// Stackbill's.
+    pub stackbill_quantity: Option<Decimal>,
+    /// Microsoft's amount at list price.
+    pub microsoft_list_amount: Option<Decimal>,
+    /// Stackbill's amount.
+    pub stackbill_amount: Option<Decimal>,
+}
+
+/// The keys that differ, per subscription, commerce meter and kind, in the order they come.
+pub fn differences(rows: &[Compared]) -> Vec<Difference> {
+    let add = |a: Option<Decimal>, b: Option<Decimal>| match (a, b) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or_default() + b.unwrap_or_default()),
+    };
+    let mut out: Vec<Difference> = Vec::new();
+    let mut at = std::collections::HashMap::new();
+    for c in rows.iter().filter(|c| c.kind() != Kind::Matched) {
+        let i = *at.entry((c.subscription_id, c.commerce_meter_id, c.kind())).or_insert_with(|| {
+            out.push(Difference {
+                first: c.clone(),
+                kind: c.kind(),
+                last_day: c.day,
+                days: 0,
+                microsoft_quantity: None,
+                stackbill_quantity: None,
+                microsoft_list_amount: None,
+                stackbill_amount: None,
+            });
+            out.len() - 1
+        });
+        let d = &mut out[i];
+        d.last_day = d.last_day.max(c.day);
+        d.days += 1;
+        d.microsoft_quantity = add(d.microsoft_quantity, c.microsoft_quantity);
+        d.stackbill_quantity = add(d.stackbill_quantity, c.stackbill_quantity);
+        d.microsoft_list_amount = add(d.microsoft_list_amount, c.microsoft_list_amount);
+        d.stackbill_amount = add(d.stackbill_amount, c.stackbill_amount);
+    }
+    out
+}
+
 /// The reconciliation page of a partner's month.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReconView {
@@ -105,18 +159,13 @@ pub struct ReconView {
     pub customers: Vec<Tally>,
     /// All customers.
     pub total: Tally,
-    /// The first differences (the CSV has them all).
-    pub differences: Vec<Compared>,
-    /// How many differences there are in all.
-    pub all_differences: usize,
+    /// The differences, per subscription, meter and kind (the CSV has each day).
+    pub differences: Vec<Difference>,
     /// Whether the viewer may import.
     pub can_write: bool,
     /// The last form's outcome.
     pub flash: Option<Flash>,
 }
-
-/// Differences shown on the page; the CSV has every one.
-pub const SHOWN_DIFFERENCES: usize = 300;
 
 #[cfg(test)]
 mod tests {
@@ -167,5 +216,27 @@ mod tests {
         assert_eq!(customers[1].gap(), d("-10"));
         assert_eq!((total.matched, total.differences), (1, 2));
         assert_eq!(total.gap(), d("-4"), "10 against 14");
+    }
+
+    #[test]
+    fn differences_are_grouped_per_subscription_meter_and_kind_over_their_days() {
+        let mut later = key("Adatum", Some((d("5"), d("10"))), None);
+        later.day = date!(2026 - 10 - 09);
+        let rows = [
+            key("Adatum", Some((d("3"), d("6"))), None),
+            key("Adatum", Some((d("2"), d("4"))), Some((d("2"), d("4")))),
+            key("Adatum", Some((d("4"), d("8"))), Some((d("1"), d("2")))),
+            later,
+        ];
+        let groups = differences(&rows);
+        assert_eq!(groups.len(), 2, "only Microsoft (two days), Microsoft more (one)");
+        let only = &groups[0];
+        assert_eq!(
+            (only.kind, only.days, only.first.day, only.last_day),
+            (Kind::OnlyMicrosoft, 2, rows[0].day, rows[3].day)
+        );
+        assert_eq!((only.microsoft_quantity, only.stackbill_quantity), (Some(d("8")), None));
+        assert_eq!((only.microsoft_list_amount, only.stackbill_amount), (Some(d("16")), None));
+        assert_eq!((groups[1].kind, groups[1].stackbill_amount), (Kind::MicrosoftMore, Some(d("2"))));
     }
 }

@@ -6,6 +6,7 @@
 //! the same hour changes nothing, and later it only adds the hours since, like stacks that keep reporting.
 mod billing;
 mod directory;
+mod recon;
 mod reference;
 mod usage;
 
@@ -33,6 +34,8 @@ pub struct Summary {
     pub usage_records: u64,
     /// Bills finalised.
     pub bills_finalised: u64,
+    /// Lines of Microsoft's reconciliation file of last month imported.
+    pub recon_lines: usize,
 }
 
 impl std::fmt::Display for Summary {
@@ -40,8 +43,8 @@ impl std::fmt::Display for Summary {
         let config = if self.created_configuration { "created" } else { "already present" };
         write!(
             f,
-            "demo data: {} meters and {} prices added; partners, directory, stacks and registrations {config}; {} usage records added; {} bills finalised",
-            self.meters, self.prices, self.usage_records, self.bills_finalised
+            "demo data: {} meters and {} prices added; partners, directory, stacks and registrations {config}; {} usage records added; {} bills finalised; {} lines of Microsoft's reconciliation file imported",
+            self.meters, self.prices, self.usage_records, self.bills_finalised, self.recon_lines
         )
     }
 }
@@ -66,6 +69,7 @@ pub async fn load_at(pool: &PgPool, now: time::OffsetDateTime) -> anyhow::Result
     summary.usage_records = usage::load(&mut tx).await.context("usage")?;
     if summary.created_configuration {
         summary.bills_finalised = billing::load(&mut tx, now).await.context("bills")?;
+        summary.recon_lines = recon::load(&mut tx, now).await.context("reconciliation")?;
     }
     tx.commit().await?;
     Ok(summary)

@@ -86,6 +86,17 @@ async fn the_demo_covers_what_the_product_shows(pool: PgPool) {
         "late usage after finalising shows as an adjustment"
     );
     assert_eq!(bill.markup_percent.to_string(), "20", "a customer markup over the partner's 15 %");
+
+    // Issue 14, item 4: Microsoft's file of last month, with a day not reported, an outdated price and a tenant
+    // mapped only in Stackbill; everything else matches.
+    use app::recon::Kind;
+    let compared = app::recon::compare::compare(&mut conn, contoso, this_month.previous()).await.unwrap().unwrap();
+    let of = |k: Kind| compared.iter().filter(|c| c.kind() == k).count();
+    assert_eq!(of(Kind::MicrosoftMore), 1, "one day of one stack not reported to Stackbill");
+    assert!(of(Kind::Price) >= 10, "a meter's price rose from the 20th");
+    assert!(of(Kind::OnlyStackbill) >= 28, "a customer's month only in Stackbill");
+    assert_eq!(of(Kind::OnlyMicrosoft) + of(Kind::MicrosoftLess), 0);
+    assert!(of(Kind::Matched) > compared.len() / 2, "most of the month matches");
 }
 
 #[test]

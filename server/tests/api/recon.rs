@@ -207,10 +207,10 @@ async fn the_reconciliation_page_imports_microsofts_file_and_shows_the_differenc
     // By hand, at list price. Microsoft: 8 × 0.008 + 10 × 0.008 + 3.3333 × 0.008 + 15 × 0.008 + 24 × 0.008
     // = 0.064 + 0.08 + 0.0266664 + 0.12 + 0.192 = 0.4826664. Stackbill: 0.08 + 0.10 + 0.0266664 + 0.30 + 0.096
     // = 0.6026664. Microsoft billed after credits: 0.06 + 0.08 + 0.02 + 0.12 + 0.19 = 0.47.
-    for shown in ["0.48 USD", "0.60 USD", "0.47 USD", ">-0.12 USD<", "1 subscription-day-meter(s), 0.03 USD"] {
+    for shown in ["0.48 USD", "0.60 USD", "0.47 USD", ">-0.12 USD<", "0.03 USD (1 line)"] {
         assert!(page.contains(shown), "{shown} in {page}");
     }
-    assert!(page.contains(r#"data-testid="recon-differences">5<"#));
+    assert!(page.contains(r#"data-testid="recon-differences">5 lines<"#));
     for kind in ["MicrosoftLess", "Price", "OnlyStackbill", "MicrosoftMore", "OnlyMicrosoft"] {
         assert_eq!(page.matches(&format!(r#"data-kind="{kind}""#)).count(), 1, "{kind}");
     }
