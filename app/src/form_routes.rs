@@ -18,4 +18,5 @@ where
         .merge(crate::partners::writes::routes())
         .merge(crate::pricing::writes::routes())
         .merge(crate::recon::writes::routes())
+        .merge(crate::webhooks::writes::routes())
 }

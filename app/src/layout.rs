@@ -24,11 +24,15 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <a href="/usage">"Usage"</a>
                 <a href="/bills">"Bills"</a>
                 <a href="/audit">"Audit log"</a>
-                // Only operators have an operator page; everyone else would get a 403 there.
+                // Only operators have an operator page, and only partners webhooks; anyone else gets a 403 there.
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
-                        let operator = user.await.ok().flatten().is_some_and(|u| u.role == crate::domain::Role::Operator);
-                        operator.then(|| view! { <a href="/operator">"Operator"</a> })
+                        let operator = user.await.ok().flatten().map(|u| u.role == crate::domain::Role::Operator);
+                        match operator {
+                            Some(true) => view! { <a href="/operator">"Operator"</a> }.into_any(),
+                            Some(false) => view! { <a href="/settings/webhooks">"Webhooks"</a> }.into_any(),
+                            None => ().into_any(),
+                        }
                     })}
                 </Suspense>
             </nav>

@@ -33,6 +33,7 @@ pub mod shell;
 pub mod stacks;
 pub mod usage;
 pub mod web;
+pub mod webhooks;
 
 pub use error::AppError;
 

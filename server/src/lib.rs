@@ -12,3 +12,4 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod usage_files;
+pub mod webhooks;

@@ -48,10 +48,14 @@ impl AuthSession {
         Ok(Some(user))
     }
 
-    /// Signs a user in: a new session ID first, so a session fixed before sign-in is worthless after it. The session
-    /// then ends after `idle` without a request, and `lifetime` after now in any case.
+    /// Signs a user in: a new session ID first, so a session fixed before sign-in is worthless after it, and without
+    /// what the browser's previous user left for their next page (a message, a new key or secret shown once). The
+    /// session then ends after `idle` without a request, and `lifetime` after now in any case.
     pub async fn log_in(&self, user_id: Uuid, idle: Duration, lifetime: Duration) -> Result<(), AppError> {
         self.0.cycle_id().await.map_err(internal)?;
+        for left in [FLASH, NEW_KEY] {
+            self.0.remove_value(left).await.map_err(internal)?;
+        }
         self.0.set_expiry(Some(Expiry::OnInactivity(idle)));
         let ends_at = (crate::domain::clock::now() + lifetime).unix_timestamp();
         self.0.insert(ENDS_AT, ends_at).await.map_err(internal)?;

@@ -62,7 +62,9 @@ pub async fn finalise(
     .await?;
     freeze_lines(conn, period, &b).await?;
     audit(conn, actor, &b, "bill.finalise").await?;
-    bill(conn, partner, sub, period).await
+    let final_bill = bill(conn, partner, sub, period).await?;
+    crate::webhooks::detect::bill_finalised(conn, &final_bill).await?;
+    Ok(final_bill)
 }
 
 /// Why the bill may not be finalised now, if it may not: already final, amounts still being re-rated, its month not

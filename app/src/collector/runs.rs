@@ -24,7 +24,8 @@ pub async fn record_success(
 ) -> Result<(), AppError> {
     sqlx::query(
         "update collectors set watermark = greatest(watermark, $2), last_success_at = now(),
-                last_summary = $3, next_run_at = now() + make_interval(secs => $4)
+                last_summary = $3, next_run_at = now() + make_interval(secs => $4),
+                failures_in_a_row = 0, failing_since = null
          where stack_id = $1",
     )
     .bind(stack)
@@ -58,15 +59,19 @@ pub async fn record_failure(
     message: &str,
     retry_after: std::time::Duration,
 ) -> Result<(), AppError> {
-    sqlx::query(
-        "update collectors set last_error = $2, last_error_at = now(), next_run_at = now() + make_interval(secs => $3)
-         where stack_id = $1",
+    let streak: Option<(i32, time::OffsetDateTime)> = sqlx::query_as(
+        "update collectors set last_error = $2, last_error_at = now(), next_run_at = now() + make_interval(secs => $3),
+                failures_in_a_row = failures_in_a_row + 1, failing_since = coalesce(failing_since, now())
+         where stack_id = $1 returning failures_in_a_row, failing_since",
     )
     .bind(stack)
     .bind(message)
     .bind(retry_after.as_secs_f64())
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
+    if let Some((failures, since)) = streak {
+        crate::webhooks::detect::collector_failed(conn, stack, failures, since, message).await?;
+    }
     let owner: Option<(Uuid, Uuid)> = sqlx::query_as("select partner_id, cloud_id from stacks where stack_id = $1")
         .bind(stack)
         .fetch_optional(&mut *conn)

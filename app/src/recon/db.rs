@@ -121,6 +121,7 @@ pub async fn import(
         after: Some(after),
     };
     record(conn, actor, event).await?;
+    crate::webhooks::detect::recon_imported(conn, partner, Period::of_day(file.period), import).await?;
     Ok(summary)
 }
 

@@ -24,6 +24,8 @@ pub enum FormId {
     Bills,
     /// Importing Microsoft's reconciliation file.
     Reconciliation,
+    /// Webhook endpoints and thresholds.
+    Webhooks,
 }
 
 /// A form post's outcome, shown once at the top of its form (and beside its field when it is one field's fault).

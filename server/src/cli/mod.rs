@@ -169,9 +169,13 @@ async fn serve(settings: Settings, db: &Database) -> anyhow::Result<()> {
         tracing::info!(sealed, "sealed collector secrets stored before sealing existed");
     }
     let reach = Reach::new(settings.outbound.clone(), std::sync::Arc::new(settings.secret_key.clone()))?;
+    let (settings_outbound, settings_key) = (settings.outbound.clone(), settings.secret_key.clone());
     let app = Application::build(listener, settings, options, db.pool.clone())?;
     tokio::spawn(crate::collector::run::run_forever(db.pool.clone(), reach, Default::default()));
     tokio::spawn(rerate_forever(db.pool.clone()));
+    let sender =
+        crate::webhooks::Sender::new(settings_outbound, std::sync::Arc::new(settings_key), crate::webhooks::TIMEOUT)?;
+    tokio::spawn(crate::webhooks::deliver_forever(db.pool.clone(), sender));
     println!("Stackbill is running at {public_url} (listening on {addr}); Ctrl-C stops it.");
     app.run_until(shutdown_signal()).await
 }

@@ -28,3 +28,4 @@ mod stack_pages;
 mod stack_usage_pages;
 mod standin_usage_api;
 mod upload_beside_ingest;
+mod webhooks;

@@ -71,7 +71,7 @@ async fn a_reconciliation_file_is_imported_replaced_with_its_changes_named_and_r
 }
 
 /// Microsoft's file of the bills tests' October: one key of each kind (amounts at list price are in the comments).
-async fn hand_built_file(m: &crate::bills::Month) -> String {
+pub(crate) async fn hand_built_file(m: &crate::bills::Month) -> String {
     use crate::bills::M1;
     let tenant: Uuid = sqlx::query_scalar("select directory_tenant_id from partners where partner_id = $1")
         .bind(m.partner)
