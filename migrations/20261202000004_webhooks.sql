@@ -30,6 +30,8 @@ create index webhook_endpoints_partner_idx on webhook_endpoints (partner_id) whe
 -- One delivery per endpoint and event occurrence (`event_key` names the occurrence, so detecting it again is a no-op).
 create table webhook_deliveries (
     delivery_id     uuid primary key default gen_random_uuid(),
+    -- The order events were queued in, which is the order an endpoint receives them.
+    seq             bigint generated always as identity,
     endpoint_id     uuid not null references webhook_endpoints (endpoint_id),
     partner_id      uuid not null,
     event           text not null,
@@ -42,9 +44,9 @@ create table webhook_deliveries (
     given_up_at     timestamptz,
     unique (endpoint_id, event_key)
 );
-create index webhook_deliveries_pending_idx on webhook_deliveries (endpoint_id, created_at)
+create index webhook_deliveries_pending_idx on webhook_deliveries (endpoint_id, seq)
     where delivered_at is null and given_up_at is null;
-create index webhook_deliveries_partner_idx on webhook_deliveries (partner_id, created_at desc);
+create index webhook_deliveries_partner_idx on webhook_deliveries (partner_id, seq desc);
 
 create table webhook_attempts (
     delivery_id uuid not null references webhook_deliveries (delivery_id) on delete cascade,

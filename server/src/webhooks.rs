@@ -76,7 +76,7 @@ pub async fn claim(pool: &PgPool, now: OffsetDateTime) -> Result<Vec<Claimed>, A
          where e.endpoint_id = d.endpoint_id and e.removed_at is null
            and d.delivery_id = (select x.delivery_id from webhook_deliveries x
                                 where x.endpoint_id = e.endpoint_id and x.delivered_at is null and x.given_up_at is null
-                                order by x.created_at, x.delivery_id limit 1)
+                                order by x.seq limit 1)
            and d.next_attempt_at <= $1
          returning d.delivery_id, d.event, d.body, d.attempts, d.created_at, e.url, e.secret",
     )
@@ -86,15 +86,15 @@ pub async fn claim(pool: &PgPool, now: OffsetDateTime) -> Result<Vec<Claimed>, A
     .await?)
 }
 
-/// Sends one claimed delivery and records the answer: delivered, tried again later, or given up.
-pub async fn send(pool: &PgPool, sender: &Sender, d: Claimed) -> Result<(), AppError> {
+/// Sends one claimed delivery and records the answer: delivered, tried again later, or given up (a day after the
+/// event, as of `now`).
+pub async fn send(pool: &PgPool, sender: &Sender, d: Claimed, now: OffsetDateTime) -> Result<(), AppError> {
     let started = std::time::Instant::now();
     let (status, answer) = match post(sender, &d).await {
         Ok((status, text)) => (Some(i32::from(status)), text.chars().take(ANSWER_CHARS).collect::<String>()),
         Err(why) => (None, why),
     };
     let delivered = status.is_some_and(|s| (200..300).contains(&s));
-    let now = app::domain::clock::now();
     let give_up = !delivered && now + backoff(d.attempts) > d.created_at + GIVE_UP_AFTER;
     let mut tx = pool.begin().await?;
     sqlx::query(
@@ -175,7 +175,7 @@ pub async fn deliver_forever(pool: PgPool, sender: Sender) {
                     let (pool, sender) = (pool.clone(), sender.clone());
                     tokio::spawn(async move {
                         let id = d.delivery_id;
-                        if let Err(e) = send(&pool, &sender, d).await {
+                        if let Err(e) = send(&pool, &sender, d, app::domain::clock::now()).await {
                             tracing::warn!(delivery = %id, error = %e, "could not record a webhook delivery");
                         }
                     });

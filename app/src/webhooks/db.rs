@@ -174,7 +174,7 @@ pub async fn deliveries(conn: &mut PgConnection, partner: Uuid, at_most: i64) ->
          left join lateral (select status, answer from webhook_attempts x where x.delivery_id = d.delivery_id
                             order by attempt desc limit 1) a on true
          where d.partner_id = $1
-         order by d.created_at desc, d.delivery_id limit $2",
+         order by d.seq desc limit $2",
     )
     .bind(partner)
     .bind(at_most)

@@ -68,7 +68,7 @@ async fn deliver_due(pool: &PgPool, at: time::OffsetDateTime) -> usize {
     let claimed = claim(pool, at).await.unwrap();
     let n = claimed.len();
     for d in claimed {
-        send(pool, &sender(Duration::from_secs(5)), d).await.unwrap();
+        send(pool, &sender(Duration::from_secs(5)), d, at).await.unwrap();
     }
     n
 }
@@ -152,7 +152,9 @@ async fn a_slow_endpoint_holds_up_only_its_own_deliveries(pool: PgPool) {
         .into_iter()
         .map(|d| {
             let pool = pool.clone();
-            tokio::spawn(async move { send(&pool, &sender(Duration::from_secs(3)), d).await.unwrap() })
+            tokio::spawn(async move {
+                send(&pool, &sender(Duration::from_secs(3)), d, app::domain::clock::now()).await.unwrap()
+            })
         })
         .collect();
     // The quick endpoint's delivery is recorded while the slow one still waits for its answer.
@@ -177,6 +179,52 @@ async fn a_slow_endpoint_holds_up_only_its_own_deliveries(pool: PgPool) {
     let answer: String =
         sqlx::query_scalar("select answer from webhook_attempts where status is null").fetch_one(&pool).await.unwrap();
     assert_eq!(answer, "no answer within 3 seconds");
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn deliveries_are_retried_for_a_day_then_given_up_and_the_log_says_so(pool: PgPool) {
+    let (partner, tenant) = seed_partner(&pool, "Contoso", "ams-01").await;
+    let (url, got) = receiver(vec![Some(500)]).await;
+    let mut tx = pool.begin().await.unwrap();
+    let actor = app::audit::Actor::command_line();
+    let sealed = test_key().seal("whsec_test");
+    app::webhooks::db::add_endpoint(&mut tx, &actor, partner, &url, &[EventKind::StackSilent], &sealed).await.unwrap();
+    for key in ["s1", "s2"] {
+        app::webhooks::db::enqueue(&mut tx, partner, EventKind::StackSilent, key, serde_json::json!({})).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let now = app::domain::clock::now();
+    let mut at = now;
+    // Attempts 30 s, 1, 2, 4 … 64 minutes apart, then every 2 hours: the 19th is 7,650 s + 10 × 7,200 s = 22 h 7 min
+    // 30 s after the event; a 20th would be at 24 h 7 min 30 s, past the day, so the 19th is the last.
+    for k in 1..=19 {
+        assert_eq!(deliver_due(&pool, at).await, 1, "attempt {k}");
+        if k < 19 {
+            assert_eq!(deliver_due(&pool, at).await, 0, "attempt {k}: nothing else is due before the back-off");
+        }
+        at += server::webhooks::backoff(k);
+    }
+    let first: (Option<time::OffsetDateTime>, i32) =
+        sqlx::query_as("select given_up_at, attempts from webhook_deliveries where event_key like '%:s1'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(first.0.is_some(), "given up");
+    assert_eq!(first.1, 19);
+    assert_eq!(got.lock().unwrap().len(), 19);
+    // The endpoint's next event is tried once the first is given up (an endpoint's events go in order).
+    assert_eq!(deliver_due(&pool, at).await, 1);
+    let second: i32 = sqlx::query_scalar("select attempts from webhook_deliveries where event_key like '%:s2'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(second, 1);
+
+    let app = spawn_app(pool.clone()).await;
+    app.sign_in("adele", Some(tenant), &["Partner.Admin"]).await;
+    let log = app.page("/settings/webhooks").await;
+    assert!(log.contains(r#"data-state="given up""#) && log.contains("500 answer 500"), "{log}");
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
