@@ -74,6 +74,7 @@ pub async fn claim(pool: &PgPool, now: OffsetDateTime) -> Result<Vec<Claimed>, A
          set next_attempt_at = $1 + make_interval(secs => $2), attempts = d.attempts + 1
          from webhook_endpoints e
          where e.endpoint_id = d.endpoint_id and e.removed_at is null
+           and d.delivered_at is null and d.given_up_at is null
            and d.delivery_id = (select x.delivery_id from webhook_deliveries x
                                 where x.endpoint_id = e.endpoint_id and x.delivered_at is null and x.given_up_at is null
                                 order by x.seq limit 1)
@@ -111,7 +112,7 @@ pub async fn send(pool: &PgPool, sender: &Sender, d: Claimed, now: OffsetDateTim
     sqlx::query(
         "update webhook_deliveries set delivered_at = case when $2 then now() end,
                 given_up_at = case when $3 then now() end, next_attempt_at = $4
-         where delivery_id = $1",
+         where delivery_id = $1 and delivered_at is null and given_up_at is null",
     )
     .bind(d.delivery_id)
     .bind(delivered)
@@ -151,7 +152,20 @@ async fn post(sender: &Sender, d: &Claimed) -> Result<(u16, String), String> {
             }
         })?;
     let status = answer.status().as_u16();
-    Ok((status, answer.text().await.unwrap_or_default()))
+    Ok((status, start_of(answer).await))
+}
+
+/// The start of an answer's body (its first KiB, as text): an endpoint cannot make us read more.
+async fn start_of(mut answer: reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while bytes.len() < 1024 {
+        match answer.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    bytes.truncate(1024);
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// For as long as the server runs: every 5 seconds, claims due deliveries and sends each on its own task (a slow

@@ -10,6 +10,8 @@ const USER_ID: &str = "user_id";
 const FLASH: &str = "flash";
 /// A new ingestion key, sealed, shown once on the stack page.
 const NEW_KEY: &str = "new_key";
+/// A new webhook signing secret, sealed, for the one page view after it was added.
+const NEW_SECRET: &str = "new_secret";
 /// When the signed-in session ends however active it is (unix seconds).
 const ENDS_AT: &str = "ends_at";
 
@@ -53,7 +55,7 @@ impl AuthSession {
     /// session then ends after `idle` without a request, and `lifetime` after now in any case.
     pub async fn log_in(&self, user_id: Uuid, idle: Duration, lifetime: Duration) -> Result<(), AppError> {
         self.0.cycle_id().await.map_err(internal)?;
-        for left in [FLASH, NEW_KEY] {
+        for left in [FLASH, NEW_KEY, NEW_SECRET] {
             self.0.remove_value(left).await.map_err(internal)?;
         }
         self.0.set_expiry(Some(Expiry::OnInactivity(idle)));
@@ -106,5 +108,16 @@ impl AuthSession {
     /// The new ingestion key, sealed, once.
     pub async fn take_new_key(&self) -> Result<Option<String>, AppError> {
         self.take(NEW_KEY).await
+    }
+
+    /// Keeps a new webhook endpoint's signing secret (sealed) for the next view of the webhooks page; apart from
+    /// ingestion keys, so a stack page never shows it as one.
+    pub async fn put_new_secret(&self, sealed: String) -> Result<(), AppError> {
+        self.put(NEW_SECRET, sealed).await
+    }
+
+    /// The new signing secret, sealed, once.
+    pub async fn take_new_secret(&self) -> Result<Option<String>, AppError> {
+        self.take(NEW_SECRET).await
     }
 }

@@ -16,7 +16,7 @@ use crate::AppError;
 /// The reconciliation of a month (default: the month the partner imported last, else last month).
 #[server]
 pub async fn load_recon(period: Option<String>, partner: Option<String>) -> Result<ReconView, AppError> {
-    use super::view::{differences, tallies};
+    use super::view::{differences, tallies, SHOWN_DIFFERENCES};
     use crate::domain::Period;
     let crate::web::caller::Caller { user, scope, session } = crate::web::caller::Caller::of_page().await?;
     let pool = crate::db::pool()?;
@@ -33,6 +33,9 @@ pub async fn load_recon(period: Option<String>, partner: Option<String>) -> Resu
     let imported = super::db::current(&mut conn, partner_id, period).await?;
     let rows = super::compare::compare(&mut conn, partner_id, period).await?.unwrap_or_default();
     let (customers, total) = tallies(&rows);
+    let mut differences = differences(&rows);
+    let all_differences = differences.len();
+    differences.truncate(SHOWN_DIFFERENCES);
     Ok(ReconView {
         period: period.to_string(),
         partner_id,
@@ -42,7 +45,8 @@ pub async fn load_recon(period: Option<String>, partner: Option<String>) -> Resu
         imported,
         customers,
         total,
-        differences: differences(&rows),
+        differences,
+        all_differences,
         can_write: user.can_write() && scope.partner_filter().is_some(),
         flash: session.take_flash().await?,
     })
@@ -252,6 +256,9 @@ fn Differences(v: ReconView) -> impl IntoView {
                     }).collect_view()}</tbody>
                 </table>
                 </div>
+                {(v.all_differences > v.differences.len()).then(|| view! {
+                    <p class="hint">{format!("The first {} of {} rows; the CSV has all of them.", v.differences.len(), v.all_differences)}</p>
+                })}
             }.into_any()
         }}
     }

@@ -140,6 +140,9 @@ pub fn differences(rows: &[Compared]) -> Vec<Difference> {
     out
 }
 
+/// Rows of differences the page shows; the CSV has every one.
+pub const SHOWN_DIFFERENCES: usize = 300;
+
 /// The reconciliation page of a partner's month.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReconView {
@@ -159,8 +162,10 @@ pub struct ReconView {
     pub customers: Vec<Tally>,
     /// All customers.
     pub total: Tally,
-    /// The differences, per subscription, meter and kind (the CSV has each day).
+    /// The first [`SHOWN_DIFFERENCES`] differences, per subscription, meter and kind (the CSV has each day).
     pub differences: Vec<Difference>,
+    /// How many rows of differences there are in all.
+    pub all_differences: usize,
     /// Whether the viewer may import.
     pub can_write: bool,
     /// The last form's outcome.

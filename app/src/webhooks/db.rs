@@ -141,17 +141,18 @@ pub async fn enqueue(
     key: &str,
     data: serde_json::Value,
 ) -> Result<u64, AppError> {
+    // The application's clock (not the database's), as the sender's: "a day after the event" is on one clock.
+    let now = crate::domain::clock::now();
     let body = serde_json::json!({
         "type": event.as_str(),
         "partner_id": partner,
-        "occurred_at": crate::domain::clock::now().format(&time::format_description::well_known::Rfc3339)
-            .map_err(|_| AppError::Internal)?,
+        "occurred_at": now.format(&time::format_description::well_known::Rfc3339).map_err(|_| AppError::Internal)?,
         "data": data,
     })
     .to_string();
     let queued = sqlx::query(
-        "insert into webhook_deliveries (endpoint_id, partner_id, event, event_key, body)
-         select endpoint_id, partner_id, $2, $3, $4 from webhook_endpoints
+        "insert into webhook_deliveries (endpoint_id, partner_id, event, event_key, body, created_at, next_attempt_at)
+         select endpoint_id, partner_id, $2, $3, $4, $5, $5 from webhook_endpoints
          where partner_id = $1 and removed_at is null and $2 = any(events)
          on conflict (endpoint_id, event_key) do nothing",
     )
@@ -159,9 +160,21 @@ pub async fn enqueue(
     .bind(event.as_str())
     .bind(format!("{}:{key}", event.as_str()))
     .bind(body)
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(queued.rows_affected())
+}
+
+/// Whether any endpoint of the partner receives `event` (so work to notice it can be skipped when none does).
+pub async fn wanted(conn: &mut PgConnection, partner: Uuid, event: EventKind) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar(
+        "select exists (select 1 from webhook_endpoints where partner_id = $1 and removed_at is null and $2 = any(events))",
+    )
+    .bind(partner)
+    .bind(event.as_str())
+    .fetch_one(conn)
+    .await?)
 }
 
 /// The partner's latest deliveries with their latest answer.

@@ -34,6 +34,9 @@ pub async fn recon_imported(
     period: Period,
     import: Uuid,
 ) -> Result<(), AppError> {
+    if !super::db::wanted(conn, partner, EventKind::ReconDifferences).await? {
+        return Ok(());
+    }
     let Some(rows) = crate::recon::compare::compare(conn, partner, period).await? else { return Ok(()) };
     let (_, total) = crate::recon::view::tallies(&rows);
     let threshold = settings(conn, partner).await?.recon_threshold;
@@ -137,7 +140,8 @@ async fn over_threshold(conn: &mut PgConnection, now: OffsetDateTime) -> Result<
         "select c.partner_id, c.billing_subscription_id, max(cs.customer_name), sum(c.amount), ws.customer_threshold
          from charges c
          join webhook_settings ws on ws.partner_id = c.partner_id and ws.customer_threshold is not null
-         left join commerce_subscriptions cs on cs.subscription_id = c.billing_subscription_id
+         left join commerce_subscriptions cs
+                on cs.subscription_id = c.billing_subscription_id and cs.billing_partner_id = c.partner_id
          where c.partner_id in (select partner_id from webhook_endpoints
                                 where removed_at is null and 'customer.threshold' = any(events))
            and c.day >= $1 and c.day < $2 and c.billing_subscription_id is not null and c.amount is not null

@@ -21,7 +21,7 @@ pub async fn load_webhooks() -> Result<WebhooksView, AppError> {
     let (currency, _) = crate::partners::db::terms(&pool, partner).await?;
     let partner_name: String = crate::partners::db::choose(&pool, scope, None).await?.chosen.1;
     let mut conn = pool.acquire().await?;
-    let new_secret = match session.take_new_key().await? {
+    let new_secret = match session.take_new_secret().await? {
         Some(sealed) => Some(crate::db::secret_key()?.open(&sealed).map_err(|_| AppError::Internal)?),
         None => None,
     };

@@ -50,7 +50,8 @@ fn endpoint_url(typed: &str, outbound: &Outbound) -> Result<String, AppError> {
         )
     })?;
     outbound.check_url(&url).map_err(|e| rule(field, format!("The endpoint {e}.")))?;
-    if typed.len() > 2000 {
+    // The address as stored (percent-encoded) is what must fit.
+    if url.as_str().len() > 2000 {
         return Err(rule(field, "The address is longer than 2,000 characters.".into()));
     }
     Ok(url.to_string())
@@ -91,7 +92,7 @@ async fn add(
         let mut tx = pool.begin().await?;
         super::db::add_endpoint(&mut tx, &caller.actor(), partner, &url, &events, &key.seal(&secret)).await?;
         tx.commit().await?;
-        caller.session.put_new_key(key.seal(&secret)).await?;
+        caller.session.put_new_secret(key.seal(&secret)).await?;
         Ok(format!("Endpoint {url} added. Copy its signing secret now: it is shown only once."))
     }
     .await;

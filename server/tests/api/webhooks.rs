@@ -19,16 +19,20 @@ use crate::helpers::{partner_tenant, seed_partner, spawn_app, spawn_app_with, te
 /// What a receiver was sent: headers and body.
 type Received = Arc<Mutex<Vec<(HeaderMap, String)>>>;
 
-/// A receiver on loopback answering each request with the next of `answers` (the last one repeats); `None` never
-/// answers.
+/// A receiver on loopback answering each request with the next of `answers` (the last one repeats); `None` answers
+/// 200 only once `release` is notified.
 async fn receiver(answers: Vec<Option<u16>>) -> (String, Received) {
+    receiver_held(answers, Arc::new(tokio::sync::Notify::new())).await
+}
+
+async fn receiver_held(answers: Vec<Option<u16>>, release: Arc<tokio::sync::Notify>) -> (String, Received) {
     let got: Received = Arc::default();
     let calls = Arc::new(Mutex::new(0usize));
     let (g, c) = (got.clone(), calls.clone());
     let app = axum::Router::new().route(
         "/hooks",
         axum::routing::post(move |headers: HeaderMap, body: String| {
-            let (g, c, answers) = (g.clone(), c.clone(), answers.clone());
+            let (g, c, answers, release) = (g.clone(), c.clone(), answers.clone(), release.clone());
             async move {
                 g.lock().unwrap().push((headers, body));
                 let n = {
@@ -38,7 +42,10 @@ async fn receiver(answers: Vec<Option<u16>>) -> (String, Received) {
                 };
                 match answers[n.min(answers.len() - 1)] {
                     Some(code) => (StatusCode::from_u16(code).unwrap(), format!("answer {code}")),
-                    None => std::future::pending().await,
+                    None => {
+                        release.notified().await;
+                        (StatusCode::OK, "answer 200, late".to_string())
+                    }
                 }
             }
         }),
@@ -130,7 +137,8 @@ async fn a_finalised_bill_is_signed_retried_and_logged(pool: PgPool) {
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn a_slow_endpoint_holds_up_only_its_own_deliveries(pool: PgPool) {
     let (partner, _) = seed_partner(&pool, "Contoso", "ams-01").await;
-    let (slow, _) = receiver(vec![None]).await;
+    let release = Arc::new(tokio::sync::Notify::new());
+    let (slow, _) = receiver_held(vec![None], release.clone()).await;
     let (quick, got) = receiver(vec![Some(200)]).await;
     let mut tx = pool.begin().await.unwrap();
     let actor = app::audit::Actor::command_line();
@@ -148,37 +156,31 @@ async fn a_slow_endpoint_holds_up_only_its_own_deliveries(pool: PgPool) {
 
     let claimed = claim(&pool, app::domain::clock::now()).await.unwrap();
     assert_eq!(claimed.len(), 2);
-    let tasks: Vec<_> = claimed
+    let sends: Vec<_> = claimed
         .into_iter()
         .map(|d| {
             let pool = pool.clone();
             tokio::spawn(async move {
-                send(&pool, &sender(Duration::from_secs(3)), d, app::domain::clock::now()).await.unwrap()
+                send(&pool, &sender(Duration::from_secs(60)), d, app::domain::clock::now()).await.unwrap()
             })
         })
         .collect();
-    // The quick endpoint's delivery is recorded while the slow one still waits for its answer.
-    let delivered = async {
-        loop {
-            let n: i64 = sqlx::query_scalar("select count(*) from webhook_deliveries where delivered_at is not null")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-            if n == 1 {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(2), delivered).await.expect("the quick endpoint is not held up");
+    // The first send to finish is the quick endpoint's, while the slow one is held (until released, whatever the
+    // time): its delivery is recorded and the other still waits for its answer.
+    let (_, _, slow_send) = tokio::time::timeout(Duration::from_secs(30), futures_util::future::select_all(sends))
+        .await
+        .expect("the quick endpoint is not held up");
+    let delivered =
+        || sqlx::query_scalar::<_, i64>("select count(*) from webhook_deliveries where delivered_at is not null");
+    assert_eq!(delivered().fetch_one(&pool).await.unwrap(), 1);
     assert_eq!(got.lock().unwrap().len(), 1);
-    assert!(tasks.iter().any(|t| !t.is_finished()), "the slow one is still waiting");
-    for t in tasks {
+    assert_eq!(slow_send.len(), 1);
+    assert!(!slow_send[0].is_finished(), "the slow one is still waiting for its answer");
+    release.notify_one();
+    for t in slow_send {
         t.await.unwrap();
     }
-    let answer: String =
-        sqlx::query_scalar("select answer from webhook_attempts where status is null").fetch_one(&pool).await.unwrap();
-    assert_eq!(answer, "no answer within 3 seconds");
+    assert_eq!(delivered().fetch_one(&pool).await.unwrap(), 2);
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
@@ -335,7 +337,7 @@ async fn a_failing_collector_and_a_reconciliation_over_the_threshold_are_sent_on
     };
     assert_eq!(count("collector.failing").fetch_one(&mut *tx).await.unwrap(), 1);
     tx.commit().await.unwrap();
-    // A success ends the streak; three more failures (each run its own transaction) are a new one.
+    // A success ends the streak; three more failures (in a later transaction) are a new one.
     let mut tx = pool.begin().await.unwrap();
     app::collector::runs::record_success(&mut tx, stack, app::domain::clock::now(), serde_json::json!({}), fail)
         .await
