@@ -16,7 +16,7 @@ use crate::AppError;
 /// The reconciliation of a month (default: the month the partner imported last, else last month).
 #[server]
 pub async fn load_recon(period: Option<String>, partner: Option<String>) -> Result<ReconView, AppError> {
-    use super::view::{differences, tallies, SHOWN_DIFFERENCES};
+    use super::view::{differences, meters, tallies, SHOWN_DIFFERENCES};
     use crate::domain::Period;
     let crate::web::caller::Caller { user, scope, session } = crate::web::caller::Caller::of_page().await?;
     let pool = crate::db::pool()?;
@@ -45,6 +45,7 @@ pub async fn load_recon(period: Option<String>, partner: Option<String>) -> Resu
         imported,
         customers,
         total,
+        meters: meters(&rows),
         differences,
         all_differences,
         can_write: user.can_write() && scope.partner_filter().is_some(),
@@ -97,6 +98,7 @@ fn Recon(v: ReconView) -> impl IntoView {
                 )}</p>
                 <Totals total=v.total.clone() currency=v.currency.clone()/>
                 <Customers v=v.clone()/>
+                <Meters meters=v.meters.clone()/>
                 <Differences v=v.clone()/>
                 <p><a href=csv download rel="external">"Download the differences (CSV)"</a></p>
             }.into_any(),
@@ -163,6 +165,29 @@ fn Customers(v: ReconView) -> impl IntoView {
                     <td class="num">{money(t.stackbill_amount, &c)}</td>
                     <td class="num">{money(t.gap(), &c)}</td>
                     <td class="num">{t.differences}</td>
+                </tr>
+            }).collect_view()}</tbody>
+        </table>
+        </div>
+    }
+}
+
+/// Quantities per commerce meter, each in its own unit.
+#[component]
+fn Meters(meters: Vec<super::view::MeterTally>) -> impl IntoView {
+    view! {
+        <div class="scroll">
+        <table class="data" aria-label="Per meter">
+            <thead><tr>
+                <th scope="col">"Meter"</th><th scope="col" class="num">"Matched quantity"</th>
+                <th scope="col" class="num">"Microsoft quantity"</th><th scope="col" class="num">"Stackbill quantity"</th>
+            </tr></thead>
+            <tbody>{meters.into_iter().map(|m| view! {
+                <tr>
+                    <td title=format!("commerce meter {}", m.commerce_meter_id)>{m.meter_name}</td>
+                    <td class="num">{quantity(Some(m.matched_quantity))}</td>
+                    <td class="num">{quantity(Some(m.microsoft_quantity))}</td>
+                    <td class="num">{quantity(Some(m.stackbill_quantity))}</td>
                 </tr>
             }).collect_view()}</tbody>
         </table>

@@ -86,6 +86,41 @@ pub fn tallies(rows: &[Compared]) -> (Vec<Tally>, Tally) {
     (customers, total)
 }
 
+/// Quantities of one commerce meter over the month, in its unit (quantities of different meters do not add up).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeterTally {
+    /// The commerce meter.
+    pub commerce_meter_id: Uuid,
+    /// Its name.
+    pub meter_name: String,
+    /// The quantity of the lines that agree.
+    pub matched_quantity: Decimal,
+    /// Microsoft's quantity, of every line.
+    pub microsoft_quantity: Decimal,
+    /// Stackbill's quantity, of every line.
+    pub stackbill_quantity: Decimal,
+}
+
+/// Per commerce meter, by name.
+pub fn meters(rows: &[Compared]) -> Vec<MeterTally> {
+    let mut by_meter: std::collections::BTreeMap<Uuid, MeterTally> = std::collections::BTreeMap::new();
+    for c in rows {
+        let t = by_meter.entry(c.commerce_meter_id).or_insert_with(|| MeterTally {
+            commerce_meter_id: c.commerce_meter_id,
+            meter_name: c.meter_name.clone().unwrap_or_else(|| c.commerce_meter_id.to_string()),
+            ..MeterTally::default()
+        });
+        if c.kind() == Kind::Matched {
+            t.matched_quantity += c.stackbill_quantity.unwrap_or_default();
+        }
+        t.microsoft_quantity += c.microsoft_quantity.unwrap_or_default();
+        t.stackbill_quantity += c.stackbill_quantity.unwrap_or_default();
+    }
+    let mut out: Vec<MeterTally> = by_meter.into_values().collect();
+    out.sort_by(|a, b| a.meter_name.cmp(&b.meter_name));
+    out
+}
+
 /// The differences of one subscription, meter and kind over the month: a row of the page (the CSV has each day).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Difference {
@@ -162,6 +197,8 @@ pub struct ReconView {
     pub customers: Vec<Tally>,
     /// All customers.
     pub total: Tally,
+    /// Per commerce meter: matched quantity and each side's.
+    pub meters: Vec<MeterTally>,
     /// The first [`SHOWN_DIFFERENCES`] differences, per subscription, meter and kind (the CSV has each day).
     pub differences: Vec<Difference>,
     /// How many rows of differences there are in all.
@@ -243,5 +280,16 @@ mod tests {
         assert_eq!((only.microsoft_quantity, only.stackbill_quantity), (Some(d("8")), None));
         assert_eq!((only.microsoft_list_amount, only.stackbill_amount), (Some(d("16")), None));
         assert_eq!((groups[1].kind, groups[1].stackbill_amount), (Kind::MicrosoftMore, Some(d("2"))));
+    }
+
+    #[test]
+    fn meters_add_their_matched_quantity_apart_from_each_sides() {
+        let rows = [
+            key("Adatum", Some((d("2"), d("4"))), Some((d("2"), d("4")))),
+            key("Tailspin", Some((d("3"), d("6"))), Some((d("1"), d("2")))),
+        ];
+        let m = meters(&rows);
+        assert_eq!(m.len(), 1);
+        assert_eq!((m[0].matched_quantity, m[0].microsoft_quantity, m[0].stackbill_quantity), (d("2"), d("5"), d("3")));
     }
 }

@@ -215,6 +215,14 @@ async fn the_reconciliation_page_imports_microsofts_file_and_shows_the_differenc
         assert_eq!(page.matches(&format!(r#"data-kind="{kind}""#)).count(), 1, "{kind}");
     }
     assert!(!page.contains(r#"data-kind="Matched""#));
+    // Per meter, in its unit. Base VM: matched 3.3333 (B, 10 Oct); Microsoft 8 + 10 + 3.3333 + 15 + 24 = 60.3333;
+    // Stackbill 10 + 10 + 3.3333 + 12 = 35.3333. Blob Storage: Stackbill's 50 only.
+    for cells in [
+        "<td class=\"num\">3.3333</td><td class=\"num\">60.3333</td><td class=\"num\">35.3333</td>",
+        "<td class=\"num\">0</td><td class=\"num\">0</td><td class=\"num\">50</td>",
+    ] {
+        assert!(page.contains(cells), "{cells} in {page}");
+    }
     // Where to look: the stack's mappings (Microsoft billed less for A1), the bill's unit price (A2), the usage.
     let cloud = m.stack.cloud_id;
     assert!(page.contains(&format!("/stacks/{cloud}#mappings")) && page.contains(&format!("/bills/2026-10/{}", m.a2)));
