@@ -136,3 +136,18 @@ where
         </Suspense>
     }
 }
+
+/// The outcome of the last post of `form`, unless it belongs beside one field: a status when done, an alert when
+/// refused (several lines, one per problem, stay lines).
+pub fn notice(flash: &Option<crate::web::Flash>, form: crate::web::FormId) -> Option<impl IntoView> {
+    crate::web::Flash::of(flash, form).filter(|f| f.field.is_none()).map(|f| {
+        let class = if f.ok { "notice ok" } else { "notice error" };
+        view! { <p class=class role=if f.ok { "status" } else { "alert" }>{f.message.clone()}</p> }
+    })
+}
+
+/// A refusal that belongs to `field`, shown beside it.
+pub fn field_error(flash: &Option<crate::web::Flash>, field: &str) -> Option<impl IntoView> {
+    crate::web::Flash::for_field(flash, field)
+        .map(|m| view! { <span class="field-error" role="alert">{m.to_string()}</span> })
+}

@@ -125,13 +125,6 @@ fn rerating(stacks: i64) -> Option<impl IntoView> {
     })
 }
 
-fn notice(flash: &Option<Flash>) -> Option<impl IntoView> {
-    flash.as_ref().map(|f| {
-        let class = if f.ok { "notice ok" } else { "notice error" };
-        view! { <p class=class role=if f.ok { "status" } else { "alert" }>{f.message.clone()}</p> }
-    })
-}
-
 /// Bills per page of the list.
 pub const BILLS_PAGE_SIZE: i64 = 200;
 
@@ -163,7 +156,7 @@ fn BillsList(v: BillsView) -> impl IntoView {
     let total_label = if page > 0 || more { "Total of this page" } else { "Total" };
     let query = crate::paging::current_query();
     view! {
-        {notice(&v.flash)}
+        {crate::layout::notice(&v.flash, crate::web::FormId::Bills)}
         {rerating(v.rerating)}
         <form method="get" action=BILLS_PAGE.pattern() class="inline" aria-label="Choose the period">
             <label>"Month (UTC) " <input type="month" name="period" value=v.period.clone()/></label>
@@ -209,6 +202,7 @@ fn BillsList(v: BillsView) -> impl IntoView {
             <form method="post" action=DEFAULT_MARKUP.pattern() class="inline" aria-label="Default markup">
                 <label>"Default markup (%) " <input name=MarkupForm::FIELDS.markup inputmode="decimal" value=v.default_markup.to_string() size="6"/></label>
                 " " <button type="submit">"Save"</button>
+                {crate::layout::field_error(&v.flash, MarkupForm::FIELDS.markup)}
                 <span class="hint">" Customer price = cost × (1 + markup). A customer's own markup, set on its bill, wins."</span>
             </form>
         })}
@@ -245,7 +239,7 @@ fn BillDetail(v: BillView, print: bool) -> impl IntoView {
     view! {
         <div class=if print { "bill print" } else { "bill" }>
         <h1>{format!("Bill {} · {}", b.period, b.customer_name)}</h1>
-        {notice(&v.flash)}
+        {crate::layout::notice(&v.flash, crate::web::FormId::Bills)}
         {rerating(v.rerating)}
         <dl class="facts" data-testid="bill-facts">
             <dt>"Partner"</dt><dd>{b.partner_name.clone()}</dd>
@@ -274,7 +268,7 @@ fn BillDetail(v: BillView, print: bool) -> impl IntoView {
                 <a href=format!("/bills?period={}", b.period)>"All bills of the month"</a>
             </p>
         })}
-        {can_change.then(|| view! { <StatusForms bill=b.clone()/> })}
+        {can_change.then(|| view! { <StatusForms bill=b.clone() flash=v.flash.clone()/> })}
         </div>
     }
 }
@@ -321,7 +315,7 @@ fn FellThroughList(tenants: Vec<super::FellThrough>) -> impl IntoView {
 
 /// Draft, finalise and the customer's markup, for a partner admin on a bill that is not final.
 #[component]
-fn StatusForms(bill: super::Bill) -> impl IntoView {
+fn StatusForms(bill: super::Bill, flash: Option<Flash>) -> impl IntoView {
     let b = bill;
     let ids: [&(dyn std::fmt::Display + Sync); 2] = [&b.period, &b.subscription_id];
     view! {
@@ -337,6 +331,7 @@ fn StatusForms(bill: super::Bill) -> impl IntoView {
         <form method="post" action=CUSTOMER_MARKUP.at(&ids) class="inline" aria-label="Customer markup">
             " " <label>"This customer's markup (%) " <input name=MarkupForm::FIELDS.markup inputmode="decimal" size="6" placeholder="partner default"/></label>
             " " <button type="submit">"Save markup"</button>
+            {crate::layout::field_error(&flash, MarkupForm::FIELDS.markup)}
         </form>
     </div>
     }

@@ -73,12 +73,8 @@ pub fn ReconPage() -> impl IntoView {
 #[component]
 fn Recon(v: ReconView) -> impl IntoView {
     let csv = format!("{}?partner={}", EXPORT_RECON.at(&[&v.period]), v.partner_id);
-    let flash = v.flash.clone().map(|f| {
-        let class = if f.ok { "notice ok" } else { "notice error pre" };
-        view! { <p class=class role=if f.ok { "status" } else { "alert" } tabindex="-1">{f.message}</p> }
-    });
     view! {
-        {flash}
+        {crate::layout::notice(&v.flash, crate::web::FormId::Reconciliation)}
         <form method="get" action=RECON_PAGE.pattern() class="inline" aria-label="Choose the month">
             <label>"Month (UTC) " <input type="month" name="period" value=v.period.clone()/></label>
             {crate::layout::partner_select(&v.partners, v.partner_id)}

@@ -2,7 +2,7 @@
 //! posts to `/stacks/{cloud_id}/…` that redirect back here, so they work the same with and without JavaScript.
 use leptos::prelude::*;
 
-use crate::layout::confirm_first;
+use crate::layout::{confirm_first, field_error, notice};
 use crate::paging::{current_query, page_param, with_page, Pager};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -55,19 +55,6 @@ fn PageError(error: AppError) -> impl IntoView {
         <p class="notice error" role="alert">{text}</p>
         <p><a href="/">"Back to your stacks"</a></p>
     }
-}
-
-/// The outcome of the last post of `form`, unless it belongs beside one field.
-fn notice(flash: &Option<Flash>, form: FormId) -> Option<impl IntoView> {
-    Flash::of(flash, form).filter(|f| f.field.is_none()).map(|f| {
-        let class = if f.ok { "notice ok" } else { "notice error" };
-        view! { <p class=class role=if f.ok { "status" } else { "alert" }>{f.message.clone()}</p> }
-    })
-}
-
-/// A refusal that belongs to `field`, shown inside its label.
-fn field_error(flash: &Option<Flash>, field: &str) -> Option<impl IntoView> {
-    Flash::for_field(flash, field).map(|m| view! { <span class="field-error" role="alert">{m.to_string()}</span> })
 }
 
 #[component]

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use super::forms::{EndpointForm, RemoveEndpointForm, ThresholdsForm, ADD_ENDPOINT, REMOVE_ENDPOINT, SAVE_THRESHOLDS};
 use super::{Delivery, Endpoint, EventKind, WebhooksView};
 use crate::domain::when::minute;
+use crate::layout::{field_error, notice};
 use crate::web::{Flash, FormId};
 use crate::AppError;
 
@@ -49,13 +50,9 @@ pub fn WebhooksPage() -> impl IntoView {
 
 #[component]
 fn Webhooks(v: WebhooksView) -> impl IntoView {
-    let flash = Flash::of(&v.flash, FormId::Webhooks).cloned().map(|f| {
-        let class = if f.ok { "notice ok" } else { "notice error" };
-        view! { <p class=class role=if f.ok { "status" } else { "alert" } tabindex="-1">{f.message}</p> }
-    });
     view! {
         <p>{format!("Events about {}'s stacks and bills, posted as signed JSON to your endpoints.", v.partner_name)}</p>
-        {flash}
+        {notice(&v.flash, FormId::Webhooks)}
         {v.new_secret.clone().map(|s| view! {
             <div class="notice ok" data-testid="new-secret">
                 <p>"The new endpoint's signing secret (shown only now):"</p>
@@ -106,9 +103,7 @@ fn Endpoints(endpoints: Vec<Endpoint>, can_write: bool) -> impl IntoView {
 #[component]
 fn AddEndpoint(flash: Option<Flash>) -> impl IntoView {
     let names = EndpointForm::FIELDS;
-    let beside = move |field: &str| {
-        Flash::for_field(&flash, field).map(|m| view! { <span class="field-error" role="alert">{m.to_string()}</span> })
-    };
+    let beside = move |field: &str| field_error(&flash, field);
     view! {
         <form method="post" action=ADD_ENDPOINT.pattern() class="stacked" aria-label="Add an endpoint">
             <h3>"Add an endpoint"</h3>
@@ -131,9 +126,7 @@ fn AddEndpoint(flash: Option<Flash>) -> impl IntoView {
 fn Thresholds(v: WebhooksView) -> impl IntoView {
     let (s, names) = (v.settings.clone(), ThresholdsForm::FIELDS);
     let flash = v.flash.clone();
-    let beside = move |field: &str| {
-        Flash::for_field(&flash, field).map(|m| view! { <span class="field-error" role="alert">{m.to_string()}</span> })
-    };
+    let beside = move |field: &str| field_error(&flash, field);
     view! {
         <section class="card" aria-label="Thresholds">
             <h2>"Thresholds"</h2>

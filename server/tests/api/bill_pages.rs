@@ -32,6 +32,22 @@ async fn bills_are_pages_and_csv_for_their_partner_and_nobody_else(pool: PgPool)
     assert_eq!(csv.lines().count(), 3);
     assert_eq!(all.lines().count(), 1 + 1 + 1 + 2 + 1, "header and every line of the four bills");
     assert!(all.contains(M2));
+    // A refused markup is said beside its field, and nothing changes.
+    let refused = app
+        .client
+        .post(app.url("/bills/markup"))
+        .header("origin", &app.base)
+        .form(&[("markup", "-5")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+    let list = app.page("/bills?period=2026-10").await;
+    assert!(
+        list.contains(r#"<span class="field-error" role="alert">A markup is between 0 and 1000 %.</span>"#),
+        "{list}"
+    );
+    assert!(list.contains(r#"value="10""#), "the default markup is still 10 %");
 
     app.sign_in("farah", Some(fabrikam_tenant), &["Partner.Admin"]).await;
     let theirs = app.get(&format!("/bills/2026-10/{}", m.b)).await;
