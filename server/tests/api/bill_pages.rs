@@ -43,10 +43,7 @@ async fn bills_are_pages_and_csv_for_their_partner_and_nobody_else(pool: PgPool)
         .unwrap();
     assert_eq!(refused.status(), StatusCode::SEE_OTHER);
     let list = app.page("/bills?period=2026-10").await;
-    assert!(
-        list.contains(r#"<span class="field-error" role="alert">A markup is between 0 and 1000 %.</span>"#),
-        "{list}"
-    );
+    assert!(list.contains(r#"class="field-error">A markup is between 0 and 1000 %.</span>"#), "{list}");
     assert!(list.contains(r#"value="10""#), "the default markup is still 10 %");
 
     app.sign_in("farah", Some(fabrikam_tenant), &["Partner.Admin"]).await;
