@@ -28,6 +28,25 @@ pub fn err(line: usize, column: &str, message: impl Into<String>) -> RowError {
     RowError { line, column: column.into(), message: message.into() }
 }
 
+/// A GUID cell; a refusal names the value (its first 40 characters).
+pub fn guid(line: usize, column: &str, v: &str, errors: &mut Vec<RowError>) -> Option<uuid::Uuid> {
+    uuid::Uuid::parse_str(v)
+        .map_err(|_| errors.push(err(line, column, format!("“{}” is not a GUID", crate::domain::text::echo(v)))))
+        .ok()
+}
+
+/// A number cell, with a dot before the decimals (an exponent is read too); a refusal names the value.
+pub fn number(line: usize, column: &str, v: &str, errors: &mut Vec<RowError>) -> Option<rust_decimal::Decimal> {
+    use std::str::FromStr;
+    rust_decimal::Decimal::from_str(v)
+        .or_else(|_| rust_decimal::Decimal::from_scientific(v))
+        .map_err(|_| {
+            let shown = crate::domain::text::echo(v);
+            errors.push(err(line, column, format!("“{shown}” is not a number (a dot before the decimals)")))
+        })
+        .ok()
+}
+
 /// "`what` refused; nothing was stored:" and the problems, one per line (`prefix` before each), at most 100.
 pub fn refusal(what: &str, prefix: &str, errors: &[RowError]) -> String {
     let lines: Vec<String> = errors.iter().take(MAX_ERRORS).map(|e| format!("{prefix}{e}")).collect();

@@ -1,7 +1,6 @@
 //! Reading the meter map (`Local Meter ID,Commerce Meter ID,Factor`) and price lists (the shape of
 //! `data/price-list-sample.csv`). Header names are matched without regard to case, spaces or underscores, and a few
 //! common spellings are accepted for each column. Every bad cell is named by line and column; one refuses the file.
-use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use time::format_description::well_known::Rfc3339;
@@ -9,7 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub use crate::rows::RowError;
-use crate::rows::{err, normalise, read_csv};
+use crate::rows::{err, guid, normalise, number, read_csv};
 
 /// One price list row kept (an Azure Stack region).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,17 +51,6 @@ pub struct MeterMapRow {
     pub commerce_meter_id: Uuid,
     /// Commerce quantity = local quantity × factor.
     pub factor: Decimal,
-}
-
-fn guid(line: usize, column: &str, v: &str, errors: &mut Vec<RowError>) -> Option<Uuid> {
-    Uuid::parse_str(v).map_err(|_| errors.push(err(line, column, format!("“{v}” is not a GUID")))).ok()
-}
-
-fn decimal(line: usize, column: &str, v: &str, errors: &mut Vec<RowError>) -> Option<Decimal> {
-    Decimal::from_str(v)
-        .or_else(|_| Decimal::from_scientific(v))
-        .map_err(|_| errors.push(err(line, column, format!("“{v}” is not a decimal number"))))
-        .ok()
 }
 
 /// Whether `d` fits a NUMERIC column with `digits` digits before the decimal point and `scale` after it; else an
@@ -113,7 +101,7 @@ pub fn parse_prices(text: &str) -> Result<PriceFile, Vec<RowError>> {
         let c = |i: usize| PRICE_COLUMNS[i][0];
         let mut errors = Vec::new();
         let meter = guid(line, c(0), f[0], &mut errors);
-        let price = decimal(line, c(4), f[4], &mut errors);
+        let price = number(line, c(4), f[4], &mut errors);
         if price.is_some_and(|p| p.is_sign_negative() && !p.is_zero()) {
             errors.push(err(line, c(4), format!("{} is negative", f[4])));
         }
@@ -162,7 +150,7 @@ pub fn parse_meter_map(text: &str) -> Result<Vec<MeterMapRow>, Vec<RowError>> {
         let mut errors = Vec::new();
         let local = guid(line, c(0), f[0], &mut errors);
         let commerce = guid(line, c(1), f[1], &mut errors);
-        let factor = decimal(line, c(2), f[2], &mut errors);
+        let factor = number(line, c(2), f[2], &mut errors);
         if factor.is_some_and(|x| x <= Decimal::ZERO) {
             errors.push(err(line, c(2), format!("{} must be greater than 0", f[2])));
         }

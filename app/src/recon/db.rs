@@ -15,12 +15,13 @@ use crate::AppError;
 /// What is compared: quantity and amount per (subscription, day, meter).
 type Totals = HashMap<(Uuid, time::Date, Uuid), (Decimal, Decimal)>;
 
-fn totals(lines: &[ReconLine]) -> Totals {
+/// Quantity and amount summed per (subscription, day, meter).
+fn totals(lines: impl IntoIterator<Item = (Uuid, time::Date, Uuid, Decimal, Decimal)>) -> Totals {
     let mut t = Totals::new();
-    for l in lines {
-        let e = t.entry((l.subscription_id, l.usage_day, l.commerce_meter_id)).or_default();
-        e.0 += l.quantity;
-        e.1 += l.amount;
+    for (sub, day, meter, quantity, amount) in lines {
+        let e = t.entry((sub, day, meter)).or_default();
+        e.0 += quantity;
+        e.1 += amount;
     }
     t
 }
@@ -76,13 +77,10 @@ pub async fn import(
         .bind(previous)
         .fetch_all(&mut *conn)
         .await?;
-        let mut before = Totals::new();
-        for (s, d, m, q, a) in old {
-            let e = before.entry((s, d, m)).or_default();
-            e.0 += q;
-            e.1 += a;
-        }
-        let after = totals(&file.lines);
+        let before = totals(old);
+        let after = totals(
+            file.lines.iter().map(|l| (l.subscription_id, l.usage_day, l.commerce_meter_id, l.quantity, l.amount)),
+        );
         added = after.keys().filter(|k| !before.contains_key(k)).count();
         removed = before.keys().filter(|k| !after.contains_key(k)).count();
         changed = after.iter().filter(|(k, v)| before.get(k).is_some_and(|b| b != *v)).count();

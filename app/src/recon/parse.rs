@@ -2,13 +2,11 @@
 //! sixty columns of which the ones below are read (by header, any order), dates in the exporting culture. All or
 //! nothing: every problem comes back by line and column. Azure Stack Hub lines (meter region "Azure Stack Hub", or
 //! the `Microsoft.AzureStack` service) are kept; the rest are counted and set aside.
-use std::str::FromStr;
 
-use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::{ReconFile, ReconLine};
-use crate::rows::{err, read_csv, RowError};
+use crate::rows::{err, guid, number, read_csv, RowError};
 
 const COLUMNS: [&[&str]; 14] = [
     &["PartnerId"],
@@ -38,7 +36,7 @@ pub fn parse_recon(text: &str) -> Result<ReconFile, Vec<RowError>> {
         let [partner, customer, name, entitlement, day, meter, meter_name, region, service, q, price, effective, total, currency] =
             c;
         let mut errors = Vec::new();
-        let partner = uuid(line, "PartnerId", partner, &mut errors);
+        let partner = guid(line, "PartnerId", partner, &mut errors);
         if let Some(p) = partner.filter(|p| !partners.iter().any(|(q, _)| q == p)) {
             partners.push((p, line));
         }
@@ -53,16 +51,16 @@ pub fn parse_recon(text: &str) -> Result<ReconFile, Vec<RowError>> {
         }
         let line_of = ReconLine {
             line,
-            subscription_id: uuid(line, "EntitlementId", entitlement, &mut errors).unwrap_or_default(),
-            customer_tenant_id: uuid(line, "CustomerId", customer, &mut errors).unwrap_or_default(),
+            subscription_id: guid(line, "EntitlementId", entitlement, &mut errors).unwrap_or_default(),
+            customer_tenant_id: guid(line, "CustomerId", customer, &mut errors).unwrap_or_default(),
             customer_name: name.to_string(),
             usage_day,
-            commerce_meter_id: uuid(line, "MeterId", meter, &mut errors).unwrap_or_default(),
+            commerce_meter_id: guid(line, "MeterId", meter, &mut errors).unwrap_or_default(),
             meter_name: meter_name.to_string(),
-            quantity: number(line, "Quantity", q, &mut errors),
-            unit_price: number(line, "UnitPrice", price, &mut errors),
-            effective_unit_price: number(line, "EffectiveUnitPrice", effective, &mut errors),
-            amount: number(line, "BillingPreTaxTotal", total, &mut errors),
+            quantity: number(line, "Quantity", q, &mut errors).unwrap_or_default(),
+            unit_price: number(line, "UnitPrice", price, &mut errors).unwrap_or_default(),
+            effective_unit_price: number(line, "EffectiveUnitPrice", effective, &mut errors).unwrap_or_default(),
+            amount: number(line, "BillingPreTaxTotal", total, &mut errors).unwrap_or_default(),
             currency: currency.to_ascii_uppercase(),
         };
         if line_of.currency.len() != 3 {
@@ -100,26 +98,12 @@ pub fn parse_recon(text: &str) -> Result<ReconFile, Vec<RowError>> {
     Ok(ReconFile { period, partner_tenant_id, lines: rows, set_aside })
 }
 
-fn uuid(line: usize, column: &str, text: &str, errors: &mut Vec<RowError>) -> Option<Uuid> {
-    Uuid::from_str(text).map_err(|_| errors.push(err(line, column, format!("“{}” is not a GUID", clip(text))))).ok()
-}
-
-fn number(line: usize, column: &str, text: &str, errors: &mut Vec<RowError>) -> Decimal {
-    Decimal::from_str(text)
-        .or_else(|_| Decimal::from_scientific(text))
-        .map_err(|_| {
-            errors.push(err(line, column, format!("“{}” is not a number (a dot before the decimals)", clip(text))))
-        })
-        .unwrap_or_default()
-}
-
-/// At most 40 characters of what the file said, as every refusal echoes.
-fn clip(text: &str) -> String {
-    text.chars().take(40).collect()
-}
-
 #[cfg(test)]
 mod tests {
+    use std::str::FromStr;
+
+    use rust_decimal::Decimal;
+
     use super::*;
 
     const HEADER: &str = "PartnerId,CustomerId,CustomerName,EntitlementId,UsageDate,MeterId,MeterName,MeterRegion,ConsumedService,Quantity,UnitPrice,EffectiveUnitPrice,BillingPreTaxTotal,BillingCurrency,InvoiceNumber";
