@@ -279,135 +279,148 @@ fn collected_records() -> Vec<standin::Record> {
     (1..=24).flat_map(|h| (0..30).map(move |n| standin::Record::on_time(hour - time::Duration::hours(h), n))).collect()
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let minutes: f64 = std::env::args().nth(1).map(|a| a.parse()).transpose()?.unwrap_or(10.0);
-    let bench = common::Bench::start().await?;
-    let pool = bench.pool.clone();
-    let mut config = standin::Config::new();
-    config.records = collected_records();
-    let expected_collected: Decimal = config.records.iter().map(|r| r.quantity.parse::<Decimal>().unwrap()).sum();
-    let standin = standin::StandIn::start(config).await;
-    let secret = Arc::new(app::domain::secrets::SecretKey::generate());
-    let mut f = setup(&pool, &standin, &secret).await?;
-    let september = final_month(&pool, &f).await?;
-    let base = bench.serve().await?;
-    f.cookie = common::signed_in(&pool, f.user).await?;
-    let f = Arc::new(f);
-    let stats = Arc::new(Stats::default());
-    let until = Instant::now() + Duration::from_secs_f64(minutes * 60.0);
-    let client = reqwest::Client::new();
-    let mut tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>> = Vec::new();
+/// What every writer and reader of a run shares.
+struct Run {
+    base: String,
+    f: Arc<Fixture>,
+    stats: Arc<Stats>,
+    until: Instant,
+    client: reqwest::Client,
+    pool: PgPool,
+}
 
-    // Four API clients: random overlapping blocks, records shuffled, resent again and again.
-    let blocks = (API_RECORDS - BLOCK) / (BLOCK / 2) + 1;
-    let sent: Arc<Vec<AtomicBool>> = Arc::new((0..blocks).map(|_| AtomicBool::new(false)).collect());
-    for seed in 1..=4u64 {
-        let (stats, f, sent, client) = (stats.clone(), f.clone(), sent.clone(), client.clone());
-        let mut rng = XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let url = format!("{base}/api/v1/stacks/{}/usage", f.stacks[0].1);
-        tasks.push(tokio::spawn(async move {
-            while Instant::now() < until {
-                let b = rng.below(blocks);
-                let mut records: Vec<u32> = (b * BLOCK / 2..b * BLOCK / 2 + BLOCK).collect();
-                for i in (1..records.len()).rev() {
-                    records.swap(i, rng.below(i as u32 + 1) as usize);
-                }
-                let body =
-                    format!("{{\"value\":[{}]}}", records.drain(..).map(api_record).collect::<Vec<_>>().join(","));
-                let req = client.post(&url).bearer_auth(&f.key).header("content-type", "application/json").body(body);
-                if stats.send("POST /api/v1/…/usage", req).await?.is_success() {
-                    sent[b as usize].store(true, Ordering::Relaxed);
-                }
-            }
-            Ok(())
-        }));
+type Task = tokio::task::JoinHandle<anyhow::Result<()>>;
+
+/// Blocks of `BLOCK` API records, each overlapping half of the next; `sent[b]`: block `b` was stored at least once.
+struct Blocks {
+    count: u32,
+    sent: Arc<Vec<AtomicBool>>,
+}
+
+impl Blocks {
+    fn new() -> Self {
+        let count = (API_RECORDS - BLOCK) / (BLOCK / 2) + 1;
+        Self { count, sent: Arc::new((0..count).map(|_| AtomicBool::new(false)).collect()) }
     }
 
-    // A partner uploading the same file of the second stack every five seconds.
-    let upload: Vec<String> = (0..UPLOAD_RECORDS)
+    /// The quantity of the records that a stored block holds (each record once).
+    fn stored_quantity(&self) -> Decimal {
+        (0..API_RECORDS)
+            .filter(|r| {
+                let b = r / (BLOCK / 2);
+                [b.checked_sub(1), Some(b)]
+                    .into_iter()
+                    .flatten()
+                    .any(|b| b < self.count && self.sent[b as usize].load(Ordering::Relaxed))
+            })
+            .map(quantity)
+            .sum()
+    }
+}
+
+/// Four API clients: random overlapping blocks, records shuffled, resent again and again.
+fn api_clients(run: &Arc<Run>, blocks: &Blocks) -> Vec<Task> {
+    (1..=4u64)
+        .map(|seed| {
+            let (run, sent, count) = (run.clone(), blocks.sent.clone(), blocks.count);
+            let mut rng = XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let url = format!("{}/api/v1/stacks/{}/usage", run.base, run.f.stacks[0].1);
+            tokio::spawn(async move {
+                while Instant::now() < run.until {
+                    let b = rng.below(count);
+                    let mut records: Vec<u32> = (b * BLOCK / 2..b * BLOCK / 2 + BLOCK).collect();
+                    for i in (1..records.len()).rev() {
+                        records.swap(i, rng.below(i as u32 + 1) as usize);
+                    }
+                    let body =
+                        format!("{{\"value\":[{}]}}", records.drain(..).map(api_record).collect::<Vec<_>>().join(","));
+                    let req = run.client.post(&url).bearer_auth(&run.f.key).header("content-type", "application/json");
+                    if run.stats.send("POST /api/v1/…/usage", req.body(body)).await?.is_success() {
+                        sent[b as usize].store(true, Ordering::Relaxed);
+                    }
+                }
+                Ok(())
+            })
+        })
+        .collect()
+}
+
+/// A partner uploading the same file of the second stack every five seconds; `uploaded`: one was stored.
+fn uploader(run: &Arc<Run>, uploaded: Arc<AtomicBool>) -> anyhow::Result<Task> {
+    let records: Vec<String> = (0..UPLOAD_RECORDS)
         .map(|r| {
             let start = time::macros::datetime!(2026-10-10 00:00 UTC) + time::Duration::hours(i64::from(r / 250));
-            usage_json(
-                fixed(3, 1 + r % CUSTOMERS),
-                METERS[(r % 3) as usize],
-                start,
-                &format!("up{}", r % 250),
-                quantity(r),
-            )
+            let vm = format!("up{}", r % 250);
+            usage_json(fixed(3, 1 + r % CUSTOMERS), METERS[(r % 3) as usize], start, &vm, quantity(r))
         })
         .collect();
-    let upload = format!("{{\"value\":[{}]}}", upload.join(","));
-    let uploaded = Arc::new(AtomicBool::new(false));
-    {
-        let (stats, f, client, uploaded) = (stats.clone(), f.clone(), client.clone(), uploaded.clone());
-        let url = format!("{base}/stacks/{}/usage/upload", f.stacks[1].1);
-        let origin = base.clone();
-        let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-        drop(client);
-        tasks.push(tokio::spawn(async move {
-            while Instant::now() < until {
-                let form = reqwest::multipart::Form::new()
-                    .part("files", reqwest::multipart::Part::text(upload.clone()).file_name("usage.json"));
-                let req = no_redirects.post(&url).header("cookie", &f.cookie).header("origin", &origin).multipart(form);
-                if stats.send("POST /stacks/…/usage/upload", req).await? == 303 {
-                    uploaded.store(true, Ordering::Relaxed);
-                }
-                tokio::time::sleep(Duration::from_secs(5)).await;
+    let file = format!("{{\"value\":[{}]}}", records.join(","));
+    let run = run.clone();
+    let url = format!("{}/stacks/{}/usage/upload", run.base, run.f.stacks[1].1);
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    Ok(tokio::spawn(async move {
+        while Instant::now() < run.until {
+            let form = reqwest::multipart::Form::new()
+                .part("files", reqwest::multipart::Part::text(file.clone()).file_name("usage.json"));
+            let req = no_redirects.post(&url).header("cookie", &run.f.cookie).header("origin", &run.base);
+            if run.stats.send("POST /stacks/…/usage/upload", req.multipart(form)).await? == 303 {
+                uploaded.store(true, Ordering::Relaxed);
             }
-            Ok(())
-        }));
-    }
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+        Ok(())
+    }))
+}
 
-    // The collector of the third stack, every two seconds, and the re-rate worker, every second.
-    let reach = server::collector::run::Reach::new(app::domain::outbound::Outbound::lab(), secret.clone())?;
-    {
-        let reach = reach.clone();
-        let (pool, f, stats) = (pool.clone(), f.clone(), stats.clone());
-        tasks.push(tokio::spawn(async move {
-            while Instant::now() < until {
-                let t = Instant::now();
-                let now = app::domain::clock::now();
-                let run =
-                    server::collector::run::collect_once(&pool, &reach, f.stacks[2].0, now, Default::default()).await;
-                stats.note("collector run", t.elapsed(), if run.is_ok() { 200 } else { 500 });
-                run.map_err(|e| anyhow::anyhow!("a collector run failed: {e}"))?;
-                tokio::time::sleep(Duration::from_secs(2)).await;
+/// The collector of the third stack every two seconds, a price list import every fifteen, and the re-rate worker
+/// every second.
+fn background(run: &Arc<Run>, reach: &server::collector::run::Reach) -> Vec<Task> {
+    let (collector_run, reach) = (run.clone(), reach.clone());
+    let collector = tokio::spawn(async move {
+        let run = collector_run;
+        while Instant::now() < run.until {
+            let (t, now) = (Instant::now(), app::domain::clock::now());
+            let done =
+                server::collector::run::collect_once(&run.pool, &reach, run.f.stacks[2].0, now, Default::default())
+                    .await;
+            run.stats.note("collector run", t.elapsed(), if done.is_ok() { 200 } else { 500 });
+            done.map_err(|e| anyhow::anyhow!("a collector run failed: {e}"))?;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        Ok(())
+    });
+    let import_run = run.clone();
+    let imports = tokio::spawn(async move {
+        let run = import_run;
+        let mut turn = 1;
+        while Instant::now() < run.until {
+            tokio::time::sleep(Duration::from_secs(15)).await;
+            let t = Instant::now();
+            let mut tx = run.pool.begin().await?;
+            import_prices(&mut tx, turn).await?;
+            tx.commit().await?;
+            run.stats.note("price list import", t.elapsed(), 200);
+            turn += 1;
+        }
+        Ok(())
+    });
+    let worker_run = run.clone();
+    let worker = tokio::spawn(async move {
+        let run = worker_run;
+        while Instant::now() < run.until {
+            let t = Instant::now();
+            if app::charges::db::run_queued(&run.pool).await? > 0 {
+                run.stats.note("re-rate (worker)", t.elapsed(), 200);
             }
-            Ok(())
-        }));
-    }
-    {
-        let (pool, stats) = (pool.clone(), stats.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut turn = 1;
-            while Instant::now() < until {
-                tokio::time::sleep(Duration::from_secs(15)).await;
-                let t = Instant::now();
-                let mut tx = pool.begin().await?;
-                import_prices(&mut tx, turn).await?;
-                tx.commit().await?;
-                stats.note("price list import", t.elapsed(), 200);
-                turn += 1;
-            }
-            Ok(())
-        }));
-    }
-    {
-        let (pool, stats) = (pool.clone(), stats.clone());
-        tasks.push(tokio::spawn(async move {
-            while Instant::now() < until {
-                let t = Instant::now();
-                if app::charges::db::run_queued(&pool).await? > 0 {
-                    stats.note("re-rate (worker)", t.elapsed(), 200);
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-            Ok(())
-        }));
-    }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        Ok(())
+    });
+    vec![collector, imports, worker]
+}
 
-    // Three readers.
+/// Three signed-in readers cycling through the pages and exports.
+fn readers(run: &Arc<Run>) -> Vec<Task> {
     let customer = fixed(0, 1);
     let october = "from=2026-10-01&to=2026-10-31";
     let pages: Vec<(&'static str, String)> = vec![
@@ -418,21 +431,95 @@ async fn main() -> anyhow::Result<()> {
         ("GET /exports/bills/{period}/{sub}", format!("/exports/bills/2026-10/{customer}")),
         ("GET /bills/{period}/{sub} (final)", format!("/bills/2026-09/{customer}")),
     ];
-    for n in 0..3 {
-        let (stats, f, client, pages, base) = (stats.clone(), f.clone(), client.clone(), pages.clone(), base.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut i = n;
-            while Instant::now() < until {
-                let (route, path) = &pages[i % pages.len()];
-                let status = stats.send(route, client.get(format!("{base}{path}")).header("cookie", &f.cookie)).await?;
-                // A reader that is refused (401, 403, 404) is not reading anything: the soak would prove nothing.
-                anyhow::ensure!(status == 200, "{route} answered {status}");
-                i += 1;
-            }
-            Ok(())
-        }));
-    }
+    (0..3)
+        .map(|n| {
+            let (run, pages) = (run.clone(), pages.clone());
+            tokio::spawn(async move {
+                let mut i = n;
+                while Instant::now() < run.until {
+                    let (route, path) = &pages[i % pages.len()];
+                    let req = run.client.get(format!("{}{path}", run.base)).header("cookie", &run.f.cookie);
+                    let status = run.stats.send(route, req).await?;
+                    // A reader that is refused (401, 403, 404) is not reading anything: the soak would prove nothing.
+                    anyhow::ensure!(status == 200, "{route} answered {status}");
+                    i += 1;
+                }
+                Ok(())
+            })
+        })
+        .collect()
+}
 
+/// What was sent, to check against what was stored.
+struct Sent<'a> {
+    blocks: &'a Blocks,
+    uploaded: bool,
+    collected: Decimal,
+    september: Vec<app::bills::Bill>,
+}
+
+/// Once the writers stopped and queued re-rates and one more collector run are done: each stack's stored and charged
+/// quantities against what was sent, and September's final bills against what they were.
+async fn checks(
+    run: &Run,
+    reach: &server::collector::run::Reach,
+    sent: Sent<'_>,
+) -> anyhow::Result<Vec<(String, bool)>> {
+    let (pool, f) = (&run.pool, &run.f);
+    while app::charges::db::run_queued(pool).await? > 0 {}
+    server::collector::run::collect_once(pool, reach, f.stacks[2].0, app::domain::clock::now(), Default::default())
+        .await
+        .map_err(|e| anyhow::anyhow!("the last collector run failed: {e}"))?;
+    let total = |stack: Uuid, table: &'static str| async move {
+        let q = format!("select coalesce(sum(quantity), 0) from {table} where stack_id = $1");
+        sqlx::query_scalar::<_, Decimal>(&q).bind(stack).fetch_one(pool).await
+    };
+    let upload = if sent.uploaded { (0..UPLOAD_RECORDS).map(quantity).sum() } else { Decimal::ZERO };
+    let september_records: Decimal = (0..SEPTEMBER_RECORDS).map(quantity).sum();
+    let mut checks = vec![
+        ("API pages were stored".to_string(), sent.blocks.sent.iter().any(|b| b.load(Ordering::Relaxed))),
+        ("an upload was stored".to_string(), sent.uploaded),
+    ];
+    for (name, stack, expected) in [
+        ("API stack", f.stacks[0].0, sent.blocks.stored_quantity() + september_records),
+        ("upload stack", f.stacks[1].0, upload),
+        ("collected stack", f.stacks[2].0, sent.collected),
+    ] {
+        let (usage, charged) = (total(stack, "usage_records").await?, total(stack, "charges").await?);
+        let ok = usage == expected && charged == expected;
+        checks.push((format!("{name}: stored {usage}, charged {charged}, sent {expected}"), ok));
+    }
+    let mut conn = pool.acquire().await?;
+    let now_final = app::bills::db::bills(&mut conn, f.partner, Period::parse("2026-09")?).await?;
+    let unchanged = now_final == sent.september;
+    checks.push((format!("September's {} final bills unchanged", sent.september.len()), unchanged));
+    Ok(checks)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let minutes: f64 = std::env::args().nth(1).map(|a| a.parse()).transpose()?.unwrap_or(10.0);
+    let bench = common::Bench::start().await?;
+    let pool = bench.pool.clone();
+    let mut config = standin::Config::new();
+    config.records = collected_records();
+    let collected: Decimal = config.records.iter().map(|r| r.quantity.parse::<Decimal>().unwrap()).sum();
+    let standin = standin::StandIn::start(config).await;
+    let secret = Arc::new(app::domain::secrets::SecretKey::generate());
+    let mut f = setup(&pool, &standin, &secret).await?;
+    let september = final_month(&pool, &f).await?;
+    let base = bench.serve().await?;
+    f.cookie = common::signed_in(&pool, f.user).await?;
+    let until = Instant::now() + Duration::from_secs_f64(minutes * 60.0);
+    let stats = Arc::new(Stats::default());
+    let run = Arc::new(Run { base, f: Arc::new(f), stats: stats.clone(), until, client: reqwest::Client::new(), pool });
+    let reach = server::collector::run::Reach::new(app::domain::outbound::Outbound::lab(), secret.clone())?;
+    let (blocks, uploaded) = (Blocks::new(), Arc::new(AtomicBool::new(false)));
+
+    let mut tasks = api_clients(&run, &blocks);
+    tasks.push(uploader(&run, uploaded.clone())?);
+    tasks.extend(background(&run, &reach));
+    tasks.extend(readers(&run));
     let mut failures = Vec::new();
     for t in tasks {
         if let Err(e) = t.await? {
@@ -440,48 +527,8 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 
-    // Settle: queued re-rates done, one more collector run; then the checks.
-    while app::charges::db::run_queued(&pool).await? > 0 {}
-    server::collector::run::collect_once(&pool, &reach, f.stacks[2].0, app::domain::clock::now(), Default::default())
-        .await
-        .map_err(|e| anyhow::anyhow!("the last collector run failed: {e}"))?;
-    let total = |stack: Uuid, table: &'static str| {
-        let pool = pool.clone();
-        async move {
-            let q = format!("select coalesce(sum(quantity), 0) from {table} where stack_id = $1");
-            sqlx::query_scalar::<_, Decimal>(&q).bind(stack).fetch_one(&pool).await
-        }
-    };
-    let sent_api: Decimal = (0..API_RECORDS)
-        .filter(|r| {
-            let b = r / (BLOCK / 2);
-            [b.checked_sub(1), Some(b)]
-                .into_iter()
-                .flatten()
-                .any(|b| b < blocks && sent[b as usize].load(Ordering::Relaxed))
-        })
-        .map(quantity)
-        .sum();
-    let sent_upload: Decimal =
-        if uploaded.load(Ordering::Relaxed) { (0..UPLOAD_RECORDS).map(quantity).sum() } else { Decimal::ZERO };
-    let mut checks = vec![
-        ("API pages were stored".to_string(), sent.iter().any(|b| b.load(Ordering::Relaxed))),
-        ("an upload was stored".to_string(), uploaded.load(Ordering::Relaxed)),
-    ];
-    for (name, stack, expected) in [
-        ("API stack", f.stacks[0].0, sent_api + (0..SEPTEMBER_RECORDS).map(quantity).sum::<Decimal>()),
-        ("upload stack", f.stacks[1].0, sent_upload),
-        ("collected stack", f.stacks[2].0, expected_collected),
-    ] {
-        let (usage, charged) = (total(stack, "usage_records").await?, total(stack, "charges").await?);
-        checks.push((
-            format!("{name}: stored {usage}, charged {charged}, sent {expected}"),
-            usage == expected && charged == expected,
-        ));
-    }
-    let mut conn = pool.acquire().await?;
-    let now_final = app::bills::db::bills(&mut conn, f.partner, Period::parse("2026-09")?).await?;
-    checks.push((format!("September's {} final bills unchanged", september.len()), now_final == september));
+    let sent = Sent { blocks: &blocks, uploaded: uploaded.load(Ordering::Relaxed), collected, september };
+    let checks = checks(&run, &reach, sent).await?;
     let clean = stats.print();
     for (what, ok) in &checks {
         println!("{} {what}", if *ok { "ok  " } else { "FAIL" });
@@ -489,7 +536,7 @@ async fn main() -> anyhow::Result<()> {
     for e in &failures {
         println!("FAIL {e}");
     }
-    drop(conn);
+    drop(run);
     bench.finish().await?;
     anyhow::ensure!(
         clean && failures.is_empty() && checks.iter().all(|(_, ok)| *ok),
