@@ -49,6 +49,8 @@ pub struct Customers {
     pub page: i64,
     /// Whether more customers follow.
     pub more: bool,
+    /// This month (UTC, `YYYY-MM`): the subscriptions link to their bill of it.
+    pub period: String,
 }
 
 /// Customers per page.
@@ -64,7 +66,8 @@ pub async fn load_customers(page: i64) -> Result<Customers, AppError> {
     let tenants = db::tenants(&pool, scope, of).await?;
     let subscriptions = db::subscriptions(&pool, scope, &tenants.rows).await?;
     let mappings = db::mappings(&pool, scope, &tenants.rows).await?;
-    Ok(Customers { subscriptions, mappings, page: tenants.page, more: tenants.more })
+    let period = crate::domain::Period::of(crate::domain::clock::now()).to_string();
+    Ok(Customers { subscriptions, mappings, page: tenants.page, more: tenants.more, period })
 }
 
 /// `/customers`
@@ -97,9 +100,14 @@ fn stack_status(c: &Customers, tenant: Uuid, own: &[Uuid]) -> Vec<(String, Uuid,
 
 #[component]
 fn CustomerTable(customers: Customers) -> impl IntoView {
-    let mut tenants: Vec<(Uuid, String)> =
-        customers.subscriptions.iter().map(|s| (s.tenant_id, s.customer_name.clone())).collect();
-    tenants.dedup();
+    // Each tenant once, under the first name the directory gives it (its subscriptions may carry others).
+    let mut tenants: Vec<(Uuid, String)> = Vec::new();
+    for s in &customers.subscriptions {
+        if !tenants.iter().any(|(t, _)| *t == s.tenant_id) {
+            tenants.push((s.tenant_id, s.customer_name.clone()));
+        }
+    }
+    let period = customers.period.clone();
     let query = crate::paging::current_query();
     let (page, more) = (customers.page, customers.more);
     view! {
@@ -112,8 +120,10 @@ fn CustomerTable(customers: Customers) -> impl IntoView {
                     let status = stack_status(&customers, tenant, &own);
                     view! {
                         <tr>
-                            <td>{name}<br/><span class="mono">{tenant.to_string()}</span></td>
-                            <td>{subs.into_iter().map(|s| view! { <div class="mono">{format!("{} · {} · {}", s.subscription_id, s.offer_type, s.status)}</div> }).collect_view()}</td>
+                            <td>{name}<br/><span class="mono">{tenant.to_string()}</span><br/>
+                                <a href=format!("/usage?customer={tenant}")>"Usage"</a></td>
+                            <td>{subs.into_iter().map(|s| view! { <div><span class="mono">{format!("{} · {} · {}", s.subscription_id, s.offer_type, s.status)}</span>
+                                " " <a href=crate::bills::forms::BILL_PAGE.at(&[&period, &s.subscription_id])>{format!("Bill {period}")}</a></div> }).collect_view()}</td>
                             <td>{status.into_iter().map(|(stack, cloud, class, text)| view! {
                                 <div><a href=format!("/stacks/{cloud}")>{stack}</a> " " <span class=format!("badge {class}")>{text}</span></div>
                             }).collect_view()}</td>
