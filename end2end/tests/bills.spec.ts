@@ -1,16 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
-import { portalNow, signIn } from './helpers';
+import { lastMonth, signIn } from './helpers';
 
 const HEADER =
   'PartnerId,CustomerName,CustomerTenantId,SubscriptionId,StackCloudId,CommerceMeterId,MeterName,Region,Unit,Quantity,UnitPrice,PreciseAmount,Amount,CustomerPrice,Margin,Currency,ChargeStartDate,ChargeEndDate,LineType';
-
-/** Last month (UTC) by the portal's clock, `YYYY-MM`: the demo leaves Fabrikam's bills of it open. */
-function lastMonth(): string {
-  const now = portalNow();
-  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
-  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
-}
 
 for (const javaScriptEnabled of [true, false]) {
   test.describe(`bills (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, () => {

@@ -26,3 +26,10 @@ export function portalNow(): Date {
   const since = Number(process.env.STACKBILL_CLOCK_SINCE || Date.now() / 1000);
   return new Date(new Date(set).getTime() + (Date.now() - since * 1000));
 }
+
+/** Last month (UTC) by the portal's clock, `YYYY-MM`. */
+export function lastMonth(): string {
+  const now = portalNow();
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}

@@ -1,16 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
-import { portalNow, signIn } from './helpers';
+import { lastMonth, signIn } from './helpers';
 
 /** Contoso's demo tenant: Partner Center's `PartnerId` in its reconciliation files. */
 const CONTOSO_TENANT = 'c0de0001-aaaa-4bbb-8ccc-000000000001';
-
-/** Last month (UTC) by the portal's clock, `YYYY-MM`: the demo imports Microsoft's file of it for Contoso. */
-function lastMonth(): string {
-  const now = portalNow();
-  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
-  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
-}
 
 for (const javaScriptEnabled of [true, false]) {
   test.describe(`reconciliation (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, () => {
