@@ -24,6 +24,13 @@ fn nice_max(max: f64) -> f64 {
     [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * magnitude).find(|v| *v >= max).unwrap_or(max)
 }
 
+/// An axis or bar value as text: whole numbers when the axis reaches 10 or more, else cents; grouped by thousands.
+fn tick(value: f64, max: f64) -> String {
+    let places = if max >= 10.0 { 0 } else { 2 };
+    let text = format!("{value:.places$}");
+    text.parse().map(crate::domain::number::grouped).unwrap_or(text)
+}
+
 /// A bar chart. Values are for display only (money stays `Decimal` everywhere else); `unit` labels the y axis.
 #[component]
 pub fn BarChart(
@@ -52,7 +59,7 @@ pub fn BarChart(
                     let y = top + plot_h - t / max * plot_h;
                     view! {
                         <line x1=left x2=width - 8.0 y1=y y2=y class="grid"/>
-                        <text x=left - 6.0 y=y + 4.0 text-anchor="end" class="tick">{format!("{t:.2}")}</text>
+                        <text x=left - 6.0 y=y + 4.0 text-anchor="end" class="tick">{tick(t, max)}</text>
                     }
                 }).collect_view()}
                 {bars.iter().enumerate().map(|(i, b)| {
@@ -60,7 +67,7 @@ pub fn BarChart(
                     let x = left + i as f64 * slot + slot * 0.1;
                     view! {
                         <rect x=x y=top + plot_h - h width=slot * 0.8 height=h class="bar">
-                            <title>{format!("{}: {:.2} {}", b.label, b.value, unit)}</title>
+                            <title>{format!("{}: {} {}", b.label, tick(b.value, 1.0), unit)}</title>
                         </rect>
                         {(i % every == 0).then(|| view! {
                             <text x=x + slot * 0.4 y=top + plot_h + 14.0 text-anchor="middle" class="tick">{b.label.clone()}</text>

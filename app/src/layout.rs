@@ -142,12 +142,30 @@ where
 pub fn notice(flash: &Option<crate::web::Flash>, form: crate::web::FormId) -> Option<impl IntoView> {
     crate::web::Flash::of(flash, form).filter(|f| f.field.is_none()).map(|f| {
         let class = if f.ok { "notice ok" } else { "notice error" };
-        view! { <p class=class role=if f.ok { "status" } else { "alert" }>{f.message.clone()}</p> }
+        view! {
+            <p class=class role=if f.ok { "status" } else { "alert" } id=crate::web::flash::OUTCOME tabindex="-1">
+                {message(&f.message)}
+            </p>
+        }
     })
 }
 
 /// A refusal that belongs to `field`, shown beside it.
 pub fn field_error(flash: &Option<crate::web::Flash>, field: &str) -> Option<impl IntoView> {
     crate::web::Flash::for_field(flash, field)
-        .map(|m| view! { <span class="field-error" role="alert">{m.to_string()}</span> })
+        .map(|m| view! { <span class="field-error" role="alert" id=crate::web::flash::OUTCOME tabindex="-1">{message(m)}</span> })
+}
+
+/// A refusal's words, with the rule it cites (a closing "(R5, BadCustomerSubscriptionId)") in small print.
+fn message(text: &str) -> impl IntoView {
+    let cited = text
+        .strip_suffix(')')
+        .and_then(|t| t.rsplit_once(" (R"))
+        .filter(|(_, rule)| rule.split(", ").next().is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())));
+    match cited {
+        Some((words, rule)) => {
+            view! { {words.to_string()} " " <small class="rule">{format!("(R{rule})")}</small> }.into_any()
+        }
+        None => text.to_string().into_any(),
+    }
 }

@@ -66,6 +66,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    focus_the_outcome();
     view! {
         <Stylesheet id="leptos" href="/pkg/stackbill.css"/>
         <Title text="Stackbill"/>
@@ -88,4 +89,21 @@ pub fn App() -> impl IntoView {
             </Layout>
         </Router>
     }
+}
+
+/// After a form post the page is opened at `#outcome`, the post's message, which the browser scrolls to and focuses.
+/// A reload of the same page (the usage upload's script does one) does not focus it again; this does, once the page
+/// is hydrated.
+fn focus_the_outcome() {
+    Effect::new(|| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let wanted = window().location().hash().is_ok_and(|h| h == format!("#{}", crate::web::flash::OUTCOME));
+            let outcome = document().get_element_by_id(crate::web::flash::OUTCOME);
+            if let (true, Some(element)) = (wanted, outcome.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())) {
+                element.focus().ok();
+            }
+        }
+    });
 }

@@ -50,6 +50,10 @@ for (const javaScriptEnabled of [true, false]) {
       await page.getByRole('button', { name: 'Save tenant subscription' }).click();
       await expect(page.getByRole('alert')).toContainText('R5');
       await expect(page.getByRole('alert')).toContainText(CONTOSO_NORTHWIND_SUB);
+      await expect(page.getByRole('alert'), 'the refusal is where the eye is').toBeFocused();
+      await expect(page.locator('input[name="subscription_id"]'), 'what was typed is kept').toHaveValue(CONTOSO_NORTHWIND_SUB);
+      await expect(page.locator('label', { has: page.locator('input[name="subscription_id"]') }).getByRole('alert'),
+        'beside the input that was filled').toHaveCount(1);
       await expect(page.getByRole('table', { name: 'Tenant subscriptions' })).not.toContainText('Northwind');
 
       // An EA default while a tenant is mapped: R3.

@@ -49,7 +49,8 @@ for (const javaScriptEnabled of [true, false]) {
         buffer: Buffer.from(usagePage(randomUUID())),
       });
       await page.getByRole('button', { name: 'Upload' }).click();
-      await expect(page.getByRole('status')).toContainText('usage.json: 2 records: 2 new, 0 changed, 0 unchanged');
+      await expect(page.getByRole('status')).toContainText('usage.json (usage API page, JSON): 2 records: 2 new, 0 changed, 0 unchanged');
+      await expect(page.locator('#outcome'), 'the message is where the eye is').toBeFocused();
       await expect(page.getByTestId('usage-state')).toContainText('2026-10-01 01:00');
 
       await table.getByRole('button', { name: 'Revoke' }).click();
@@ -59,3 +60,32 @@ for (const javaScriptEnabled of [true, false]) {
     });
   });
 }
+
+test('a large upload shows how much has been sent, then its outcome (JavaScript on)', async ({ page }) => {
+  const name = `e2e-${randomUUID().slice(0, 8)}`;
+  await signIn(page, 'admin@fabrikam.test');
+  const add = page.getByRole('form', { name: 'Add a stack' });
+  await add.getByLabel('Name').fill(name);
+  await add.getByLabel('Cloud ID').fill(randomUUID());
+  await add.getByRole('button', { name: 'Add stack' }).click();
+  await expect(page.getByRole('heading', { name })).toBeVisible();
+  // A 4 MB CSV sent at 1 MB/s (Chromium's own throttling), so the upload lasts long enough to be seen.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 1_000_000 });
+  const header = '"UsageStartTime","UsageEndTime","MeterName","Quantity","resourceType","location","resourceGroup","resourceName","subowner","tags","MeterId","additionalInfo","subscription","resourceUri"';
+  const sub = randomUUID();
+  const row = (i: number) => `"9/6/2017 12:00:00 AM","9/6/2017 1:00:00 AM","Base VM Size Hours","1","virtualMachines","local","rg1","vm${i}","a@b.test","","FAB6EB84-500B-4A09-A8CA-7358F8BBAEA5","","${sub}","/subscriptions/${sub}/resourceGroups/rg1/providers/Microsoft.Compute/virtualMachines/vm${i}"`;
+  const rows = Array.from({ length: 12_000 }, (_, i) => row(i));
+  await page.locator('input[name="files"]').setInputFiles({
+    name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from([header, ...rows].join('\r\n')),
+  });
+
+  await page.getByRole('button', { name: 'Upload' }).click();
+
+  const progress = page.getByTestId('upload-progress');
+  await expect(progress).toContainText(/Sent \d+\.\d of 4\.\d MB/);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await expect(page.getByRole('status').filter({ hasText: 'big.csv' })).toContainText('big.csv (Usagesummary CSV): 12,000 records: 12,000 new');
+  await expect(page.locator('#outcome')).toBeFocused();
+});

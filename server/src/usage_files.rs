@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use app::audit::db::{record, Event};
 use app::audit::Actor;
+use app::domain::number;
 use app::local_subscriptions::db::{store_list, ListSummary};
 use app::registrations::db::StackRef;
 use app::usage::db::{apply_staged, store_reported_page, PageSummary};
@@ -24,9 +25,33 @@ const CHUNK: usize = 5_000;
 /// Problems reported per file at most.
 const MAX_ERRORS: usize = 100;
 
+/// What kind of file an upload turned out to be, named in its outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FileKind {
+    /// AzureStack-Tools' `Usagesummary.ps1` output.
+    #[default]
+    UsageCsv,
+    /// One page of the usage API (`{"value":[…]}` of usage records).
+    UsagePage,
+    /// The stack's local subscriptions (`{"value":[…]}` or an array).
+    SubscriptionList,
+}
+
+impl FileKind {
+    fn label(self) -> &'static str {
+        match self {
+            Self::UsageCsv => "Usagesummary CSV",
+            Self::UsagePage => "usage API page, JSON",
+            Self::SubscriptionList => "local subscription list, JSON",
+        }
+    }
+}
+
 /// What one file did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileOutcome {
+    /// What the file was read as.
+    pub kind: FileKind,
     /// Records read.
     pub records: u64,
     /// New, changed and unchanged records (all zero when refused).
@@ -40,21 +65,24 @@ pub struct FileOutcome {
 }
 
 impl FileOutcome {
-    /// One line for people: "1,234 records: 1,200 new, 34 changed, 0 unchanged" or the refusal.
+    /// One line for people: "page.json (usage API page, JSON): 1,234 records: 1,200 new, 34 changed, 0 unchanged",
+    /// or the refusal with its bad rows.
     pub fn describe(&self, name: &str) -> String {
+        let name = format!("{name} ({})", self.kind.label());
+        let records = |n| number::count(n, "record", "records");
+        let counts = |new: u64, changed: u64, unchanged: u64| {
+            let n = |v: u64| number::grouped(v.into());
+            format!("{} new, {} changed, {} unchanged", n(new), n(changed), n(unchanged))
+        };
         if self.refused > 0 || !self.errors.is_empty() {
             let lines: Vec<String> = self.errors.iter().map(describe_error).collect();
-            format!(
-                "{name}: refused, nothing stored ({} of {} records bad):\n{}",
-                self.refused,
-                self.records,
-                lines.join("\n")
-            )
+            let bad = format!("{} of {} bad", number::grouped(self.refused.into()), records(self.records));
+            format!("{name}: refused, nothing stored ({bad}):\n{}", lines.join("\n"))
         } else if let Some(s) = self.subscriptions {
-            format!("{name}: local subscriptions: {} new, {} changed, {} unchanged", s.new, s.changed, s.unchanged)
+            format!("{name}: {}", counts(s.new, s.changed, s.unchanged))
         } else {
             let s = self.stored;
-            format!("{name}: {} records: {} new, {} changed, {} unchanged", self.records, s.new, s.changed, s.unchanged)
+            format!("{name}: {}: {}", records(self.records), counts(s.new, s.changed, s.unchanged))
         }
     }
 }
@@ -109,6 +137,9 @@ pub async fn upload_file(
     let file = std::fs::File::open(path).map_err(|e| AppError::Validation(format!("{name}: cannot open: {e}")))?;
     let mut reader = std::io::BufReader::with_capacity(256 * 1024, Counting { inner: file, progress });
     let head = std::io::BufRead::fill_buf(&mut reader).map_err(|e| AppError::Validation(format!("{name}: {e}")))?;
+    if is_blank(head) {
+        return Err(AppError::Validation(format!("{name}: the file is empty; nothing stored")));
+    }
     // One transaction per file: its records and its audit event are stored together, or (refused) not at all.
     let mut conn = pool.acquire().await?;
     if looks_like_json(head) {
@@ -134,6 +165,12 @@ pub async fn upload_file(
         tracing::warn!(error = %e, "could not drop an upload's staging table");
     }
     result
+}
+
+/// Whether a file's start holds nothing but an optional BOM and white space (a file is read in 256 KiB: a longer
+/// run of white space counts as content, and is refused by its reader).
+fn is_blank(head: &[u8]) -> bool {
+    head.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(head).iter().all(u8::is_ascii_whitespace)
 }
 
 /// Commits the file with its audit event, or rolls it back when refused.
@@ -206,17 +243,23 @@ async fn json_page(
         Err(errors) => match app::local_subscriptions::parse::parse_list(text) {
             Ok(list) if !list.is_empty() => {
                 let s = store_list(conn, stack.partner_id, stack.stack_id, list).await?;
-                Ok(FileOutcome { subscriptions: Some(s), ..FileOutcome::default() })
+                Ok(FileOutcome { kind: FileKind::SubscriptionList, subscriptions: Some(s), ..FileOutcome::default() })
             }
+            // Not a page at all (its errors name no record): say what the file would have to be.
+            _ if errors.iter().all(|e| e.index.is_none()) => Err(AppError::Validation(format!(
+                "{name}: a JSON file, but neither a usage API page ({{\"value\":[…]}} of usage records with \
+                 `properties`) nor a list of local subscriptions (`subscriptionId`, `tenantId`); nothing stored"
+            ))),
             _ => {
                 let refused = errors.iter().filter_map(|e| e.index).collect::<std::collections::BTreeSet<_>>().len();
-                Ok(FileOutcome { refused: refused.max(1) as u64, errors, ..FileOutcome::default() })
+                let kind = FileKind::UsagePage;
+                Ok(FileOutcome { kind, refused: refused as u64, errors, ..FileOutcome::default() })
             }
         },
         Ok(records) => {
             let count = records.len() as u64;
             let stored = store_reported_page(conn, stack.partner_id, stack.stack_id, records, reported).await?;
-            Ok(FileOutcome { records: count, stored, ..FileOutcome::default() })
+            Ok(FileOutcome { kind: FileKind::UsagePage, records: count, stored, ..FileOutcome::default() })
         }
     }
 }

@@ -287,7 +287,7 @@ fn UnchargedTable(uncharged: Vec<super::Uncharged>) -> impl IntoView {
                 <tr class=if u.is_unpriced() { "unpriced" } else { "" }>
                     <td>{u.meter_name.clone()}</td><td>{u.stacks.clone()}</td>
                     <td>{format!("{} – {}", u.first_day, u.last_day)}</td>
-                    <td class="num">{u.quantity.normalize().to_string()}</td><td>{u.explanation()}</td>
+                    <td class="num">{crate::domain::number::quantity(u.quantity, 6)}</td><td>{u.explanation()}</td>
                 </tr>
             }).collect_view()}</tbody>
         </table>
@@ -352,9 +352,9 @@ fn LinesTable(lines: Vec<BillLine>, currency: String) -> impl IntoView {
                     <td>{l.stack_name.clone()}</td>
                     <td>{l.meter_name.clone()}<br/><span class="mono">{l.commerce_meter_id.to_string()}</span></td>
                     <td>{l.region.clone()}</td>
-                    <td class="num">{l.quantity.round_dp(6).normalize().to_string()}</td>
+                    <td class="num">{crate::domain::number::quantity(l.quantity, 6)}</td>
                     <td>{l.unit.clone()}</td>
-                    <td class="num">{format!("{} {}", l.unit_price, currency)}</td>
+                    <td class="num">{format!("{} {}", crate::domain::number::grouped(l.unit_price.normalize()), currency)}</td>
                     <td class="num">{money(l.amount, &currency)}</td>
                     <td class="num">{money(l.customer_price, &currency)}</td>
                     <td class="num">{money(l.margin, &currency)}</td>

@@ -41,11 +41,13 @@ pub fn bill_ids(period: &str, sub: &str) -> Result<(Period, Uuid), AppError> {
 
 /// The finalise message: the totals, and a note when usage fell through to this default subscription.
 fn finalised(b: &Bill) -> String {
-    let mut m = format!("The bill is final: {} lines, {:.2} {}.", b.lines.len(), b.total_amount, b.currency);
+    let lines = crate::domain::number::count(b.lines.len() as u64, "line", "lines");
+    let mut m = format!("The bill is final: {lines}, {}.", crate::domain::money::show(b.total_amount, &b.currency));
     if !b.fell_through.is_empty() {
+        let n = b.fell_through.len() as u64;
         m += &format!(
-            " Note: it includes usage of {} tenant(s) or unknown subscription(s) that fell through to this default subscription.",
-            b.fell_through.len()
+            " Note: it includes usage of {} that fell through to this default subscription.",
+            crate::domain::number::count(n, "tenant or unknown subscription", "tenants or unknown subscriptions")
         );
     }
     m

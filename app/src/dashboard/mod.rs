@@ -143,7 +143,7 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
         {(!d.unpriced_quantity.is_zero()).then(|| view! {
             <p class="notice error" role="alert" data-testid="unpriced">{format!(
                 "{} units of usage this month have no price in {}: they are on no bill amount, and their bills cannot be finalised until a price list covers them. See the bills.",
-                d.unpriced_quantity.normalize(), cur
+                crate::domain::number::quantity(d.unpriced_quantity, 6), cur
             )}</p>
         })}
         {(!d.unregistered_quantity.is_zero()).then(|| view! {
@@ -152,7 +152,7 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
         <BarChart title=format!("Cost per day, {} (UTC)", d.month) unit=cur.clone() x_label="Day (UTC)".into() bars=bars/>
         <section class="card" aria-label="Top customers">
             <h2>"Top customers"</h2>
-            {if top.is_empty() { view! { <p class="empty">"No charges yet this month."</p> }.into_any() } else {
+            {if top.is_empty() { view! { <p class="empty">"No charges yet this month. Usage arrives from your stacks: on a stack's page, create an ingestion key, set up the collector or upload usage files. " <a href="/">"Your stacks"</a></p> }.into_any() } else {
                 view! { <ol>{top.into_iter().map(|c| {
                     let share = if max_top.is_zero() { 0.0 } else { height(c.cost / max_top) * 100.0 };
                     view! { <li><a href=format!("/bills/{}/{}", d.month, c.id)>{c.name}</a> " " {money(c.cost, &cur)}

@@ -3,6 +3,7 @@
 pub mod clock;
 mod directory;
 pub mod money;
+pub mod number;
 #[cfg(feature = "ssr")]
 pub mod outbound;
 mod period;

@@ -2,9 +2,17 @@
 //! rounds toward zero (so a negative adjustment is not made larger); totals are sums of rounded lines.
 use rust_decimal::Decimal;
 
-/// How an amount is shown everywhere: rounded to cents (half to even) with its currency, `1107.26 USD`.
+/// How an amount is shown everywhere: rounded to cents (half to even), grouped by thousands, with its currency:
+/// `1,107.26 USD`; never `-0.00`.
 pub fn show(amount: Decimal, currency: &str) -> String {
-    format!("{:.2} {currency}", amount.round_dp(2))
+    format!("{} {currency}", cents(amount))
+}
+
+/// An amount rounded to cents (half to even) and grouped by thousands, without its currency: `1,107.26`.
+pub fn cents(amount: Decimal) -> String {
+    let mut cents = amount.round_dp(2);
+    cents.rescale(2);
+    crate::domain::number::grouped(cents)
 }
 
 /// Rounds toward zero to cents.
@@ -28,8 +36,10 @@ mod tests {
 
     #[test]
     fn amounts_are_shown_in_cents_with_their_currency() {
-        assert_eq!(show(d("1107.255"), "USD"), "1107.26 USD");
+        assert_eq!(show(d("1107.255"), "USD"), "1,107.26 USD");
         assert_eq!(show(d("3"), "EUR"), "3.00 EUR");
+        assert_eq!(show(d("-1234567.891"), "EUR"), "-1,234,567.89 EUR");
+        assert_eq!(show(d("-0.004"), "USD"), "0.00 USD", "never a negative zero");
     }
 
     #[test]

@@ -18,6 +18,18 @@ pub fn day(t: OffsetDateTime) -> String {
     t.to_offset(UtcOffset::UTC).date().to_string()
 }
 
+/// `1 January 2030, 00:00 UTC`: an instant in a sentence.
+pub fn long(t: OffsetDateTime) -> String {
+    let t = t.to_offset(UtcOffset::UTC);
+    format!("{} {} {}, {:02}:{:02} UTC", t.day(), t.month(), t.year(), t.hour(), t.minute())
+}
+
+/// `March 2026`: a billing month in a sentence.
+pub fn month(period: crate::domain::Period) -> String {
+    let start = period.start();
+    format!("{} {}", start.month(), start.year())
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
@@ -28,5 +40,9 @@ mod tests {
         assert_eq!(super::minute(t), "2026-11-02 14:05");
         assert_eq!(super::second(t), "2026-11-02 14:05:09");
         assert_eq!(super::day(datetime!(2026-11-02 00:30 +01:00)), "2026-11-01");
+        assert_eq!(super::long(datetime!(2030-01-01 00:00 UTC)), "1 January 2030, 00:00 UTC");
+        assert_eq!(super::long(datetime!(2026-10-02 01:05 +02:00)), "1 October 2026, 23:05 UTC");
+        let march = crate::domain::Period::parse("2026-03").unwrap();
+        assert_eq!(super::month(march), "March 2026");
     }
 }

@@ -156,7 +156,7 @@ fn FilterForm(e: Explorer) -> impl IntoView {
 #[component]
 fn UsageTable(rows: Vec<super::UsageRow>, group: Grouping, currency: String) -> impl IntoView {
     if rows.is_empty() {
-        return view! { <p class="empty">"No usage matches these filters."</p> }.into_any();
+        return view! { <p class="empty">"No usage matches these filters. Widen the days, or choose all stacks, customers and meters."</p> }.into_any();
     }
     let first = match group {
         Grouping::Meter => "Meter",
@@ -174,7 +174,7 @@ fn UsageTable(rows: Vec<super::UsageRow>, group: Grouping, currency: String) -> 
                 <tr>
                     <td class=if group == Grouping::Resource { "mono" } else { "" }>{r.key}</td>
                     <td>{r.meter_name}</td>
-                    <td class="num">{r.quantity.round_dp(4).normalize().to_string()}</td>
+                    <td class="num">{crate::domain::number::quantity(r.quantity, 4)}</td>
                     <td>{r.unit}</td>
                     <td class="num">{match r.cost {
                         Some(c) => crate::domain::money::show(c, &currency),

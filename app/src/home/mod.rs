@@ -59,21 +59,24 @@ fn Home(overview: Overview) -> impl IntoView {
 fn AddStackForm(flash: Option<crate::web::Flash>, operator: bool) -> impl IntoView {
     use crate::stacks::forms::{AddStackForm, ADD_STACK};
     const F: crate::stacks::forms::AddStackFields = AddStackForm::FIELDS;
-    let flash = crate::web::Flash::of(&flash, crate::web::FormId::AddStack).cloned();
+    let flash = crate::web::Flash::of(&flash, crate::web::FormId::AddStack).filter(|f| !f.ok).cloned();
+    let beside = |field: &str| crate::layout::field_error(&flash, field);
+    let kept = |field: &str| crate::web::Flash::typed(&flash, crate::web::FormId::AddStack, field);
     view! {
         <section class="card">
             <h2>"Add a stack"</h2>
-            {flash.filter(|f| !f.ok).map(|f| view! { <p class="notice error" role="alert">{f.message}</p> })}
+            {crate::layout::notice(&flash, crate::web::FormId::AddStack)}
             <form method="post" action=ADD_STACK.pattern() class="stacked" aria-label="Add a stack">
-                {operator.then(|| view! { <label>"Partner ID" <input name=F.partner required/></label> })}
-                <label>"Name" <input name=F.name required maxlength="100"/></label>
+                {operator.then(|| view! { <label>"Partner ID" <input name=F.partner value=kept(F.partner) required/> {beside(F.partner)}</label> })}
+                <label>"Name" <input name=F.name value=kept(F.name) required maxlength="100"/> {beside(F.name)}</label>
                 <label>
                     "Cloud ID"
                     <span class="hint">"The stack's CloudDeploymentID (a GUID), shown in the administrator portal under Region management."</span>
-                    <input name=F.cloud_id required placeholder="00000000-0000-0000-0000-000000000000"/>
+                    <input name=F.cloud_id value=kept(F.cloud_id) required placeholder="00000000-0000-0000-0000-000000000000"/>
+                    {beside(F.cloud_id)}
                 </label>
-                <label>"Region label" <input name=F.region maxlength="100"/></label>
-                <label>"Admin ARM endpoint (optional)" <input name=F.endpoint placeholder="https://adminmanagement.local.azurestack.external"/></label>
+                <label>"Region label" <input name=F.region value=kept(F.region) maxlength="100"/></label>
+                <label>"Admin ARM endpoint (optional)" <input name=F.endpoint value=kept(F.endpoint) placeholder="https://adminmanagement.local.azurestack.external"/> {beside(F.endpoint)}</label>
                 <div><button type="submit" class="primary">"Add stack"</button></div>
             </form>
         </section>

@@ -97,10 +97,7 @@ fn Operator(data: OperatorData, search: String) -> impl IntoView {
     };
     let (directory, prices, meters, partners) = (data.directory, data.prices, data.meter_map, data.partners);
     view! {
-        {data.flash.map(|f| {
-            let class = if f.ok { "notice ok" } else { "notice error" };
-            view! { <p class=class role=if f.ok { "status" } else { "alert" }>{f.message}</p> }
-        })}
+        {crate::layout::notice(&data.flash, crate::web::FormId::Operator)}
         <section class="card">
             <h2>"Commerce directory"</h2>
             <form method="post" action=IMPORT_DIRECTORY.pattern() enctype="multipart/form-data" class="stacked" aria-label="Import the directory">

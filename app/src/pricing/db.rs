@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use super::import::{MeterMapRow, PriceFile};
 use crate::audit::db::{record, Event};
 use crate::audit::Actor;
+use crate::domain::number::{count, grouped};
 use crate::AppError;
 
 /// What an import did.
@@ -24,9 +25,10 @@ pub struct ImportSummary {
 
 impl std::fmt::Display for ImportSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} added, {} changed, {} unchanged", self.added, self.changed, self.unchanged)?;
+        let n = |v: u64| grouped(v.into());
+        write!(f, "{} added, {} changed, {} unchanged", n(self.added), n(self.changed), n(self.unchanged))?;
         if self.skipped > 0 {
-            write!(f, ", {} rows of other regions left out", self.skipped)?;
+            write!(f, ", {} of other regions left out", count(self.skipped, "row", "rows"))?;
         }
         Ok(())
     }

@@ -17,6 +17,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::domain::number::{count, grouped};
+
 /// One Azure Stack Hub line of Microsoft's file: a customer's subscription, meter and usage day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReconLine {
@@ -81,7 +83,7 @@ pub struct ImportSummary {
 
 impl std::fmt::Display for ImportSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let lines = |n: usize| if n == 1 { "1 line".to_string() } else { format!("{n} lines") };
+        let lines = |n: usize| count(n as u64, "line", "lines");
         write!(
             f,
             "imported the reconciliation of {}: {} of Azure Stack Hub, {} set aside",
@@ -93,7 +95,9 @@ impl std::fmt::Display for ImportSummary {
             write!(
                 f,
                 "; replaced the earlier import: {} subscription-day-meter totals added, {} removed, {} changed",
-                self.added, self.removed, self.changed
+                grouped((self.added as u64).into()),
+                grouped((self.removed as u64).into()),
+                grouped((self.changed as u64).into())
             )?;
         }
         Ok(())

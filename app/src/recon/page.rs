@@ -10,6 +10,7 @@ use super::forms::{EXPORT_RECON, IMPORT_RECON, RECON_PAGE};
 use super::view::{Difference, ReconView, Tally};
 use super::Kind;
 use crate::domain::money::show as money;
+use crate::domain::number::count;
 use crate::web::form::FILE_FIELD;
 use crate::AppError;
 
@@ -89,8 +90,10 @@ fn Recon(v: ReconView) -> impl IntoView {
             }.into_any(),
             Some(i) => view! {
                 <p data-testid="recon-imported">{format!(
-                    "{} · {} · Microsoft's file “{}”, imported by {} on {} UTC: {} Azure Stack Hub line(s) compared, {} other line(s) set aside.",
-                    v.partner_name, v.period, i.file_name, i.imported_by, crate::domain::when::minute(i.imported_at), i.lines, i.set_aside
+                    "{} · {} · Microsoft's file “{}”, imported by {} on {} UTC: {} compared, {} set aside.",
+                    v.partner_name, v.period, i.file_name, i.imported_by, crate::domain::when::minute(i.imported_at),
+                    count(i.lines as u64, "Azure Stack Hub line", "Azure Stack Hub lines"),
+                    count(i.set_aside as u64, "other line", "other lines")
                 )}</p>
                 <Totals total=v.total.clone() currency=v.currency.clone()/>
                 <Customers v=v.clone()/>
@@ -192,7 +195,7 @@ fn Meters(meters: Vec<super::view::MeterTally>) -> impl IntoView {
 }
 
 fn quantity(q: Option<Decimal>) -> String {
-    q.map_or_else(|| "—".into(), |q| q.round_dp(6).normalize().to_string())
+    q.map_or_else(|| "—".into(), |q| crate::domain::number::quantity(q, 6))
 }
 
 /// Where to look for a difference: the stacks that bill the subscription (their usage or their mappings), the

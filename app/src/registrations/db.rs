@@ -10,6 +10,7 @@ use super::rules::{check_default, DirectoryEntry, RegistrationFacts, RuleViolati
 use crate::audit::db::{record, Event};
 use crate::audit::Actor;
 use crate::auth::Scope;
+use crate::domain::when::long;
 use crate::domain::{BillingModel, OfferType, SubscriptionStatus};
 use crate::AppError;
 
@@ -179,7 +180,8 @@ async fn set_default(
         .await?;
         if began == Some(true) {
             return Err(AppError::Validation(format!(
-                "R7: the effective time {at} must be after the current default subscription began"
+                "The effective time, {}, must be after the current default subscription began (R7)",
+                long(at)
             )));
         }
     }
@@ -227,7 +229,8 @@ pub(super) async fn check_registered_at(
     Err(AppError::Rule {
         field: super::forms::MappingForm::FIELDS.effective_from.into(),
         message: format!(
-            "R2: the stack is not registered at {at}; a tenant subscription cannot start before the registration it belongs to. Register the stack from that time first, or choose a later time"
+            "The stack is not registered on {}; a tenant subscription cannot start before the registration it belongs to. Register the stack from that time first, or choose a later time (R2)",
+            long(at)
         ),
     })
 }
@@ -258,7 +261,8 @@ pub(super) async fn check_effective(
 ) -> Result<(), AppError> {
     if at > crate::domain::clock::now() {
         return Err(AppError::Validation(format!(
-            "R7: the effective time {at} is in the future; give a time up to now"
+            "The effective time, {}, is in the future; give a time up to now (R7)",
+            long(at)
         )));
     }
     let finalised: Option<time::Date> = sqlx::query_scalar(
@@ -271,9 +275,9 @@ pub(super) async fn check_effective(
     .await?;
     match finalised {
         Some(p) => Err(AppError::Validation(format!(
-            "R7: a change from {at} would reach the billing period {}-{:02}, whose bills are final; choose a time after it",
-            p.year(),
-            p.month() as u8
+            "A change from {} would reach the billing period {}, whose bills are final; choose a time after it (R7)",
+            long(at),
+            crate::domain::when::month(crate::domain::Period::of_day(p))
         ))),
         None => Ok(()),
     }

@@ -9,6 +9,7 @@ use super::db::{check_effective, check_registered_at, directory_entry, lock, reg
 use super::rules::check_mapping;
 use crate::audit::db::{record, Event};
 use crate::audit::Actor;
+use crate::domain::when::long;
 use crate::AppError;
 
 /// A tenant's mapping in force now, if any: (ID, subscription, valid from).
@@ -55,7 +56,9 @@ async fn check_expected(
 async fn close(conn: &mut PgConnection, id: i64, began: OffsetDateTime, at: OffsetDateTime) -> Result<(), AppError> {
     if at <= began {
         return Err(AppError::Validation(format!(
-            "R7: the effective time {at} must be after the current mapping began ({began})"
+            "The effective time, {}, must be after the current subscription began ({}) (R7)",
+            long(at),
+            long(began)
         )));
     }
     sqlx::query("update tenant_mappings set valid_to = $2 where id = $1").bind(id).bind(at).execute(conn).await?;
@@ -100,7 +103,8 @@ pub async fn map_tenant(
     if let Err(sqlx::Error::Database(e)) = &inserted {
         if e.code().as_deref() == Some("23P01") {
             return Err(AppError::Validation(format!(
-                "R7: from {at}, tenant {tenant} would have two subscriptions at once (it was mapped during that time); choose a later time"
+                "From {}, tenant {tenant} would have two subscriptions at once (it was mapped during that time); choose a later time (R7)",
+                long(at)
             )));
         }
     }

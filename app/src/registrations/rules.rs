@@ -48,7 +48,9 @@ pub struct RuleViolation {
 
 impl std::fmt::Display for RuleViolation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({}): {}", self.rule, self.code, self.message)
+        let mut words = self.message.chars();
+        let first = words.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+        write!(f, "{first}{} ({}, {})", words.as_str(), self.rule, self.code)
     }
 }
 

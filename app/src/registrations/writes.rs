@@ -8,7 +8,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::db::{mappings_version, set_registration};
-use super::forms::{MappingForm, RegistrationForm, RemoveMappingForm, MAP_TENANT, SET_REGISTRATION, UNMAP_TENANT};
+use super::forms::{MappingFields, MappingForm, RegistrationFields, RegistrationForm, RemoveMappingForm};
+use super::forms::{MAP_TENANT, SET_REGISTRATION, UNMAP_TENANT};
 use super::mappings::{map_tenant, tenant_of_subscription, unmap_tenant, Expect};
 use crate::domain::BillingModel;
 use crate::stacks::writes::{guid, StackChange};
@@ -31,6 +32,31 @@ where
 
 const EFFECTIVE_FROM: &str = "effective from";
 
+/// Which of a subscription's two inputs the user filled: the typed ID when one was typed, else the picker.
+fn given_input<'a>((picker, typed_input): (&'a str, &'a str), typed: &str) -> &'a str {
+    if typed.trim().is_empty() {
+        picker
+    } else {
+        typed_input
+    }
+}
+
+/// A value refused as unreadable belongs beside its `input`.
+fn beside(input: &str) -> impl Fn(AppError) -> AppError + '_ {
+    move |e| match e {
+        AppError::Validation(message) => AppError::Rule { field: input.into(), message },
+        e => e,
+    }
+}
+
+/// A rule's refusal of the subscription (the rules name the picker) is moved beside the input the user filled.
+fn moved<'a>(picker: &'a str, given: &'a str) -> impl Fn(AppError) -> AppError + 'a {
+    move |e| match e {
+        AppError::Rule { field, message } if field == picker => AppError::Rule { field: given.into(), message },
+        e => e,
+    }
+}
+
 /// `POST /stacks/{cloud_id}/registration`
 async fn registration(
     State(pool): State<PgPool>,
@@ -38,14 +64,17 @@ async fn registration(
     Path(cloud_id): Path<String>,
     Form(f): Form<RegistrationForm>,
 ) -> Result<Redirect, AppError> {
-    let mut c = StackChange::begin(caller, &pool, &cloud_id).await?;
+    let mut c = StackChange::begin(caller, &pool, &cloud_id).await?.keeping(f.typed());
+    const F: RegistrationFields = RegistrationForm::FIELDS;
+    let given = given_input((F.default_subscription, F.default_subscription_id), &f.default_subscription_id);
     let result = async {
-        let sub = guid("default subscription", f.subscription())?;
-        let model = BillingModel::parse(&f.billing_model)?;
-        let from = datetime_local(EFFECTIVE_FROM, &f.effective_from)?;
+        let sub = guid("default subscription", f.subscription()).map_err(beside(given))?;
+        let model = BillingModel::parse(&f.billing_model).map_err(beside(F.billing_model))?;
+        let from = datetime_local(EFFECTIVE_FROM, &f.effective_from).map_err(beside(F.effective_from))?;
         set_registration(&mut c.tx, &c.actor, &c.stack, model, sub, from).await
     }
-    .await;
+    .await
+    .map_err(moved(F.default_subscription, given));
     c.finish(result, FormId::Registration, "Registration saved.").await
 }
 
@@ -56,7 +85,9 @@ async fn add_mapping(
     Path(cloud_id): Path<String>,
     Form(f): Form<MappingForm>,
 ) -> Result<Redirect, AppError> {
-    let mut c = StackChange::begin(caller, &pool, &cloud_id).await?;
+    let mut c = StackChange::begin(caller, &pool, &cloud_id).await?.keeping(f.typed());
+    const F: MappingFields = MappingForm::FIELDS;
+    let given = given_input((F.subscription, F.subscription_id), &f.subscription_id);
     let result = async {
         let seen = mappings_version(&mut c.tx, &c.stack).await?;
         if f.version.is_some_and(|v| v != seen) {
@@ -64,17 +95,18 @@ async fn add_mapping(
                 "someone changed this stack's tenant subscriptions a moment ago; review the list and try again".into(),
             ));
         }
-        let sub = guid("subscription", f.subscription())?;
-        let at = datetime_local(EFFECTIVE_FROM, &f.effective_from)?;
+        let sub = guid("subscription", f.subscription()).map_err(beside(given))?;
+        let at = datetime_local(EFFECTIVE_FROM, &f.effective_from).map_err(beside(F.effective_from))?;
         let tenant = if f.tenant.trim().is_empty() {
             // The tenant the directory names; R9 refuses unknown subscriptions in map_tenant anyway.
             tenant_of_subscription(&mut c.tx, sub).await?.unwrap_or(Uuid::nil())
         } else {
-            guid("directory tenant", &f.tenant)?
+            guid("directory tenant", &f.tenant).map_err(beside(F.tenant))?
         };
         map_tenant(&mut c.tx, &c.actor, &c.stack, tenant, sub, at, Expect::Anything).await
     }
-    .await;
+    .await
+    .map_err(moved(F.subscription, given));
     c.finish(result, FormId::Mapping, "Tenant subscription saved.").await
 }
 

@@ -7,7 +7,7 @@ use super::{PartnerSummary, StackSummary};
 #[component]
 pub fn StackTable(stacks: Vec<StackSummary>, show_partner: bool) -> impl IntoView {
     if stacks.is_empty() {
-        return view! { <p class="empty">"No stacks yet."</p> }.into_any();
+        return view! { <p class="empty">"No stacks yet. A partner admin adds one below with its name and cloud ID (the stack's administrator portal, Region management → Properties), registers it, then sends its usage with an ingestion key, the collector or an upload on the stack's page."</p> }.into_any();
     }
     view! {
         <table class="data" aria-label="Stacks">

@@ -163,7 +163,12 @@ fn RegistrationForm(detail: StackDetail, action: String) -> impl IntoView {
     let current = detail.stack.default_subscription;
     const F: crate::registrations::forms::RegistrationFields = RegistrationFields::FIELDS;
     let flash = Flash::of(&detail.flash, FormId::Registration).cloned();
-    let model = detail.stack.billing_model.unwrap_or(BillingModel::PayAsYouUse);
+    let kept = |field: &str| Flash::typed(&flash, FormId::Registration, field);
+    let picked = kept(F.default_subscription);
+    let model = kept(F.billing_model)
+        .and_then(|m| BillingModel::parse(&m).ok())
+        .or(detail.stack.billing_model)
+        .unwrap_or(BillingModel::PayAsYouUse);
     let defaults: Vec<SubscriptionOption> = detail
         .subscriptions
         .into_iter()
@@ -178,12 +183,17 @@ fn RegistrationForm(detail: StackDetail, action: String) -> impl IntoView {
                 <select name=F.default_subscription>
                     <option value="">"— type an ID below —"</option>
                     {defaults.into_iter().map(|o| {
-                        let selected = Some(o.subscription_id) == current;
-                        view! { <option value=o.subscription_id.to_string() selected=selected>{option_label(&o)}</option> }
+                        let id = o.subscription_id.to_string();
+                        let selected = picked.as_ref().map_or(Some(o.subscription_id) == current, |p| *p == id);
+                        view! { <option value=id selected=selected>{option_label(&o)}</option> }
                     }).collect_view()}
                 </select>
             </label>
-            <label>"…or subscription ID" <input name=F.default_subscription_id placeholder="00000000-0000-0000-0000-000000000000"/></label>
+            <label>
+                "…or subscription ID"
+                {field_error(&flash, F.default_subscription_id)}
+                <input name=F.default_subscription_id value=kept(F.default_subscription_id) placeholder="00000000-0000-0000-0000-000000000000"/>
+            </label>
             <label>
                 "Billing model"
                 {field_error(&flash, F.billing_model)}
@@ -197,7 +207,7 @@ fn RegistrationForm(detail: StackDetail, action: String) -> impl IntoView {
                 "Effective from (UTC)"
                 <span class="hint">"Empty means now; a stack's first registration then covers every open bill period, so usage uploaded later is billed. An earlier time re-routes usage since then, but never into a finalised bill period (R7)."</span>
                 {field_error(&flash, F.effective_from)}
-                <input type="datetime-local" name=F.effective_from/>
+                <input type="datetime-local" name=F.effective_from value=kept(F.effective_from)/>
             </label>
             <div><button type="submit" class="primary">"Save registration"</button></div>
         </form>
@@ -263,6 +273,8 @@ fn MappingForm(
 ) -> impl IntoView {
     const F: crate::registrations::forms::MappingFields = MappingFields::FIELDS;
     let flash = Flash::of(&flash, FormId::Mapping).cloned();
+    let kept = |field: &str| Flash::typed(&flash, FormId::Mapping, field);
+    let picked = kept(F.subscription);
     let csp: Vec<SubscriptionOption> = subscriptions.into_iter().filter(|o| o.offer_type == OfferType::Csp).collect();
     view! {
         <form method="post" action=action class="stacked" aria-label="Add or replace a tenant subscription">
@@ -274,16 +286,28 @@ fn MappingForm(
                 {field_error(&flash, F.subscription)}
                 <select name=F.subscription>
                     <option value="">"— type IDs below —"</option>
-                    {csp.into_iter().map(|o| view! { <option value=o.subscription_id.to_string()>{option_label(&o)}</option> }).collect_view()}
+                    {csp.into_iter().map(|o| {
+                        let id = o.subscription_id.to_string();
+                        let selected = picked.as_deref() == Some(id.as_str());
+                        view! { <option value=id selected=selected>{option_label(&o)}</option> }
+                    }).collect_view()}
                 </select>
             </label>
-            <label>"…or subscription ID" <input name=F.subscription_id placeholder="00000000-0000-0000-0000-000000000000"/></label>
-            <label>"…and directory tenant ID" {field_error(&flash, F.tenant)} <input name=F.tenant placeholder="the customer's tenant; taken from the subscription when empty"/></label>
+            <label>
+                "…or subscription ID"
+                {field_error(&flash, F.subscription_id)}
+                <input name=F.subscription_id value=kept(F.subscription_id) placeholder="00000000-0000-0000-0000-000000000000"/>
+            </label>
+            <label>
+                "…and directory tenant ID"
+                {field_error(&flash, F.tenant)}
+                <input name=F.tenant value=kept(F.tenant) placeholder="the customer's tenant; taken from the subscription when empty"/>
+            </label>
             <label>
                 "Effective from (UTC)"
                 <span class="hint">"Empty means now. An earlier time re-routes usage since then, but never into a finalised bill period (R7), and never before the stack's registration (R2)."</span>
                 {field_error(&flash, F.effective_from)}
-                <input type="datetime-local" name=F.effective_from/>
+                <input type="datetime-local" name=F.effective_from value=kept(F.effective_from)/>
             </label>
             <div><button type="submit" class="primary">"Save tenant subscription"</button></div>
         </form>

@@ -13,7 +13,7 @@ use crate::auth::session::AuthSession;
 use crate::auth::Scope;
 use crate::registrations::db::{stack_by_cloud_id, StackRef};
 use crate::web::caller::{Caller, Writer};
-use crate::web::respond::back;
+use crate::web::respond::{back, back_typed};
 use crate::web::FormId;
 use crate::AppError;
 
@@ -36,6 +36,8 @@ pub struct StackChange {
     pub stack: StackRef,
     /// The caller's session, for the flash.
     pub session: AuthSession,
+    /// What the user typed, to fill the form with again when the change is refused ([`StackChange::keeping`]).
+    pub typed: Vec<(String, String)>,
 }
 
 impl StackChange {
@@ -44,7 +46,12 @@ impl StackChange {
         let cloud = Uuid::parse_str(cloud_id).map_err(|_| AppError::NotFound)?;
         let mut tx = pool.begin().await?;
         let stack = stack_by_cloud_id(&mut tx, caller.scope, cloud).await?;
-        Ok(Self { tx, actor: caller.actor(), stack, session: caller.session })
+        Ok(Self { tx, actor: caller.actor(), stack, session: caller.session, typed: Vec::new() })
+    }
+
+    /// Keeps what the user typed into the form (never a secret), shown again if the change is refused.
+    pub fn keeping(self, typed: Vec<(String, String)>) -> Self {
+        Self { typed, ..self }
     }
 
     /// Commits when `result` is a success (a refusal drops the transaction: nothing changes) and goes back to the
@@ -54,7 +61,8 @@ impl StackChange {
             Ok(()) => self.tx.commit().await.map_err(AppError::from),
             Err(e) => Err(e),
         };
-        back_to_stack(&self.session, &self.stack, form, result.map(|()| ok.to_string())).await
+        let to = STACK_PAGE.at(&[&self.stack.cloud_id]);
+        back_typed(&self.session, to, form, result.map(|()| ok.to_string()), self.typed).await
     }
 }
 
@@ -98,7 +106,7 @@ async fn add_stack(
             let message = "Stack added. Set its default subscription next (R2).".to_string();
             back(&caller.session, STACK_PAGE.at(&[&cloud]), FormId::Registration, Ok(message)).await
         }
-        Err(e) => back(&caller.session, "/", FormId::AddStack, Err(e)).await,
+        Err(e) => back_typed(&caller.session, "/", FormId::AddStack, Err(e), f.typed()).await,
     }
 }
 

@@ -16,3 +16,10 @@ pub struct UploadFields {
 
 /// The upload form's input names.
 pub const UPLOAD_FIELDS: UploadFields = UploadFields { files: "files", reported_hour: "reported_hour" };
+
+/// Sent by the page's script with an upload it sends itself (to show its progress): the answer is then `200` with
+/// the page to go to in [`THEN_HEADER`] instead of a `303`, which the script would follow unseen (taking the outcome
+/// meant for the page).
+pub const PROGRESS_HEADER: &str = "x-stackbill-upload";
+/// Where the page goes after an upload sent by its script (see [`PROGRESS_HEADER`]).
+pub const THEN_HEADER: &str = "x-stackbill-then";

@@ -16,13 +16,15 @@ pub struct UsageStatus {
 /// Status and upload form (multipart; several files at once, each stored whole or refused whole).
 #[component]
 pub fn UsagePanel(status: UsageStatus, can_write: bool, action: String) -> impl IntoView {
+    let sent = RwSignal::new(None::<(f64, f64)>);
     view! {
         <dl class="facts" data-testid="usage-state">
             <dt>"Latest usage hour (UTC)"</dt><dd>{status.latest_usage_hour.map_or_else(|| "none yet".into(), minute)}</dd>
             <dt>"Last arrival (UTC)"</dt><dd>{status.last_arrival.map_or_else(|| "never".into(), |(at, by)| format!("{} by {by}", minute(at)))}</dd>
         </dl>
         {can_write.then(|| view! {
-            <form method="post" action=action enctype="multipart/form-data" class="inline" aria-label="Upload usage files">
+            <form method="post" action=action enctype="multipart/form-data" class="inline" aria-label="Upload usage files"
+                on:submit=move |ev| send_with_progress(ev, sent)>
                 <label>
                     "Usage files "
                     <span class="hint">"Usage API JSON pages, the CSV of AzureStack-Tools' Usagesummary script, or the stack's subscription list (JSON). Each file is stored whole or refused whole."</span>
@@ -34,7 +36,78 @@ pub fn UsagePanel(status: UsageStatus, can_write: bool, action: String) -> impl 
                     <input type="datetime-local" name=super::forms::UPLOAD_FIELDS.reported_hour step="3600"/>
                 </label>
                 " " <button type="submit">"Upload"</button>
+                {move || sent.get().map(|(done, total)| view! {
+                    <p role="status" data-testid="upload-progress">
+                        <progress max=total value=done></progress>
+                        " " {sent_of(done, total)}
+                    </p>
+                })}
             </form>
         })}
+    }
+}
+
+/// "Sent 3.2 of 10.0 MB (32 %)".
+fn sent_of(done: f64, total: f64) -> String {
+    let mb = |bytes: f64| bytes / 1_000_000.0;
+    let share = if total > 0.0 { done / total * 100.0 } else { 0.0 };
+    format!("Sent {:.1} of {:.1} MB ({share:.0} %); the page moves on when the files are stored.", mb(done), mb(total))
+}
+
+/// With JavaScript, the files are sent by `XMLHttpRequest`, whose upload events drive the progress bar, and the page
+/// then goes where the plain post would have gone. Without JavaScript (or if the request cannot be made) the form
+/// posts as usual.
+fn send_with_progress(ev: leptos::ev::SubmitEvent, sent: RwSignal<Option<(f64, f64)>>) {
+    #[cfg(feature = "hydrate")]
+    script::send(ev, sent);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ev, sent);
+}
+
+#[cfg(feature = "hydrate")]
+mod script {
+    use leptos::prelude::*;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+
+    use crate::usage::forms::{PROGRESS_HEADER, THEN_HEADER};
+
+    pub fn send(ev: leptos::ev::SubmitEvent, sent: RwSignal<Option<(f64, f64)>>) {
+        let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok()) else { return };
+        let (Ok(data), Ok(request)) = (web_sys::FormData::new_with_form(&form), web_sys::XmlHttpRequest::new()) else {
+            return;
+        };
+        let (Ok(()), Ok(()), Ok(upload)) =
+            (request.open("POST", &form.action()), request.set_request_header(PROGRESS_HEADER, "1"), request.upload())
+        else {
+            return;
+        };
+        ev.prevent_default();
+        sent.set(Some((0.0, 0.0)));
+        let progress = Closure::<dyn Fn(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+            if e.length_computable() {
+                sent.set(Some((e.loaded(), e.total())));
+            }
+        });
+        upload.set_onprogress(Some(progress.as_ref().unchecked_ref()));
+        progress.forget();
+        let answer = request.clone();
+        let done = Closure::<dyn Fn()>::new(move || {
+            let location = window().location();
+            let here = location.pathname().unwrap_or_default();
+            match answer.get_response_header(THEN_HEADER).ok().flatten() {
+                // Another page (assigning this page's own address with a fragment would only scroll).
+                Some(then) if !then.starts_with(&format!("{here}#")) => location.assign(&then),
+                // This page, at its outcome; or refused outright (signed out, not allowed) or broken off.
+                _ => location.set_hash(crate::web::flash::OUTCOME).and_then(|()| location.reload()),
+            }
+            .ok();
+        });
+        request.set_onloadend(Some(done.as_ref().unchecked_ref()));
+        done.forget();
+        if request.send_with_opt_form_data(Some(&data)).is_err() {
+            sent.set(None);
+            form.submit().ok();
+        }
     }
 }

@@ -39,10 +39,10 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 const HEADER_SEARCH: usize = 64 * 1024;
 
 /// Whether an upload is a usage API page rather than a CSV: its first non-space byte, after an optional UTF-8 BOM,
-/// is `{`. A CSV header starts with a quote or a letter.
+/// is `{` or `[` (a subscription list may be a bare array). A CSV header starts with a quote or a letter.
 pub fn looks_like_json(first_bytes: &[u8]) -> bool {
     let bytes = first_bytes.strip_prefix(BOM).unwrap_or(first_bytes);
-    bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+    matches!(bytes.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'['))
 }
 
 /// Reads a `Usagesummary.ps1` CSV row by row.

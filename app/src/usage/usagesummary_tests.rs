@@ -332,6 +332,7 @@ fn a_failing_stream_is_reported_once() {
 fn json_is_told_apart_from_csv() {
     assert!(looks_like_json(b"{\"value\":[]}"));
     assert!(looks_like_json(b"\xEF\xBB\xBF \r\n\t{"));
+    assert!(looks_like_json(b"[{\"subscriptionId\":"), "a bare array (a subscription list) is JSON too");
     assert!(!looks_like_json(HEADER.as_bytes()));
     assert!(!looks_like_json(b"\xEF\xBB\xBF\"UsageStartTime\""));
     assert!(!looks_like_json(b""));

@@ -28,6 +28,10 @@ pub enum FormId {
     Webhooks,
 }
 
+/// The `id` of a post's outcome on the page it returns to, and the fragment of the redirect there: the browser
+/// scrolls to the message and focuses it (it has `tabindex="-1"`), so sighted and screen-reader users meet it at once.
+pub const OUTCOME: &str = "outcome";
+
 /// A form post's outcome, shown once at the top of its form (and beside its field when it is one field's fault).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flash {
@@ -40,22 +44,31 @@ pub struct Flash {
     /// The input a refusal belongs to (one of the form's `FIELDS`), when it is one field's fault.
     #[serde(default)]
     pub field: Option<String>,
+    /// What the user had typed, by input name, when refused: the form is filled with it again.
+    #[serde(default)]
+    pub typed: Vec<(String, String)>,
 }
 
 impl Flash {
     /// A change that was made.
     pub fn done(form: FormId, message: impl Into<String>) -> Self {
-        Self { ok: true, form, message: message.into(), field: None }
+        Self { ok: true, form, message: message.into(), field: None, typed: Vec::new() }
     }
 
     /// A refusal, beside `field` when it names one.
     pub fn refused(form: FormId, message: impl Into<String>, field: Option<String>) -> Self {
-        Self { ok: false, form, message: message.into(), field }
+        Self { ok: false, form, message: message.into(), field, typed: Vec::new() }
     }
 
     /// This message when it belongs to `form`.
     pub fn of(flash: &Option<Self>, form: FormId) -> Option<&Self> {
         flash.as_ref().filter(|f| f.form == form)
+    }
+
+    /// What the user typed into `field` of `form` before a refusal (to fill the input with again).
+    pub fn typed(flash: &Option<Self>, form: FormId, field: &str) -> Option<String> {
+        let refused = Self::of(flash, form).filter(|f| !f.ok)?;
+        refused.typed.iter().find(|(name, _)| name == field).map(|(_, value)| value.clone())
     }
 
     /// The refusal's message when it belongs to the input `field`.

@@ -21,8 +21,31 @@ macro_rules! form {
         impl $name {
             /// The names the page's inputs must carry.
             pub const FIELDS: $names = $names { $( $f: stringify!($f), )* };
+
+            /// What was typed, by input name, to fill the form with again after a refusal (leave out secrets).
+            pub fn typed(&self) -> Vec<(String, String)> {
+                vec![ $( (stringify!($f).to_string(), $crate::web::form::Typed::shown(&self.$f)), )* ]
+            }
         }
     };
+}
+
+/// A form field's value as the input shows it again.
+pub trait Typed {
+    /// The text to put back into the input.
+    fn shown(&self) -> String;
+}
+
+impl Typed for String {
+    fn shown(&self) -> String {
+        self.clone()
+    }
+}
+
+impl<T: std::fmt::Display> Typed for Option<T> {
+    fn shown(&self) -> String {
+        self.as_ref().map(ToString::to_string).unwrap_or_default()
+    }
 }
 
 /// The file input of every single-file import form (directory, price list, meter map).
@@ -59,6 +82,8 @@ mod tests {
         assert_eq!(Example::FIELDS.version, "version");
         let parsed: Example = serde_json::from_str("{}").unwrap();
         assert_eq!(parsed, Example::default());
+        let typed = Example { name: "ams-01".into(), version: Some(3) }.typed();
+        assert_eq!(typed, [("name".to_string(), "ams-01".to_string()), ("version".to_string(), "3".to_string())]);
     }
 
     #[test]

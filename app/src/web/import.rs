@@ -26,7 +26,14 @@ async fn file_text(form: &mut Multipart) -> Result<(String, String), AppError> {
             let text = field
                 .text()
                 .await
-                .map_err(|_| AppError::Validation("The file could not be read as UTF-8 text.".into()))?;
+                .map_err(|_| AppError::Validation(format!("{name}: the file could not be read as UTF-8 text.")))?;
+            // A form posted without a file still sends the input, with no name and no content.
+            if name.is_empty() && text.is_empty() {
+                break;
+            }
+            if text.trim_start_matches('\u{feff}').trim().is_empty() {
+                return Err(AppError::Validation(format!("{name}: the file is empty; nothing imported.")));
+            }
             return Ok((name, text));
         }
     }

@@ -25,13 +25,25 @@ fn for_the_form(e: &AppError) -> bool {
     matches!(e, AppError::Validation(_) | AppError::Rule { .. } | AppError::Conflict(_) | AppError::Busy)
 }
 
-/// Post/redirect/get: keeps `result` as the flash of `form` and answers 303 to `to` (the form's page). A refusal the
-/// user cannot act on there is returned as the error instead.
+/// Post/redirect/get: keeps `result` as the flash of `form` and answers 303 to `to` (the form's page), at the
+/// outcome's fragment. A refusal the user cannot act on there is returned as the error instead.
 pub async fn back(
     session: &AuthSession,
     to: impl AsRef<str>,
     form: FormId,
     result: Result<String, AppError>,
+) -> Result<Redirect, AppError> {
+    back_typed(session, to, form, result, Vec::new()).await
+}
+
+/// [`back`], keeping what the user `typed` (input name and value; never a secret) to fill the form again when the
+/// post is refused.
+pub async fn back_typed(
+    session: &AuthSession,
+    to: impl AsRef<str>,
+    form: FormId,
+    result: Result<String, AppError>,
+    typed: Vec<(String, String)>,
 ) -> Result<Redirect, AppError> {
     let flash = match result {
         Ok(message) => Flash::done(form, message),
@@ -39,6 +51,7 @@ pub async fn back(
         Err(e) if for_the_form(&e) => Flash::refused(form, e.to_string(), None),
         Err(e) => return Err(e),
     };
+    let flash = if flash.ok { flash } else { Flash { typed, ..flash } };
     session.put_flash(flash).await?;
-    Ok(Redirect::to(to.as_ref()))
+    Ok(Redirect::to(&format!("{}#{}", to.as_ref(), super::flash::OUTCOME)))
 }

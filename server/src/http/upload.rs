@@ -3,15 +3,17 @@
 //! each is stored whole or refused whole in its own transaction (`crate::usage_files`); the stack page lists each
 //! file's outcome.
 use axum::extract::{Multipart, Path, State};
-use axum::response::Redirect;
+use axum::http::header::LOCATION;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use tokio::io::AsyncWriteExt;
 
 use app::audit::Actor;
 use app::registrations::db::StackRef;
 use app::stacks::writes::{back_to_stack, StackChange};
-use app::usage::forms::UPLOAD_FIELDS;
+use app::usage::forms::{PROGRESS_HEADER, THEN_HEADER, UPLOAD_FIELDS};
 use app::usage::parse::whole_hour;
-use app::web::caller::Writer;
+use app::web::caller::{Caller, Writer};
 use app::web::form::datetime_local;
 use app::web::FormId;
 use app::AppError;
@@ -84,11 +86,22 @@ pub async fn upload(
     State(state): State<AppState>,
     Writer(caller): Writer,
     Path(cloud_id): Path<String>,
-    mut form: Multipart,
-) -> Result<Redirect, AppError> {
+    headers: HeaderMap,
+    form: Multipart,
+) -> Result<Response, AppError> {
+    let back = receive(state, caller, cloud_id, form).await?.into_response();
+    // Sent by the page's script (to show progress): where to go, rather than a redirect the script would follow.
+    match (headers.contains_key(PROGRESS_HEADER), back.headers().get(LOCATION)) {
+        (true, Some(then)) => Ok((StatusCode::OK, [(THEN_HEADER, then.clone())]).into_response()),
+        _ => Ok(back),
+    }
+}
+
+/// Receives and stores the files, and goes back to the stack page with their outcome.
+async fn receive(state: AppState, caller: Caller, cloud_id: String, mut form: Multipart) -> Result<Redirect, AppError> {
     // The stack first (nothing is received for a stack the caller may not change); its transaction is dropped at
     // once, so none is open while the files arrive.
-    let StackChange { tx, actor, stack, session } = StackChange::begin(caller, &state.pool, &cloud_id).await?;
+    let StackChange { tx, actor, stack, session, .. } = StackChange::begin(caller, &state.pool, &cloud_id).await?;
     drop(tx);
     let result = async {
         // A bounded number of uploads is received at once, so their spool files cannot fill the disk.

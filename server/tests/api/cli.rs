@@ -99,7 +99,7 @@ async fn usage_and_subscription_files_upload_from_the_command_line_with_refusals
 
     let stdout = String::from_utf8_lossy(&usage.stdout);
     assert!(!usage.status.success(), "a refused file makes the command fail");
-    assert!(stdout.contains("good.json: 2 records: 2 new, 0 changed, 0 unchanged"), "{stdout}");
+    assert!(stdout.contains("good.json (usage API page, JSON): 2 records: 2 new, 0 changed, 0 unchanged"), "{stdout}");
     assert!(stderr(&usage).contains("record 1, properties.quantity"), "{}", stderr(&usage));
     assert!(subscriptions.status.success(), "{}", stderr(&subscriptions));
     let stored: i64 = sqlx::query_scalar("select count(*) from usage_records").fetch_one(&pool).await.unwrap();
@@ -147,8 +147,11 @@ async fn meters_and_prices_import_and_bills_export_from_the_command_line(pool: P
     std::fs::remove_dir_all(&dir).unwrap();
 
     assert!(imported.status.success(), "{}", stderr(&imported));
-    assert!(String::from_utf8_lossy(&imported.stdout)
-        .contains("1 added, 0 changed, 0 unchanged, 1 rows of other regions left out"));
+    assert!(
+        String::from_utf8_lossy(&imported.stdout)
+            .contains("1 added, 0 changed, 0 unchanged, 1 row of other regions left out"),
+        "not \"1 rows\""
+    );
     assert!(!refused.status.success() && stderr(&refused).contains("line 2, Meter ID"), "{}", stderr(&refused));
     assert!(mapped.status.success(), "{}", stderr(&mapped));
     let csv = String::from_utf8(export.stdout).unwrap();

@@ -196,12 +196,13 @@ async fn the_reconciliation_page_imports_microsofts_file_and_shows_the_differenc
 
     let answer = import(file.clone()).await.unwrap();
     assert_eq!(answer.status(), StatusCode::SEE_OTHER);
-    assert_eq!(answer.headers()["location"], "/reconciliation");
+    assert_eq!(answer.headers()["location"], "/reconciliation#outcome");
     // The page opens on the month imported last.
     let page = app.page("/reconciliation").await;
     assert!(page.contains("Imported the reconciliation of 2026-10: 5 lines of Azure Stack Hub, 1 line set aside."));
     assert!(
-        page.contains("DailyRatedUsage_202610.csv") && page.contains("5 Azure Stack Hub line(s) compared"),
+        page.contains("DailyRatedUsage_202610.csv")
+            && page.contains("5 Azure Stack Hub lines compared, 1 other line set aside"),
         "{page}"
     );
     // By hand, at list price. Microsoft: 8 × 0.008 + 10 × 0.008 + 3.3333 × 0.008 + 15 × 0.008 + 24 × 0.008

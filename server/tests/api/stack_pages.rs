@@ -58,7 +58,7 @@ async fn an_admin_registers_and_maps_a_tenant_through_the_forms(pool: PgPool) {
 
     let r = s.register(s.apss).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(r.headers()[LOCATION], format!("/stacks/{}", s.cloud));
+    assert_eq!(r.headers()[LOCATION], format!("/stacks/{}#outcome", s.cloud), "back at the outcome");
     let m = s.map(s.csp).await;
 
     assert_eq!(m.status(), StatusCode::SEE_OTHER);
@@ -242,4 +242,60 @@ async fn the_customers_page_lists_a_tenant_once_and_links_its_usage_and_bills(po
     for sub in [alpha, mike, zulu] {
         assert!(page.contains(&format!(r#"href="/bills/{month}/{sub}""#)), "{sub}: {page}");
     }
+}
+
+/// The element whose `id` is `outcome` (the message a post returns to): its tag, and its text without markup.
+fn outcome(page: &str) -> Option<(String, String)> {
+    let at = page.find("id=\"outcome\"")?;
+    let open = page[..at].rfind('<')?;
+    let tag = page[open + 1..].split([' ', '>']).next()?.to_string();
+    let body = &page[page[at..].find('>')? + at + 1..];
+    let body = &body[..body.find(&format!("</{tag}>"))?];
+    let (mut text, mut in_tag) = (String::new(), false);
+    for c in body.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    Some((tag, text))
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn a_refused_typed_subscription_is_named_beside_its_input_which_keeps_what_was_typed(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+    s.register(s.apss).await;
+    let path = format!("/stacks/{}/mappings", s.cloud);
+
+    let typed = [("subscription_id", s.theirs.to_string()), ("effective_from", "2026-11-01T00:00".to_string())];
+    let r = s.post(&path, &typed).await;
+    let page = s.page().await;
+
+    assert_eq!(r.headers()[LOCATION], format!("/stacks/{}#outcome", s.cloud), "back at the outcome");
+    let (tag, message) = outcome(&page).expect("the refusal is the page's outcome");
+    assert_eq!(tag, "span", "beside a field, not at the top of the form");
+    assert!(message.starts_with(&format!("Subscription {} was not found", s.theirs)), "plain words first: {message}");
+    assert!(message.ends_with("(R5, BadCustomerSubscriptionId)"), "the rule in small print: {message}");
+    let input = &page[page.find("id=\"outcome\"").unwrap()..];
+    let input = &input[input.find("<input").unwrap()..];
+    assert!(input.starts_with("<input name=\"subscription_id\""), "beside the typed ID, not the picker: {input:.120}");
+    assert!(input[..input.find('>').unwrap()].contains(&format!("value=\"{}\"", s.theirs)), "kept: {input:.200}");
+    assert!(page.contains("value=\"2026-11-01T00:00\""), "the effective time is kept too");
+    assert!(s.current_mappings().await.is_empty());
+
+    let r = s.post(&path, &[("subscription_id", "5b5c-not-a-guid".to_string())]).await;
+    let page = s.page().await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (tag, message) = outcome(&page).unwrap();
+    assert_eq!((tag.as_str(), message.contains("“5b5c-not-a-guid” is not a GUID")), ("span", true), "{message}");
+    assert!(page.contains("value=\"5b5c-not-a-guid\""), "the unreadable ID is kept to be corrected");
+
+    s.map(s.csp).await;
+    let page = s.page().await;
+    let (tag, message) = outcome(&page).unwrap();
+    assert_eq!((tag.as_str(), message.as_str()), ("p", "Tenant subscription saved."), "a success is the form's status");
+    assert!(!page.contains("value=\"5b5c-not-a-guid\""), "nothing typed is kept after a success");
 }

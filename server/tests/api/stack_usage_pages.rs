@@ -140,11 +140,11 @@ async fn uploads_store_each_file_whole_or_refuse_it_with_the_bad_rows_named(pool
     let html = s.page().await;
 
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert!(html.contains("page.json: 2 records: 2 new, 0 changed, 0 unchanged"), "{html}");
-    assert!(html.contains("summary.csv: 3 records: 2 new, 0 changed, 0 unchanged"), "{html}");
-    assert!(html.contains("bad.csv: refused, nothing stored"), "{html}");
+    assert!(html.contains("page.json (usage API page, JSON): 2 records: 2 new, 0 changed, 0 unchanged"), "{html}");
+    assert!(html.contains("summary.csv (Usagesummary CSV): 3 records: 2 new, 0 changed, 0 unchanged"), "{html}");
+    assert!(html.contains("bad.csv (Usagesummary CSV): refused, nothing stored"), "{html}");
     assert!(html.contains("line 3, Quantity"), "the bad row is named by line and column: {html}");
-    assert!(html.contains("subs.json: local subscriptions: 1 new, 0 changed, 0 unchanged"), "{html}");
+    assert!(html.contains("subs.json (local subscription list, JSON): 1 new, 0 changed, 0 unchanged"), "{html}");
     assert!(html.contains("Prod"), "the stack page lists the uploaded subscription");
     assert_eq!(s.count("select count(*) from usage_records").await, 4);
     assert_eq!(s.count("select count(*) from audit_events where action = 'usage.upload'").await, 2);
@@ -203,4 +203,54 @@ async fn uploads_of_reported_hours_add_up_and_a_half_hour_is_refused(pool: PgPoo
     assert_eq!(total, rust_decimal::Decimal::from(5), "two reported hours' parts of one usage hour add up");
     assert_eq!(s.count("select count(*) from usage_records").await, 2);
     assert!(page.contains("reported hour: give the start of one whole reported hour"), "{page}");
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn uploads_say_what_each_file_was_an_empty_file_or_json_that_is_not_usage(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+    let sub = Uuid::new_v4();
+    let one = [CSV_HEADER.to_string(), csv_row(sub, 1, "2")].join("\r\n");
+
+    s.upload(&[("one.csv", one), ("page.json", page(&[record(sub, 0, "1")]))]).await;
+    let html = s.page().await;
+    assert!(html.contains("one.csv (Usagesummary CSV): 1 record: 1 new, 0 changed, 0 unchanged"), "{html}");
+    assert!(html.contains("page.json (usage API page, JSON): 1 record: 1 new"), "{html}");
+
+    for (name, body, says) in [
+        ("empty.csv", "", "empty.csv: the file is empty; nothing stored"),
+        ("blank.csv", " \r\n", "blank.csv: the file is empty; nothing stored"),
+        ("records.json", r#"[{"quantity": 1}]"#, "records.json: a JSON file, but neither a usage API page"),
+        ("other.json", r#"{"hello": 1}"#, "other.json: a JSON file, but neither a usage API page"),
+    ] {
+        s.upload(&[(name, body.to_string())]).await;
+        let html = s.page().await;
+        assert!(html.contains(says), "{name}: {html}");
+        assert!(!html.contains("UsageStartTime"), "{name} is not read as a CSV: {html}");
+    }
+    assert_eq!(s.count("select count(*) from usage_records").await, 2, "the refused files stored nothing");
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn an_upload_sent_by_the_pages_script_is_told_where_to_go_and_its_outcome_waits_there(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+    let form = Form::new().part("files", Part::text(page(&[record(Uuid::new_v4(), 0, "1")])).file_name("p.json"));
+    let path = format!("/stacks/{}/usage/upload", s.cloud);
+
+    let res = s
+        .app
+        .client
+        .post(s.app.url(&path))
+        .header("origin", &s.app.base)
+        .header("x-stackbill-upload", "1")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(res.status(), StatusCode::OK, "not a redirect the script would follow unseen");
+    assert_eq!(res.headers()["x-stackbill-then"], format!("/stacks/{}#outcome", s.cloud));
+    let html = s.page().await;
+    assert!(html.contains("p.json (usage API page, JSON): 1 record: 1 new"), "the outcome waits on the page: {html}");
 }
