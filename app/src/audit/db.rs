@@ -42,29 +42,75 @@ pub async fn record(conn: &mut PgConnection, actor: &Actor, e: Event<'_>) -> Res
     Ok(())
 }
 
-/// A page of the events in scope, newest first: of one stack or directory entity (`entity`, its ID as logged), or
-/// touching one customer tenant (`tenant`), or all.
+/// An event as read, before its names are unpacked.
+#[derive(sqlx::FromRow)]
+struct Read {
+    at: time::OffsetDateTime,
+    actor_label: String,
+    action: String,
+    entity_type: String,
+    entity_id: String,
+    stack_name: Option<String>,
+    names: sqlx::types::Json<Vec<(String, String)>>,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+impl From<Read> for super::AuditRow {
+    fn from(r: Read) -> Self {
+        Self {
+            at: r.at,
+            actor_label: r.actor_label,
+            action: r.action,
+            entity_type: r.entity_type,
+            entity_id: r.entity_id,
+            stack_name: r.stack_name,
+            names: r.names.0,
+            before: r.before,
+            after: r.after,
+        }
+    }
+}
+
+/// A page of the events in scope, newest first: of one stack (`stack`: its cloud ID as logged, or its name, in any
+/// case) or other entity (its ID), or touching one customer tenant (`tenant`), or all. Each event comes with the
+/// stack's name and the customer names (from the event's partner's own directory) of the subscriptions and tenants
+/// it names.
 pub async fn events(
     pool: &sqlx::PgPool,
     scope: crate::auth::Scope,
-    entity: Option<String>,
+    stack: Option<String>,
     tenant: Option<String>,
     of: crate::paging::PageOf,
 ) -> Result<crate::paging::Paged<super::AuditRow>, AppError> {
-    Ok(of.of(sqlx::query_as(
-        "select at, actor_label, action,
-                entity_type || ' ' || entity_id as entity, before::text as before, after::text as after
-         from audit_events
-         where ($1::uuid is null or partner_id = $1)
-           and ($2::text is null or entity_id = $2)
-           and ($3::text is null or $3 in (after->>'tenant', before->>'tenant', after->>'customerTenantId'))
-         order by id desc limit $4 offset $5",
+    let read: crate::paging::Paged<Read> = of.of(sqlx::query_as(
+        "select e.at, e.actor_label, e.action, e.entity_type, e.entity_id, s.name as stack_name,
+                (select coalesce(json_agg(json_build_array(n.id, n.name)), '[]')
+                 from (select c.subscription_id::text as id, c.customer_name as name
+                       from commerce_subscriptions c
+                       where c.billing_partner_id = e.partner_id
+                         and c.subscription_id::text in (e.before->>'subscription', e.after->>'subscription',
+                              e.before->>'defaultSubscription', e.after->>'defaultSubscription', e.entity_id)
+                       union all
+                       select c.customer_tenant_id::text, min(c.customer_name)
+                       from commerce_subscriptions c
+                       where c.billing_partner_id = e.partner_id
+                         and c.customer_tenant_id::text in (e.before->>'tenant', e.after->>'tenant')
+                       group by c.customer_tenant_id) n) as names,
+                e.before::text as before, e.after::text as after
+         from audit_events e
+         left join stacks s on e.entity_type = 'stack' and s.cloud_id::text = e.entity_id
+         where ($1::uuid is null or e.partner_id = $1)
+           and ($2::text is null or e.entity_id = $2 or lower(s.name) = $2)
+           and ($3::text is null or $3 in (e.after->>'tenant', e.before->>'tenant', e.after->>'customerTenantId'))
+         order by e.id desc limit $4 offset $5",
     )
     .bind(scope.partner_filter())
-    .bind(entity)
+    .bind(stack)
     .bind(tenant)
     .bind(of.limit())
     .bind(of.offset())
     .fetch_all(pool)
-    .await?))
+    .await?);
+    Ok(crate::paging::Paged { rows: read.rows.into_iter().map(Into::into).collect(), more: read.more, page: read.page })
 }

@@ -2,6 +2,7 @@
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod page;
+pub mod story;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -29,7 +30,6 @@ impl Actor {
 
 /// One event as shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct AuditRow {
     /// When it happened.
     pub at: time::OffsetDateTime,
@@ -37,10 +37,23 @@ pub struct AuditRow {
     pub actor_label: String,
     /// What, e.g. `mapping.replace`.
     pub action: String,
-    /// The thing's kind and ID.
-    pub entity: String,
+    /// The kind of thing changed, e.g. `stack`.
+    pub entity_type: String,
+    /// Its ID as logged (a stack's cloud ID).
+    pub entity_id: String,
+    /// The stack's name, when the thing is a stack.
+    pub stack_name: Option<String>,
+    /// Customer names of the subscriptions and tenants the event names (ID, name), from the partner's directory.
+    pub names: Vec<(String, String)>,
     /// Before, as JSON text.
     pub before: Option<String>,
     /// After, as JSON text.
     pub after: Option<String>,
+}
+
+impl AuditRow {
+    /// The customer name of a subscription or tenant the event names.
+    pub fn name_of(&self, id: &str) -> Option<&str> {
+        self.names.iter().find(|(known, _)| known.eq_ignore_ascii_case(id)).map(|(_, name)| name.as_str())
+    }
 }

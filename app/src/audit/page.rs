@@ -46,9 +46,9 @@ pub fn AuditPageView() -> impl IntoView {
     view! {
         <h1>"Audit log"</h1>
         <form method="get" action="/audit" class="inline" aria-label="Filter the audit log">
-            <input name="stack" placeholder="stack cloud ID" value=move || args().0/>
+            <label>"Stack " <input name="stack" placeholder="name or cloud ID" value=move || args().0/></label>
             " "
-            <input name="customer" placeholder="customer directory tenant" value=move || args().1/>
+            <label>"Customer " <input name="customer" placeholder="directory tenant ID" value=move || args().1/></label>
             " "
             <button type="submit">"Filter"</button>
         </form>
@@ -60,21 +60,43 @@ pub fn AuditPageView() -> impl IntoView {
 fn AuditTable(page: AuditPage, number: i64) -> impl IntoView {
     let query = crate::paging::current_query();
     let link = move |n: i64| crate::paging::with_page("/audit", &query, "page", n);
+    if page.rows.is_empty() {
+        return view! { <p class="empty">"No changes match. Clear the filters to see every change."</p> }.into_any();
+    }
     view! {
-        <table class="data" aria-label="Audit events">
-            <thead><tr>
-                <th scope="col">"When (UTC)"</th><th scope="col">"Who"</th><th scope="col">"What"</th>
-                <th scope="col">"Thing"</th><th scope="col">"Before"</th><th scope="col">"After"</th>
-            </tr></thead>
-            <tbody>
-                {page.rows.into_iter().map(|r| view! {
-                    <tr>
-                        <td>{crate::domain::when::second(r.at)}</td><td>{r.actor_label}</td><td>{r.action}</td><td class="mono">{r.entity}</td>
-                        <td class="mono">{r.before}</td><td class="mono">{r.after}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
+        <ol class="history" aria-label="Audit events">
+            {page.rows.into_iter().map(|r| view! { <Event row=r/> }).collect_view()}
+        </ol>
         <crate::paging::Pager page=number more=page.more label="Audit log pages" href=link/>
+    }
+    .into_any()
+}
+
+/// One event: when, the sentence, what changed, and the logged JSON on demand.
+#[component]
+fn Event(row: AuditRow) -> impl IntoView {
+    let told = super::story::story(&row);
+    let raw = [("Before", row.before.clone()), ("After", row.after.clone())];
+    view! {
+        <li class="event" data-action=row.action.clone()>
+            <p>
+                <time datetime=crate::domain::when::second(row.at)>{crate::domain::when::long(row.at)}</time>
+                " · " <strong>{told.sentence}</strong> " " <small class="rule">{row.action.clone()}</small>
+            </p>
+            {(!told.changes.is_empty()).then(|| view! {
+                <table class="diff">
+                    <thead><tr><th scope="col">"Field"</th><th scope="col">"Before"</th><th scope="col">"After"</th></tr></thead>
+                    <tbody>{told.changes.into_iter().map(|c| view! {
+                        <tr><th scope="row">{c.what}</th><td class="before">{c.before}</td><td class="after">{c.after}</td></tr>
+                    }).collect_view()}</tbody>
+                </table>
+            })}
+            <details>
+                <summary>"Logged data"</summary>
+                {raw.into_iter().filter_map(|(side, json)| json.map(|j| view! {
+                    <p class="hint">{side}</p><pre class="mono">{j}</pre>
+                })).collect_view()}
+            </details>
+        </li>
     }
 }

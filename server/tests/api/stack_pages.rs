@@ -299,3 +299,40 @@ async fn a_refused_typed_subscription_is_named_beside_its_input_which_keeps_what
     assert_eq!((tag.as_str(), message.as_str()), ("p", "Tenant subscription saved."), "a success is the form's status");
     assert!(!page.contains("value=\"5b5c-not-a-guid\""), "nothing typed is kept after a success");
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_audit_log_reads_like_a_history_and_its_stack_filter_takes_names(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+    let partner: Uuid = sqlx::query_scalar("select partner_id from partners where name = 'Contoso'")
+        .fetch_one(&s.app.pool)
+        .await
+        .unwrap();
+    let replacement = directory_subscription(&s.app.pool, partner, s.customer, "CSP").await;
+    s.register(s.apss).await;
+    s.post(
+        &format!("/stacks/{}/mappings", s.cloud),
+        &[("subscription", s.csp.to_string()), ("effective_from", "2026-10-02T00:00".into())],
+    )
+    .await;
+    s.post(
+        &format!("/stacks/{}/mappings", s.cloud),
+        &[("subscription", replacement.to_string()), ("effective_from", "2026-10-05T06:00".into())],
+    )
+    .await;
+
+    let log = s.app.page("/audit?stack=AMS-01").await;
+    let elsewhere = s.app.page("/audit?stack=sea-01").await;
+
+    assert!(
+        log.contains("User adele replaced Northwind&#x27;s subscription on ams-01 from 5 October 2026, 06:00 UTC")
+            || log.contains("User adele replaced Northwind's subscription on ams-01 from 5 October 2026, 06:00 UTC"),
+        "{log}"
+    );
+    assert!(log.contains("User adele gave Northwind a subscription on ams-01 from 2 October 2026, 00:00 UTC"), "{log}");
+    assert!(log.contains("User adele registered ams-01"), "{log}");
+    let short = |id: Uuid| format!("Northwind · {}…{}", &id.to_string()[..4], &id.to_string()[32..]);
+    assert!(log.contains(&short(s.csp)) && log.contains(&short(replacement)), "the diff names both subscriptions");
+    assert!(log.contains("<summary>Logged data</summary>"), "the logged JSON is there on demand");
+    assert!(!elsewhere.contains("mapping.add"), "the filter by name keeps to that stack");
+}
