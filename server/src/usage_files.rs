@@ -142,6 +142,7 @@ pub async fn upload_file(
     }
     // One transaction per file: its records and its audit event are stored together, or (refused) not at all.
     let mut conn = pool.acquire().await?;
+    app::stacks::db::refuse_if_archived(&mut conn, stack.stack_id, &stack.name).await?;
     if looks_like_json(head) {
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         let outcome = json_page(&mut tx, stack, reader, name, reported).await?;

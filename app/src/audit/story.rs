@@ -67,6 +67,8 @@ impl Telling<'_> {
                 self.text(&self.before, "name"),
                 self.text(&self.after, "name")
             ),
+            "stack.archive" => format!("{who} archived {stack}"),
+            "stack.restore" => format!("{who} restored {stack}"),
             "stack.conflict" => format!("{who} tried to add {stack}, whose cloud ID is registered elsewhere"),
             "key.create" => format!("{who} created the ingestion key {} for {stack}", self.text(&self.after, "name")),
             "key.revoke" => format!("{who} revoked the ingestion key {} of {stack}", self.text(&self.before, "name")),
@@ -169,6 +171,7 @@ fn label(key: &str) -> &'static str {
         "cloudId" => "Cloud ID",
         "region" => "Region",
         "endpoint" => "Admin ARM endpoint",
+        "archived" => "Archived",
         _ => "Other",
     }
 }

@@ -88,7 +88,7 @@ pub async fn record_failure(
     record(conn, &collector(), event).await
 }
 
-/// Claims the due collectors for this server: their next run moves `claimed_for` ahead (past the time one run can
+/// Claims the due collectors (of stacks not archived) for this server: their next run moves `claimed_for` ahead (past the time one run can
 /// take), so another server's scheduler skips them (`skip locked` keeps two schedulers from waiting on each other).
 pub async fn claim_due(
     pool: &sqlx::PgPool,
@@ -97,8 +97,11 @@ pub async fn claim_due(
 ) -> Result<Vec<Uuid>, AppError> {
     Ok(sqlx::query_scalar(
         "update collectors set next_run_at = now() + make_interval(secs => $1), last_run_at = now()
-         where stack_id in (select stack_id from collectors where enabled and next_run_at <= now()
-                            order by next_run_at limit $2 for update skip locked)
+         where stack_id in (select c.stack_id from collectors c
+                            where c.enabled and c.next_run_at <= now()
+                              and not exists (select 1 from stacks s
+                                              where s.stack_id = c.stack_id and s.archived_at is not null)
+                            order by c.next_run_at limit $2 for update of c skip locked)
          returning stack_id",
     )
     .bind(claimed_for.as_secs_f64())

@@ -13,9 +13,9 @@ pub fn HomePage() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     let pages = move || {
         let q = query.read();
-        (page_param(q.get("page")), page_param(q.get("partners_page")))
+        (page_param(q.get("page")), page_param(q.get("partners_page")), q.get("archived").is_some_and(|a| a == "1"))
     };
-    let data = Resource::new(pages, |(page, partners)| home_overview(page, partners));
+    let data = Resource::new(pages, |(page, partners, archived)| home_overview(page, partners, archived));
     view! {
         {crate::layout::loaded_or(data, |o| view! { <Home overview=o/> }, |e| match e {
             AppError::Unauthorized => view! { <SignInPrompt/> }.into_any(),
@@ -49,6 +49,12 @@ fn Home(overview: Overview) -> impl IntoView {
             <h2>"Stacks"</h2>
             <StackTable stacks=stacks.rows show_partner=is_operator/>
             <Pager page=stacks.page more=stacks.more label="Stack pages" href=move |n| with_page("/", &others, "page", n)/>
+            {(overview.archived > 0).then(|| if overview.with_archived {
+                view! { <p><a href="/">"Hide the archived stacks"</a></p> }.into_any()
+            } else {
+                let n = crate::domain::number::count(overview.archived as u64, "archived stack", "archived stacks");
+                view! { <p><a href="/?archived=1">{format!("Show {n}")}</a></p> }.into_any()
+            })}
         </section>
         {overview.user.can_write().then(|| view! { <AddStackForm flash=overview.flash.clone() operator=is_operator/> })}
     }

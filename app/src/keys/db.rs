@@ -118,8 +118,9 @@ pub async fn authenticate(conn: &mut PgConnection, cloud_id: &str, bearer: Optio
         return Err(AppError::Unauthorized);
     };
     let prefix = key.strip_prefix("sbk_").and_then(|k| k.split('_').next()).ok_or(AppError::Unauthorized)?;
-    let row: Option<(Uuid, Uuid, Uuid, Vec<u8>, String)> = sqlx::query_as(
-        "select k.key_id, k.partner_id, k.stack_id, k.secret_sha256, k.name
+    let row: Option<(Uuid, Uuid, Uuid, Vec<u8>, String, Option<String>)> = sqlx::query_as(
+        "select k.key_id, k.partner_id, k.stack_id, k.secret_sha256, k.name,
+                case when s.archived_at is not null then s.name end as archived
          from ingestion_keys k join stacks s on s.stack_id = k.stack_id
          where k.prefix = $1 and k.revoked_at is null and s.cloud_id = $2",
     )
@@ -127,9 +128,16 @@ pub async fn authenticate(conn: &mut PgConnection, cloud_id: &str, bearer: Optio
     .bind(cloud_id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((key_id, partner_id, stack_id, _, name)) = row.filter(|r| constant_time_eq(&r.3, &sha256(key))) else {
+    let Some((key_id, partner_id, stack_id, _, name, archived)) = row.filter(|r| constant_time_eq(&r.3, &sha256(key)))
+    else {
         return Err(AppError::Unauthorized);
     };
+    // Told only to the holder of a good key: the stack is its partner's own.
+    if let Some(stack) = archived {
+        return Err(AppError::Conflict(format!(
+            "stack {stack} is archived: Stackbill takes no usage for it; a partner admin can restore it on its page"
+        )));
+    }
     // At most once a minute (the key list shows the minute): every page writing the key's row made concurrent pages
     // of a stack queue behind each other's row lock and commit (a WAL flush each) before they were even read.
     sqlx::query(

@@ -18,6 +18,10 @@ pub struct Overview {
     pub partners: Paged<PartnerSummary>,
     /// The outcome of the last "add a stack" post.
     pub flash: Option<crate::web::Flash>,
+    /// Whether the archived stacks are listed (`?archived=1`).
+    pub with_archived: bool,
+    /// How many stacks in scope are archived.
+    pub archived: i64,
 }
 
 /// Rows per page of the home page's lists.
@@ -26,17 +30,19 @@ pub const HOME_PAGE_SIZE: i64 = 100;
 /// The home page's data: page `page` of the stacks and `partners_page` of the partners. Users without access get
 /// `Forbidden`, never data.
 #[server]
-pub async fn home_overview(page: i64, partners_page: i64) -> Result<Overview, AppError> {
+pub async fn home_overview(page: i64, partners_page: i64, with_archived: bool) -> Result<Overview, AppError> {
     use crate::auth::Scope;
     use crate::paging::PageOf;
     let crate::web::caller::Caller { user, scope, session } = crate::web::caller::Caller::of_page().await?;
     let pool = crate::db::pool()?;
-    let stacks = super::db::list_stacks(&pool, scope, PageOf::new("page", page, HOME_PAGE_SIZE)?).await?;
+    let stacks =
+        super::db::list_stacks(&pool, scope, with_archived, PageOf::new("page", page, HOME_PAGE_SIZE)?).await?;
+    let archived = super::db::archived_count(&pool, scope).await?;
     let partners_page = PageOf::new("partners_page", partners_page, HOME_PAGE_SIZE)?;
     let partners = match scope {
         Scope::All => super::db::list_partners(&pool, partners_page).await?,
         Scope::Partner(_) => partners_page.of(Vec::new()),
     };
     let flash = session.take_flash().await?;
-    Ok(Overview { user, stacks, partners, flash })
+    Ok(Overview { user, stacks, partners, flash, with_archived, archived })
 }

@@ -39,7 +39,10 @@ fn StackRow(stack: StackSummary, show_partner: bool) -> impl IntoView {
     let default_sub = stack.default_subscription.map(|s| s.to_string()).unwrap_or_else(|| "—".into());
     view! {
         <tr>
-            <td><a href=format!("/stacks/{}", stack.cloud_id)>{stack.name}</a></td>
+            <td>
+                <a href=format!("/stacks/{}", stack.cloud_id)>{stack.name}</a>
+                {stack.archived_at.is_some().then(|| view! { " " <span class="badge">"archived"</span> })}
+            </td>
             {show_partner.then(|| view! { <td>{stack.partner_name.clone()}</td> })}
             <td class="mono">{stack.cloud_id.to_string()}</td>
             <td>{stack.region}</td>

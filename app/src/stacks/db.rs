@@ -8,35 +8,64 @@ use crate::AppError;
 
 /// A page of the stacks in scope, with their current registration, by partner then name.
 #[tracing::instrument(skip(db))]
-pub async fn list_stacks(db: impl PgExecutor<'_>, scope: Scope, page: PageOf) -> Result<Paged<StackSummary>, AppError> {
-    Ok(page.of(stacks(db, scope, None, page.limit(), page.offset()).await?))
+pub async fn list_stacks(
+    db: impl PgExecutor<'_>,
+    scope: Scope,
+    archived: bool,
+    page: PageOf,
+) -> Result<Paged<StackSummary>, AppError> {
+    Ok(page.of(stacks(db, scope, Which::Listed { archived }, page.limit(), page.offset()).await?))
+}
+
+/// Which stacks a query reads: a list (with or without the archived ones), or the one with a cloud ID.
+#[derive(Debug, Clone, Copy)]
+enum Which {
+    Listed { archived: bool },
+    One(uuid::Uuid),
+}
+
+/// How many of the stacks in scope are archived (the home page offers to show them).
+pub async fn archived_count(db: impl PgExecutor<'_>, scope: Scope) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(
+        "select count(*) from stacks where archived_at is not null and ($1::uuid is null or partner_id = $1)",
+    )
+    .bind(scope.partner_filter())
+    .fetch_one(db)
+    .await?)
 }
 
 /// The stacks in scope (one when `cloud` is given).
 async fn stacks(
     db: impl PgExecutor<'_>,
     scope: Scope,
-    cloud: Option<uuid::Uuid>,
+    which: Which,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<StackSummary>, AppError> {
+    let (cloud, archived) = match which {
+        Which::Listed { archived } => (None, archived),
+        Which::One(cloud) => (Some(cloud), true),
+    };
     Ok(sqlx::query_as(
         "select s.stack_id, s.partner_id, p.name as partner_name, s.name, s.cloud_id, s.region,
                 r.billing_model,
                 (select d.subscription_id from registration_defaults d
                   where d.stack_id = s.stack_id and d.valid_to is null) as default_subscription,
                 (select count(*) from tenant_mappings m
-                  where m.stack_id = s.stack_id and m.valid_to is null) as current_mappings
+                  where m.stack_id = s.stack_id and m.valid_to is null) as current_mappings,
+                s.archived_at
          from stacks s
          join partners p on p.partner_id = s.partner_id
          left join registrations r on r.stack_id = s.stack_id and r.status = 'registered'
          where ($1::uuid is null or s.partner_id = $1) and ($4::uuid is null or s.cloud_id = $4)
+           and ($5 or s.archived_at is null)
          order by p.name, s.name, s.stack_id limit $2 offset $3",
     )
     .bind(scope.partner_filter())
     .bind(limit)
     .bind(offset)
     .bind(cloud)
+    .bind(archived)
     .fetch_all(db)
     .await?)
 }
@@ -157,7 +186,7 @@ pub async fn detail(
     history: bool,
     of: PageOf,
 ) -> Result<(StackSummary, Paged<super::MappingRow>, Vec<super::SubscriptionOption>), AppError> {
-    let stack = stacks(db, scope, Some(cloud_id), 1, 0).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let stack = stacks(db, scope, Which::One(cloud_id), 1, 0).await?.into_iter().next().ok_or(AppError::NotFound)?;
     let mappings = sqlx::query_as(
         "select m.tenant_id, coalesce(c.customer_name, '') as customer_name, m.subscription_id,
                 m.valid_from, m.valid_to
@@ -213,6 +242,56 @@ pub async fn rename_stack(
         after: Some(serde_json::json!({ "name": name })),
     };
     crate::audit::db::record(conn, actor, event).await
+}
+
+/// Archives a stack (`archive`) or restores it, audited; archiving an archived stack (or restoring a listed one)
+/// changes nothing and says so.
+pub async fn set_archived(
+    conn: &mut sqlx::PgConnection,
+    actor: &crate::audit::Actor,
+    stack: &crate::registrations::db::StackRef,
+    archive: bool,
+) -> Result<(), AppError> {
+    let changed = sqlx::query(
+        "update stacks set archived_at = case when $2 then now() end, updated_at = now()
+         where stack_id = $1 and (archived_at is not null) <> $2",
+    )
+    .bind(stack.stack_id)
+    .bind(archive)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        let state = if archive { "already archived" } else { "not archived" };
+        return Err(AppError::Conflict(format!("{} is {state}", stack.name)));
+    }
+    let event = crate::audit::db::Event {
+        partner_id: Some(stack.partner_id),
+        action: if archive { "stack.archive" } else { "stack.restore" },
+        entity_type: "stack",
+        entity_id: stack.cloud_id.to_string(),
+        before: Some(serde_json::json!({ "archived": !archive })),
+        after: Some(serde_json::json!({ "archived": archive })),
+    };
+    crate::audit::db::record(conn, actor, event).await
+}
+
+/// Refuses a change of usage for an archived stack: Stackbill takes no usage for it until it is restored.
+pub async fn refuse_if_archived(
+    conn: &mut sqlx::PgConnection,
+    stack_id: uuid::Uuid,
+    name: &str,
+) -> Result<(), AppError> {
+    let archived: Option<bool> = sqlx::query_scalar("select archived_at is not null from stacks where stack_id = $1")
+        .bind(stack_id)
+        .fetch_optional(conn)
+        .await?;
+    if archived == Some(true) {
+        return Err(AppError::Conflict(format!(
+            "{name} is archived: Stackbill takes no usage for it. A partner admin can restore it on its page"
+        )));
+    }
+    Ok(())
 }
 
 /// What has arrived for a stack: the latest usage hour (by the period index) and the latest arrival (audit log).

@@ -7,6 +7,10 @@ pub const STACK_PAGE: Route = Route("/stacks/{cloud_id}");
 pub const ADD_STACK: Route = Route("/stacks");
 /// Renames a stack.
 pub const RENAME: Route = Route("/stacks/{cloud_id}/rename");
+/// Archives a stack (its history and bills are kept; no more usage is taken).
+pub const ARCHIVE: Route = Route("/stacks/{cloud_id}/archive");
+/// Restores an archived stack.
+pub const RESTORE: Route = Route("/stacks/{cloud_id}/restore");
 
 crate::form! {
     /// The home page's "add a stack" form.

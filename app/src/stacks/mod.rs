@@ -34,6 +34,8 @@ pub struct StackSummary {
     pub default_subscription: Option<Uuid>,
     /// Tenant mappings in force now.
     pub current_mappings: i64,
+    /// When the stack was archived (no usage taken, hidden from lists by default), if it is.
+    pub archived_at: Option<time::OffsetDateTime>,
 }
 
 /// One partner in the operator's overview.

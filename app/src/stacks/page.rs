@@ -7,7 +7,7 @@ use crate::paging::{current_query, page_param, with_page, Pager};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::detail::{load_stack_page, StackDetail};
-use super::forms::{RenameForm, RENAME, STACK_PAGE};
+use super::forms::{RenameForm, ARCHIVE, RENAME, RESTORE, STACK_PAGE};
 use super::{MappingRow, SubscriptionOption};
 use crate::collector::forms::{CollectorForm, SAVE_COLLECTOR};
 use crate::collector::panel::CollectorPanel;
@@ -43,6 +43,21 @@ pub fn StackPage() -> impl IntoView {
     }
 }
 
+/// Archives the stack (reversible: no confirmation), or restores an archived one.
+#[component]
+fn ArchiveForm(cloud: uuid::Uuid, name: String, archived: bool) -> impl IntoView {
+    let (route, label, hint) = if archived {
+        (RESTORE, "Restore the stack", "It takes usage again and is listed with the others.")
+    } else {
+        (ARCHIVE, "Archive the stack", "Its history and bills are kept; usage sent for it is refused; lists hide it.")
+    };
+    view! {
+        <form method="post" action=route.at(&[&cloud]) class="inline" aria-label=format!("{label} {name}")>
+            <button type="submit">{label}</button> " " <span class="hint">{hint}</span>
+        </form>
+    }
+}
+
 #[component]
 fn PageError(error: AppError) -> impl IntoView {
     error.set_page_status();
@@ -63,8 +78,14 @@ fn Stack(detail: StackDetail) -> impl IntoView {
     let cloud = s.cloud_id;
     let base = STACK_PAGE.at(&[&cloud]);
     view! {
-        <h1>{s.name.clone()}</h1>
+        <h1>{s.name.clone()} {s.archived_at.is_some().then(|| view! { " " <span class="badge">"archived"</span> })}</h1>
         <p class="mono">"Cloud ID " {s.cloud_id.to_string()} " · " {s.region.clone()} " · " {s.partner_name.clone()}</p>
+        {s.archived_at.map(|at| view! {
+            <p class="notice" data-testid="archived">{format!(
+                "Archived on {}. Its history, charges and bills are kept; usage sent for it is refused until it is restored.",
+                crate::domain::when::long(at)
+            )}</p>
+        })}
         <section class="card" aria-label="Registration">
             <h2>"Registration"</h2>
             {notice(&detail.flash, FormId::Registration)}
@@ -75,6 +96,7 @@ fn Stack(detail: StackDetail) -> impl IntoView {
                     <input name=RenameForm::FIELDS.name value=s.name.clone() aria-label="Stack name" maxlength="100"/>
                     " " <button type="submit">"Rename"</button>
                 </form>
+                <ArchiveForm cloud=cloud name=s.name.clone() archived=s.archived_at.is_some()/>
             })}
         </section>
         <section class="card" id="mappings" aria-label="Tenant subscriptions">
@@ -86,7 +108,7 @@ fn Stack(detail: StackDetail) -> impl IntoView {
         <section class="card" aria-label="Usage">
             <h2>"Usage"</h2>
             {notice(&detail.flash, FormId::Usage)}
-            <UsagePanel status=detail.usage.clone() can_write=detail.can_write action=UPLOAD_USAGE.at(&[&cloud])/>
+            <UsagePanel status=detail.usage.clone() can_write=detail.can_write && s.archived_at.is_none() action=UPLOAD_USAGE.at(&[&cloud])/>
         </section>
         <section class="card" aria-label="Local subscriptions">
             <h2>"Local subscriptions"</h2>

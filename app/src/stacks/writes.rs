@@ -7,7 +7,7 @@ use axum::{Form, Router};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::forms::{AddStackForm, RenameForm, ADD_STACK, RENAME, STACK_PAGE};
+use super::forms::{AddStackForm, RenameForm, ADD_STACK, ARCHIVE, RENAME, RESTORE, STACK_PAGE};
 use crate::audit::Actor;
 use crate::auth::session::AuthSession;
 use crate::auth::Scope;
@@ -23,7 +23,11 @@ where
     S: Clone + Send + Sync + 'static,
     PgPool: FromRef<S>,
 {
-    Router::new().route(ADD_STACK.pattern(), post(add_stack)).route(RENAME.pattern(), post(rename))
+    Router::new()
+        .route(ADD_STACK.pattern(), post(add_stack))
+        .route(RENAME.pattern(), post(rename))
+        .route(ARCHIVE.pattern(), post(archive))
+        .route(RESTORE.pattern(), post(restore))
 }
 
 /// A change to one stack under way: who makes it, the stack (in the caller's scope) and the open transaction.
@@ -120,4 +124,27 @@ async fn rename(
     let mut c = StackChange::begin(caller, &pool, &cloud_id).await?;
     let result = super::db::rename_stack(&mut c.tx, &c.actor, &c.stack, &f.name).await;
     c.finish(result, FormId::Registration, "Stack renamed.").await
+}
+
+/// `POST /stacks/{cloud_id}/archive`
+async fn archive(
+    State(pool): State<PgPool>,
+    Writer(caller): Writer,
+    Path(cloud_id): Path<String>,
+) -> Result<Redirect, AppError> {
+    let mut c = StackChange::begin(caller, &pool, &cloud_id).await?;
+    let result = super::db::set_archived(&mut c.tx, &c.actor, &c.stack, true).await;
+    let ok = "Stack archived: its history and bills are kept; usage sent for it is refused until it is restored.";
+    c.finish(result, FormId::Registration, ok).await
+}
+
+/// `POST /stacks/{cloud_id}/restore`
+async fn restore(
+    State(pool): State<PgPool>,
+    Writer(caller): Writer,
+    Path(cloud_id): Path<String>,
+) -> Result<Redirect, AppError> {
+    let mut c = StackChange::begin(caller, &pool, &cloud_id).await?;
+    let result = super::db::set_archived(&mut c.tx, &c.actor, &c.stack, false).await;
+    c.finish(result, FormId::Registration, "Stack restored: it takes usage again.").await
 }

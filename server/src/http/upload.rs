@@ -101,8 +101,12 @@ pub async fn upload(
 async fn receive(state: AppState, caller: Caller, cloud_id: String, mut form: Multipart) -> Result<Redirect, AppError> {
     // The stack first (nothing is received for a stack the caller may not change); its transaction is dropped at
     // once, so none is open while the files arrive.
-    let StackChange { tx, actor, stack, session, .. } = StackChange::begin(caller, &state.pool, &cloud_id).await?;
+    let StackChange { mut tx, actor, stack, session, .. } = StackChange::begin(caller, &state.pool, &cloud_id).await?;
+    let archived = app::stacks::db::refuse_if_archived(&mut tx, stack.stack_id, &stack.name).await;
     drop(tx);
+    if let Err(e) = archived {
+        return back_to_stack(&session, &stack, FormId::Usage, Err(e)).await;
+    }
     let result = async {
         // A bounded number of uploads is received at once, so their spool files cannot fill the disk.
         let Ok(_receiving) = state.spooling.0.clone().try_acquire_owned() else {

@@ -180,3 +180,24 @@ async fn a_usage_hour_reported_in_pieces_across_runs_adds_up(pool: PgPool) {
         .unwrap();
     assert_eq!(parts, [usage_hour + time::Duration::hours(1), usage_hour + time::Duration::hours(4)]);
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_collector_of_an_archived_stack_is_not_run_until_it_is_restored(pool: PgPool) {
+    let config = Config::new();
+    let standin = StandIn::start(config.clone()).await;
+    let stack = collector_for(&pool, &standin, &config.token).await;
+    let set = |archived: bool| {
+        sqlx::query("update stacks set archived_at = case when $2 then now() end where stack_id = $1")
+            .bind(stack)
+            .bind(archived)
+            .execute(&pool)
+    };
+
+    set(true).await.unwrap();
+    let while_archived = claim_due(&pool, schedule(), 20).await.unwrap();
+    set(false).await.unwrap();
+    let restored = claim_due(&pool, schedule(), 20).await.unwrap();
+
+    assert!(while_archived.is_empty(), "an archived stack's collector is skipped");
+    assert_eq!(restored, vec![stack], "and due again once restored");
+}

@@ -254,3 +254,43 @@ async fn an_upload_sent_by_the_pages_script_is_told_where_to_go_and_its_outcome_
     let html = s.page().await;
     assert!(html.contains("p.json (usage API page, JSON): 1 record: 1 new"), "the outcome waits on the page: {html}");
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn an_archived_stack_keeps_its_history_refuses_usage_and_leaves_the_list_until_restored(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+    s.post(&format!("/stacks/{}/keys", s.cloud), &[("name", "forwarder".into())]).await;
+    let key = shown_key(&s.page().await).unwrap();
+    let sub = Uuid::new_v4();
+    assert_eq!(send(&s.app, s.cloud, &key, page(&[record(sub, 0, "1")])).await.0, StatusCode::OK);
+
+    s.app.sign_in("rita", Some(s.contoso_tenant), &["Partner.Reader"]).await;
+    let by_reader = s.post(&format!("/stacks/{}/archive", s.cloud), &[]).await;
+    s.app.sign_in("frank", Some(s.fabrikam_tenant), &["Partner.Admin"]).await;
+    let by_other_partner = s.post(&format!("/stacks/{}/archive", s.cloud), &[]).await;
+    assert_eq!((by_reader.status(), by_other_partner.status()), (StatusCode::FORBIDDEN, StatusCode::NOT_FOUND));
+
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+    let archived = s.post(&format!("/stacks/{}/archive", s.cloud), &[]).await;
+    let (status, body) = send(&s.app, s.cloud, &key, page(&[record(sub, 1, "1")])).await;
+    let upload = s.upload(&[("p.json", page(&[record(sub, 2, "1")]))]).await;
+    let stack_page = s.page().await;
+    let home = s.app.page("/").await;
+    let with_archived = s.app.page("/?archived=1").await;
+
+    assert_eq!(archived.status(), StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.to_string().contains("ams-01 is archived"), "the key holder is told why: {body}");
+    assert_eq!(upload.status(), StatusCode::SEE_OTHER);
+    assert!(stack_page.contains("ams-01 is archived: Stackbill takes no usage for it"), "{stack_page}");
+    assert!(stack_page.contains("data-testid=\"archived\""), "the page says it is archived");
+    assert!(!stack_page.contains("aria-label=\"Upload usage files\""), "no upload form for an archived stack");
+    assert_eq!(s.count("select count(*) from usage_records").await, 1, "history kept, nothing new taken");
+    assert!(!home.contains(&format!("/stacks/{}", s.cloud)) && home.contains("Show 1 archived stack"), "{home}");
+    assert!(with_archived.contains(&format!("/stacks/{}", s.cloud)) && with_archived.contains("archived</span>"));
+    assert!(s.app.page("/audit").await.contains("User adele archived ams-01"));
+
+    s.post(&format!("/stacks/{}/restore", s.cloud), &[]).await;
+    assert_eq!(send(&s.app, s.cloud, &key, page(&[record(sub, 3, "1")])).await.0, StatusCode::OK);
+    assert!(s.app.page("/").await.contains(&format!("/stacks/{}", s.cloud)), "listed again");
+}
