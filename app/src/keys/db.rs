@@ -111,6 +111,17 @@ pub struct KeyUse {
     pub actor: Actor,
 }
 
+/// A key as `authenticate` reads it, with its stack's name when the stack is archived.
+#[derive(sqlx::FromRow)]
+struct StoredKey {
+    key_id: Uuid,
+    partner_id: Uuid,
+    stack_id: Uuid,
+    secret_sha256: Vec<u8>,
+    name: String,
+    archived: Option<String>,
+}
+
 /// The stack a bearer key opens for this cloud ID. Unknown stack, wrong key, another stack's key and
 /// revoked keys all give the same `Unauthorized`, so the answer reveals nothing about other stacks.
 pub async fn authenticate(conn: &mut PgConnection, cloud_id: &str, bearer: Option<&str>) -> Result<KeyUse, AppError> {
@@ -118,7 +129,7 @@ pub async fn authenticate(conn: &mut PgConnection, cloud_id: &str, bearer: Optio
         return Err(AppError::Unauthorized);
     };
     let prefix = key.strip_prefix("sbk_").and_then(|k| k.split('_').next()).ok_or(AppError::Unauthorized)?;
-    let row: Option<(Uuid, Uuid, Uuid, Vec<u8>, String, Option<String>)> = sqlx::query_as(
+    let row: Option<StoredKey> = sqlx::query_as(
         "select k.key_id, k.partner_id, k.stack_id, k.secret_sha256, k.name,
                 case when s.archived_at is not null then s.name end as archived
          from ingestion_keys k join stacks s on s.stack_id = k.stack_id
@@ -128,7 +139,8 @@ pub async fn authenticate(conn: &mut PgConnection, cloud_id: &str, bearer: Optio
     .bind(cloud_id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((key_id, partner_id, stack_id, _, name, archived)) = row.filter(|r| constant_time_eq(&r.3, &sha256(key)))
+    let Some(StoredKey { key_id, partner_id, stack_id, name, archived, .. }) =
+        row.filter(|r| constant_time_eq(&r.secret_sha256, &sha256(key)))
     else {
         return Err(AppError::Unauthorized);
     };
