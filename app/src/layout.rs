@@ -24,13 +24,17 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <a href="/usage">"Usage"</a>
                 <a href="/bills">"Bills"</a>
                 <a href="/audit">"Audit log"</a>
-                // Only operators have an operator page, and only partners webhooks; anyone else gets a 403 there.
+                // Only operators have an operator page, and only partners webhooks and details; anyone else gets a 403 there.
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         let operator = user.await.ok().flatten().map(|u| u.role == crate::domain::Role::Operator);
                         match operator {
                             Some(true) => view! { <a href="/operator">"Operator"</a> }.into_any(),
-                            Some(false) => view! { <a href="/settings/webhooks">"Webhooks"</a> }.into_any(),
+                            Some(false) => view! {
+                                <a href="/settings/webhooks">"Webhooks"</a>
+                                <a href="/settings/partner">"Details"</a>
+                            }
+                            .into_any(),
                             None => ().into_any(),
                         }
                     })}

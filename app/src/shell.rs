@@ -82,6 +82,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/bills") view=BillsPage ssr=SsrMode::Async/>
                     <Route path=path!("/reconciliation") view=crate::recon::page::ReconPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/webhooks") view=crate::webhooks::page::WebhooksPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/partner") view=crate::partners::settings::PartnerSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/bills/:period/:subscription/invoice") view=crate::bills::invoice::InvoicePage ssr=SsrMode::Async/>
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/usage") view=ExplorerPage ssr=SsrMode::Async/>
                     <Route path=path!("/bills/:period/:subscription") view=BillPage ssr=SsrMode::Async/>

@@ -5,6 +5,8 @@ use crate::web::Route;
 pub const BILLS_PAGE: Route = Route("/bills");
 /// One customer's bill.
 pub const BILL_PAGE: Route = Route("/bills/{period}/{subscription}");
+/// The bill as the customer's invoice (print or save as PDF).
+pub const INVOICE_PAGE: Route = Route("/bills/{period}/{subscription}/invoice");
 /// Sets the partner's default markup.
 pub const DEFAULT_MARKUP: Route = Route("/bills/markup");
 /// Sets one customer's markup.

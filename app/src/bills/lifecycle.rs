@@ -47,17 +47,21 @@ pub async fn finalise(
     sqlx::query("select 1 from partners where partner_id = $1 for update").bind(partner).execute(&mut *conn).await?;
     let b = bill(conn, partner, sub, period).await?;
     may_finalise(conn, partner, &b).await?;
+    let invoice_number = crate::partners::db::next_invoice_number(conn, partner).await?;
     sqlx::query(
-        "insert into bills (partner_id, period, subscription_id, status, finalized_at, currency, markup_percent)
-         values ($1, $2, $3, 'final', now(), $4, $5)
+        "insert into bills (partner_id, period, subscription_id, status, finalized_at, currency, markup_percent,
+                            invoice_number)
+         values ($1, $2, $3, 'final', now(), $4, $5, $6)
          on conflict (partner_id, period, subscription_id)
-         do update set status = 'final', finalized_at = now(), currency = excluded.currency, markup_percent = excluded.markup_percent",
+         do update set status = 'final', finalized_at = now(), currency = excluded.currency,
+                       markup_percent = excluded.markup_percent, invoice_number = excluded.invoice_number",
     )
     .bind(partner)
     .bind(period.start())
     .bind(sub)
     .bind(&b.currency)
     .bind(b.markup_percent)
+    .bind(invoice_number)
     .execute(&mut *conn)
     .await?;
     freeze_lines(conn, period, &b).await?;

@@ -7,6 +7,7 @@ pub mod csv;
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod forms;
+pub mod invoice;
 #[cfg(feature = "ssr")]
 pub mod lifecycle;
 #[cfg(feature = "ssr")]
@@ -184,6 +185,8 @@ pub struct Bill {
     pub status: BillStatus,
     /// When it was finalised (UTC).
     pub finalized_at: Option<time::OffsetDateTime>,
+    /// The invoice number the bill was given when finalised (`INV-00042`), unique per partner.
+    pub invoice_number: Option<String>,
     /// The partner's currency.
     pub currency: String,
     /// Markup in percent.

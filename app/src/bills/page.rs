@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::forms::{
     MarkupForm, BILLS_PAGE, BILL_PAGE, CUSTOMER_MARKUP, DEFAULT_MARKUP, EXPORT_BILL, EXPORT_PERIOD, FINALISE,
-    MARK_DRAFT,
+    INVOICE_PAGE, MARK_DRAFT,
 };
 use super::{Bill, BillLine, BillStatus, BillSummary, LineType};
 use crate::web::Flash;
@@ -94,20 +94,30 @@ pub async fn load_bills(period: Option<String>, partner: Option<String>, page: i
 }
 
 /// One bill; `NotFound` outside the caller's scope.
-#[server]
-pub async fn load_bill(period: String, subscription: String) -> Result<BillView, AppError> {
-    use super::db::{bill, bill_partner};
-    use crate::domain::Period;
-    let crate::web::caller::Caller { user, scope, session } = crate::web::caller::Caller::of_page().await?;
-    let period = Period::parse(&period).map_err(|_| AppError::NotFound)?;
+/// The bill of `subscription` (from the URL) for `period`, if its partner is in `scope`; `NotFound` otherwise.
+#[cfg(feature = "ssr")]
+pub async fn bill_in_scope(
+    conn: &mut sqlx::PgConnection,
+    scope: crate::auth::Scope,
+    period: &str,
+    subscription: &str,
+) -> Result<Bill, AppError> {
+    let period = crate::domain::Period::parse(period).map_err(|_| AppError::NotFound)?;
     let sub = Uuid::parse_str(subscription.trim()).map_err(|_| AppError::NotFound)?;
-    let mut conn = crate::db::pool()?.acquire().await?;
     // A partner's own bills need no lookup of the owner: `bill` answers NotFound for subscriptions it does not know.
     let partner = match scope.partner_filter() {
         Some(mine) => mine,
-        None => bill_partner(&mut conn, scope, sub).await?,
+        None => super::db::bill_partner(conn, scope, sub).await?,
     };
-    let bill = bill(&mut conn, partner, sub, period).await?;
+    super::db::bill(conn, partner, sub, period).await
+}
+
+#[server]
+pub async fn load_bill(period: String, subscription: String) -> Result<BillView, AppError> {
+    let crate::web::caller::Caller { user, scope, session } = crate::web::caller::Caller::of_page().await?;
+    let mut conn = crate::db::pool()?.acquire().await?;
+    let bill = bill_in_scope(&mut conn, scope, &period, &subscription).await?;
+    let partner = bill.partner_id;
     let rerating = crate::charges::db::queued(&mut *conn, Some(partner)).await?;
     let flash = session.take_flash().await?;
     Ok(BillView { bill, can_write: user.can_write() && scope.partner_filter().is_some(), flash, rerating })
@@ -265,6 +275,7 @@ fn BillDetail(v: BillView, print: bool) -> impl IntoView {
             <p class="actions">
                 <a href=EXPORT_BILL.at(&ids) download rel="external">"Download CSV"</a> " · "
                 <a href=format!("{}?print=1", BILL_PAGE.at(&ids))>"Print view"</a> " · "
+                <a href=INVOICE_PAGE.at(&ids)>"Customer invoice"</a> " · "
                 <a href=format!("/bills?period={}", b.period)>"All bills of the month"</a>
             </p>
         })}

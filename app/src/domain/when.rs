@@ -21,7 +21,12 @@ pub fn day(t: OffsetDateTime) -> String {
 /// `1 January 2030, 00:00 UTC`: an instant in a sentence.
 pub fn long(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
-    format!("{} {} {}, {:02}:{:02} UTC", t.day(), t.month(), t.year(), t.hour(), t.minute())
+    format!("{}, {:02}:{:02} UTC", long_day(t.date()), t.hour(), t.minute())
+}
+
+/// `1 January 2030`: a day in a sentence (an invoice's issue date).
+pub fn long_day(d: time::Date) -> String {
+    format!("{} {} {}", d.day(), d.month(), d.year())
 }
 
 /// `March 2026`: a billing month in a sentence.

@@ -104,3 +104,66 @@ pub async fn add_partner(conn: &mut PgConnection, actor: &Actor, p: &NewPartner)
     record(conn, actor, event).await?;
     Ok(partner)
 }
+
+/// The partner's details, as its invoices print them.
+pub async fn details(
+    conn: impl sqlx::PgExecutor<'_>,
+    partner_id: uuid::Uuid,
+) -> Result<super::details::PartnerDetails, AppError> {
+    sqlx::query_as("select name, address, tax_id, invoice_prefix from partners where partner_id = $1")
+        .bind(partner_id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Saves the partner's details, audited with what they were (invoices already issued keep their numbers).
+pub async fn save_details(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    partner_id: uuid::Uuid,
+    d: &super::details::PartnerDetails,
+) -> Result<(), AppError> {
+    let before = details(&mut *conn, partner_id).await?;
+    sqlx::query(
+        "update partners set name = $2, address = $3, tax_id = $4, invoice_prefix = $5, updated_at = now()
+         where partner_id = $1",
+    )
+    .bind(partner_id)
+    .bind(&d.name)
+    .bind(&d.address)
+    .bind(&d.tax_id)
+    .bind(&d.invoice_prefix)
+    .execute(&mut *conn)
+    .await?;
+    let event = Event {
+        partner_id: Some(partner_id),
+        action: "partner.update",
+        entity_type: "partner",
+        entity_id: partner_id.to_string(),
+        before: serde_json::to_value(&before).ok(),
+        after: serde_json::to_value(d).ok(),
+    };
+    record(conn, actor, event).await
+}
+
+/// Takes the partner's next invoice number (`INV-00042`), for a bill being finalised. The caller holds the
+/// partner's row lock (finalising takes it first), so numbers follow each other without gaps.
+pub async fn next_invoice_number(conn: &mut PgConnection, partner_id: uuid::Uuid) -> Result<String, AppError> {
+    let (prefix, n): (String, i64) = sqlx::query_as(
+        "update partners set last_invoice_number = last_invoice_number + 1 where partner_id = $1
+         returning invoice_prefix, last_invoice_number",
+    )
+    .bind(partner_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(super::details::invoice_number(&prefix, n))
+}
+
+/// How many invoice numbers the partner has issued (the next is one more).
+pub async fn invoices_issued(conn: impl sqlx::PgExecutor<'_>, partner_id: uuid::Uuid) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar("select last_invoice_number from partners where partner_id = $1")
+        .bind(partner_id)
+        .fetch_one(conn)
+        .await?)
+}

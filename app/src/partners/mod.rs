@@ -1,7 +1,9 @@
 //! CSP partners: the organisations whose staff use Stackbill.
 #[cfg(feature = "ssr")]
 pub mod db;
+pub mod details;
 pub mod forms;
+pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod writes;
 

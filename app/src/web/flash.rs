@@ -26,6 +26,8 @@ pub enum FormId {
     Reconciliation,
     /// Webhook endpoints and thresholds.
     Webhooks,
+    /// The partner's details (settings).
+    PartnerDetails,
 }
 
 /// The `id` of a post's outcome on the page it returns to, and the fragment of the redirect there: the browser

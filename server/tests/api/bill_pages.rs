@@ -171,3 +171,78 @@ async fn the_bills_list_runs_the_same_statements_for_four_customers_or_forty(poo
 fn month_of(p: &str) -> app::domain::Period {
     app::domain::Period::parse(p).unwrap()
 }
+
+/// The customer invoice: the partner's details as saved on its settings page, a number per partner given when
+/// the bill is finalised (kept when the prefix changes later), lines at the customer's price, never cost or margin.
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn a_final_bill_is_a_numbered_customer_invoice_without_cost_or_margin(pool: PgPool) {
+    let m = month(pool.clone()).await;
+    let (_, fabrikam_tenant) = seed_partner(&pool, "Fabrikam", "sea-01").await;
+    let contoso_tenant = partner_tenant(&pool, "Contoso").await;
+    let app = spawn_app(pool.clone()).await;
+    let post = |path: &'static str, form: Vec<(&'static str, &'static str)>| {
+        app.client.post(app.url(path)).header("origin", &app.base).form(&form).send()
+    };
+    let details = |prefix: &'static str| {
+        vec![
+            ("name", "Contoso Cloud"),
+            ("address", "Keizersgracht 1\r\n1015 Amsterdam"),
+            ("tax_id", "NL123456789B01"),
+            ("invoice_prefix", prefix),
+        ]
+    };
+    let finalise = |sub: uuid::Uuid| {
+        let pool = pool.clone();
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            let october = app::domain::Period::parse("2026-10").unwrap();
+            app::bills::lifecycle::finalise(&mut tx, &app::audit::Actor::command_line(), m.partner, sub, october)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    let app = &app;
+    let invoice = |sub: uuid::Uuid| {
+        let path = format!("/bills/2026-10/{sub}/invoice");
+        async move { app.page(&path).await }
+    };
+
+    app.sign_in("rita", Some(contoso_tenant), &["Partner.Reader"]).await;
+    assert_eq!(post("/settings/partner", details("CC-")).await.unwrap().status(), StatusCode::FORBIDDEN);
+    app.sign_in("adele", Some(contoso_tenant), &["Partner.Admin"]).await;
+    let refused = post("/settings/partner", details("CC 2026!")).await.unwrap();
+    let settings = app.page("/settings/partner").await;
+    assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+    assert!(settings.contains("cannot start invoice numbers") && settings.contains("value=\"CC 2026!\""), "{settings}");
+    post("/settings/partner", details("CC-")).await.unwrap();
+    let draft = invoice(m.b).await;
+    finalise(m.b).await;
+    finalise(m.a1).await;
+    post("/settings/partner", details("X-")).await.unwrap();
+    finalise(m.a2).await;
+    let (b, a1, a2) = (invoice(m.b).await, invoice(m.a1).await, invoice(m.a2).await);
+
+    assert!(draft.contains("data-testid=\"invoice-draft\"") && draft.contains(">—</dd>"), "a draft has no number");
+    for shown in ["Contoso Cloud", "Keizersgracht 1", "1015 Amsterdam", "Tax ID NL123456789B01", "Northwind"] {
+        assert!(b.contains(shown), "{shown} in {b}");
+    }
+    assert!(
+        b.contains(">CC-00001<") && a1.contains(">CC-00002<") && a2.contains(">X-00003<"),
+        "one series per partner"
+    );
+    // By hand, B at 10 % markup: Base VM 3.3333 at 0.008 × 1.1 = 0.0088 → 0.0266664 × 1.1 = 0.02933304 → 0.02;
+    // Blob Storage 50 at 0.006 × 1.1 = 0.0066 → 0.30 × 1.1 = 0.33; total 0.02 + 0.33 = 0.35.
+    for cells in [
+        "<td class=\"num\">3.3333</td><td>1 vCPU Hour</td><td class=\"num\">0.0088</td><td class=\"num\">0.02</td>",
+        "<td class=\"num\">50</td><td>1 GB/Month</td><td class=\"num\">0.0066</td><td class=\"num\">0.33</td>",
+    ] {
+        assert!(b.contains(cells), "{cells} in {b}");
+    }
+    assert!(b.contains("class=\"num total\">0.35</td></tr></tfoot>"), "the total under the amounts: {b}");
+    assert!(!b.contains("Margin") && !b.contains("0.32") && !b.contains("Cost"), "no cost or margin: {b}");
+    assert!(app.page("/audit").await.contains("partner.update"), "the details change is audited");
+
+    app.sign_in("frank", Some(fabrikam_tenant), &["Partner.Admin"]).await;
+    assert_eq!(app.get(&format!("/bills/2026-10/{}/invoice", m.b)).await.status(), StatusCode::NOT_FOUND);
+}
