@@ -64,6 +64,9 @@ pub struct Filters {
     /// `day`, `meter` or `resource`.
     #[serde(default)]
     pub group: String,
+    /// Operators: the Partner ID whose usage is shown (default the first partner). Partner users see their own.
+    #[serde(default)]
+    pub partner: String,
 }
 
 impl Filters {
@@ -71,13 +74,14 @@ impl Filters {
     pub fn query(&self) -> String {
         let enc = |s: &str| s.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>();
         format!(
-            "from={}&to={}&stack={}&customer={}&meter={}&group={}",
+            "from={}&to={}&stack={}&customer={}&meter={}&group={}&partner={}",
             enc(&self.from),
             enc(&self.to),
             enc(&self.stack),
             enc(&self.customer),
             enc(&self.meter),
-            enc(&self.group)
+            enc(&self.group),
+            enc(&self.partner)
         )
     }
 }

@@ -25,18 +25,24 @@ pub struct Explorer {
     pub customers: Vec<Choice>,
     /// Local meters with usage.
     pub meters: Vec<Choice>,
+    /// Operators: every partner (ID, name) for the picker; empty for partner users.
+    pub partners: Vec<(uuid::Uuid, String)>,
+    /// The partner shown.
+    pub partner_id: uuid::Uuid,
     /// The rows.
     pub rows: Vec<UsageRow>,
     /// Whether the page shows only the first rows.
     pub truncated: bool,
 }
 
-/// The view for the caller's partner (operators: the first partner; the explorer is a partner's tool).
+/// The view for the caller's partner (operators: the partner picked, by default the first).
 #[server]
 pub async fn load_explorer(filters: Filters) -> Result<Explorer, AppError> {
     let scope = crate::web::caller::Caller::of_page().await?.scope;
     let pool = crate::db::pool()?;
-    let partner = crate::partners::db::choose(&pool, scope, None).await?.chosen.0;
+    let choice = crate::partners::db::choose(&pool, scope, Some(&filters.partner)).await?;
+    let partner = choice.chosen.0;
+    let partners = if scope.partner_filter().is_none() { choice.partners } else { Vec::new() };
     let today = crate::domain::clock::now().date();
     let p = super::db::parse(&filters, today)?;
     let sql = super::db::sql(&p);
@@ -45,8 +51,25 @@ pub async fn load_explorer(filters: Filters) -> Result<Explorer, AppError> {
     rows.truncate(PAGE_ROWS as usize);
     let (stacks, customers, meters) = super::db::choices(&pool, partner).await?;
     let currency = crate::partners::db::currency(&pool, partner).await?;
-    let filters = Filters { from: p.from.to_string(), to: p.to.to_string(), group: p.group.as_str().into(), ..filters };
-    Ok(Explorer { filters, group: p.group, currency, stacks, customers, meters, rows, truncated })
+    let filters = Filters {
+        from: p.from.to_string(),
+        to: p.to.to_string(),
+        group: p.group.as_str().into(),
+        partner: if partners.is_empty() { String::new() } else { partner.to_string() },
+        ..filters
+    };
+    Ok(Explorer {
+        filters,
+        group: p.group,
+        currency,
+        stacks,
+        customers,
+        meters,
+        partners,
+        partner_id: partner,
+        rows,
+        truncated,
+    })
 }
 
 /// `/usage`
@@ -64,6 +87,7 @@ pub fn ExplorerPage() -> impl IntoView {
                 customer: get("customer"),
                 meter: get("meter"),
                 group: get("group"),
+                partner: get("partner"),
             }
         },
         load_explorer,
@@ -135,6 +159,7 @@ fn FilterForm(e: Explorer) -> impl IntoView {
     let f = e.filters;
     view! {
         <form method="get" action="/usage" class="filters" aria-label="Filter usage">
+            {crate::layout::partner_select(&e.partners, e.partner_id)}
             <label>"From (UTC) " <input type="date" name="from" value=f.from.clone()/></label>
             <label>"To (UTC) " <input type="date" name="to" value=f.to.clone()/></label>
             {select("stack", "Stack", e.stacks, f.stack.clone())}

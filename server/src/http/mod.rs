@@ -28,20 +28,17 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let (pool, key, options) = (state.pool.clone(), state.settings.secret_key.clone(), state.leptos_options.clone());
+    // What every page's server functions need; the not-found page too (it shows who is signed in).
+    let context = move || {
+        provide_context(pool.clone());
+        provide_context(key.clone());
+        provide_context(app::auth::api::ssr::UserOfRequest::default());
+    };
     Router::new()
         .merge(outside_pages())
         .merge(app::form_routes::routes())
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || {
-                provide_context(pool.clone());
-                provide_context(key.clone());
-                provide_context(app::auth::api::ssr::UserOfRequest::default());
-            },
-            move || shell(options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(middleware::from_fn(security::server_fn_status))
         .layer(middleware::from_fn_with_state(state.origin.clone(), security::check_origin))
         .layer(middleware::from_fn(security::limit))

@@ -30,7 +30,7 @@ struct Export {
 /// The export.
 pub async fn export(State(state): State<AppState>, caller: Caller, Query(f): Query<Filters>) -> Response {
     let export = async {
-        let partner = app::partners::db::choose(&state.pool, caller.scope, None).await?.chosen.0;
+        let partner = app::partners::db::choose(&state.pool, caller.scope, Some(&f.partner)).await?.chosen.0;
         let currency = app::partners::db::currency(&state.pool, partner).await?;
         let parsed = app::explorer::db::parse(&f, app::domain::clock::now().date())?;
         Ok::<_, AppError>(Export { partner, currency, parsed })

@@ -96,3 +96,22 @@ async fn the_explorer_opens_on_the_last_30_days(pool: PgPool) {
     assert!(page.contains(&day(1)) && page.contains("0.25 USD"), "yesterday's usage is in the default view: {page}");
     assert!(!page.contains(&day(30)), "the 31st day back is not: {page}");
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn an_operator_picks_the_partner_whose_usage_the_explorer_and_its_csv_show(pool: PgPool) {
+    let m = month(pool.clone()).await;
+    let (fabrikam, _) = seed_partner(&pool, "Fabrikam", "sea-01").await;
+    let app = spawn_app(pool).await;
+    app.sign_in("olivia", None, &["Operator"]).await;
+    let october = "from=2026-10-01&to=2026-10-31&group=day";
+
+    let contoso = app.page(&format!("/usage?{october}&partner={}", m.partner)).await;
+    let fabrikams = app.page(&format!("/usage?{october}&partner={fabrikam}")).await;
+    let csv = app.get(&format!("/exports/usage?{october}&partner={fabrikam}")).await.text().await.unwrap();
+
+    assert!(contoso.contains("<select name=\"partner\">") && contoso.contains("Fabrikam"), "the picker: {contoso}");
+    assert!(contoso.contains("2026-10-05") && contoso.contains("0.08 USD"), "Contoso's usage");
+    assert!(fabrikams.contains("No usage matches these filters."), "Fabrikam has none");
+    assert!(fabrikams.contains(&format!("partner={fabrikam}")), "the CSV link keeps the partner");
+    assert_eq!(csv.lines().count(), 1, "Fabrikam's CSV: only the header: {csv}");
+}

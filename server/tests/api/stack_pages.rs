@@ -336,3 +336,17 @@ async fn the_audit_log_reads_like_a_history_and_its_stack_filter_takes_names(poo
     assert!(log.contains("<summary>Logged data</summary>"), "the logged JSON is there on demand");
     assert!(!elsewhere.contains("mapping.add"), "the filter by name keeps to that stack");
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_not_found_page_knows_who_is_signed_in(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+
+    let res = s.app.get("/no-such-page").await;
+    let status = res.status();
+    let html = res.text().await.unwrap();
+
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Page not found") && html.contains("data-testid=\"who\""), "{html}");
+    assert!(html.contains("Sign out") && !html.contains(">Sign in<"), "signed in, not asked to sign in: {html}");
+}
