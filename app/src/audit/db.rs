@@ -90,7 +90,8 @@ pub async fn events(
                        from commerce_subscriptions c
                        where c.billing_partner_id = e.partner_id
                          and c.subscription_id::text in (e.before->>'subscription', e.after->>'subscription',
-                              e.before->>'defaultSubscription', e.after->>'defaultSubscription', e.entity_id)
+                              e.before->>'defaultSubscription', e.after->>'defaultSubscription', e.entity_id,
+                              split_part(e.entity_id, '/', 2))
                        union all
                        select c.customer_tenant_id::text, min(c.customer_name)
                        from commerce_subscriptions c

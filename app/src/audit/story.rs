@@ -10,7 +10,7 @@ use super::AuditRow;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
     /// The field, in words ("Subscription").
-    pub what: &'static str,
+    pub what: String,
     /// Before ("—" when there was none).
     pub before: String,
     /// After ("—" when there is none).
@@ -73,6 +73,19 @@ impl Telling<'_> {
             "key.create" => format!("{who} created the ingestion key {} for {stack}", self.text(&self.after, "name")),
             "key.revoke" => format!("{who} revoked the ingestion key {} of {stack}", self.text(&self.before, "name")),
             "usage.upload" => format!("{who} uploaded usage to {stack}"),
+            "usage.ingest" => format!("{who} sent usage of {stack}"),
+            "usage.collect" => format!("{who} collected usage of {stack}"),
+            "usage.collect.failed" => format!("{who} could not collect usage of {stack}"),
+            "ingest.refused" => format!("{who} sent usage of {stack} that was refused"),
+            "subscriptions.sync" => format!("{who} updated the local subscriptions of {stack}"),
+            "bill.finalise" => format!("{who} finalised {}", self.bill()),
+            "bill.draft" => format!("{who} marked {} as a draft", self.bill()),
+            "recon.import" => {
+                format!("{who} imported Microsoft's reconciliation file of {}", self.text(&self.after, "period"))
+            }
+            "prices.import" => format!("{who} imported a price list"),
+            "meters.import" => format!("{who} imported a meter map"),
+            "partner.update" => format!("{who} changed the partner's details"),
             "markup.set" if self.row.entity_type == "partner" => format!("{who} set the default markup"),
             "markup.set" => format!("{who} set the markup of {}", self.named(&self.row.entity_id)),
             "partner.add" => format!("{who} added the partner {}", self.text(&self.after, "name")),
@@ -104,6 +117,16 @@ impl Telling<'_> {
     /// The stack, by name when the event is of a stack.
     fn stack(&self) -> String {
         self.row.stack_name.clone().unwrap_or_else(|| format!("stack {}", short(&self.row.entity_id)))
+    }
+
+    /// "Northwind's bill of October 2026", from a bill's logged ID (`2026-10/<subscription>`).
+    fn bill(&self) -> String {
+        let (period, sub) = self.row.entity_id.split_once('/').unwrap_or(("", &self.row.entity_id));
+        let month = crate::domain::Period::parse(period).map(crate::domain::when::month).unwrap_or_default();
+        match self.row.name_of(sub) {
+            Some(name) => format!("{} bill of {month}", possessive(name)),
+            None => format!("the bill of subscription {} for {month}", short(sub)),
+        }
     }
 
     fn field(&self, key: &str) -> String {
@@ -155,25 +178,38 @@ fn named(id: &str, row: &AuditRow) -> String {
     }
 }
 
-fn label(key: &str) -> &'static str {
-    match key {
+/// A logged field in words: the known ones by name, others from their camelCase key ("customerPrice" reads
+/// "Customer price").
+fn label(key: &str) -> String {
+    let known = match key {
         "tenant" => "Directory tenant",
         "subscription" => "Subscription",
         "validFrom" => "From",
-        "billingModel" => "Billing model",
         "defaultSubscription" => "Default subscription",
-        "name" => "Name",
         "prefix" => "Key prefix",
         "markupPercent" => "Markup",
-        "status" => "Status",
         "url" => "Address",
-        "events" => "Events",
         "cloudId" => "Cloud ID",
-        "region" => "Region",
         "endpoint" => "Admin ARM endpoint",
-        "archived" => "Archived",
-        _ => "Other",
+        "taxId" | "tax_id" => "Tax ID",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_string();
     }
+    let mut words = String::with_capacity(key.len() + 4);
+    for (i, c) in key.chars().enumerate() {
+        match c {
+            '_' => words.push(' '),
+            c if c.is_ascii_uppercase() && i > 0 => {
+                words.push(' ');
+                words.push(c.to_ascii_lowercase());
+            }
+            c if i == 0 => words.push(c.to_ascii_uppercase()),
+            c => words.push(c),
+        }
+    }
+    words
 }
 
 /// A logged value in words.
@@ -232,10 +268,12 @@ mod tests {
             s.changes,
             [
                 Change {
-                    what: "Subscription", before: "5b5c…0001".into(), after: "Tailspin Toys · 5b5c…0009".into()
+                    what: "Subscription".into(),
+                    before: "5b5c…0001".into(),
+                    after: "Tailspin Toys · 5b5c…0009".into()
                 },
                 Change {
-                    what: "From",
+                    what: "From".into(),
                     before: "1 October 2025, 00:00 UTC".into(),
                     after: "2 October 2025, 00:00 UTC".into()
                 },
@@ -247,10 +285,12 @@ mod tests {
     fn an_addition_lists_what_was_set_and_an_unknown_action_still_reads() {
         let added = story(&row("key.create", None, Some(serde_json::json!({"name": "forwarder", "prefix": "sbk_ab"}))));
         assert_eq!(added.sentence, "Adele Admin created the ingestion key forwarder for contoso-ams-01");
-        assert_eq!(added.changes[0], Change { what: "Name", before: "—".into(), after: "forwarder".into() });
+        assert_eq!(added.changes[0], Change { what: "Name".into(), before: "—".into(), after: "forwarder".into() });
+        assert_eq!(label("customerPrice"), "Customer price");
+        assert_eq!(label("invoice_prefix"), "Invoice prefix");
 
-        let other = story(&row("usage.collect", None, None));
-        assert_eq!(other.sentence, "Adele Admin: usage collect (stack contoso-ams-01)");
+        let other = story(&row("stack.move", None, None));
+        assert_eq!(other.sentence, "Adele Admin: stack move (stack contoso-ams-01)");
         assert!(other.changes.is_empty());
     }
 }

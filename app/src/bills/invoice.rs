@@ -148,20 +148,24 @@ fn InvoiceView(i: Invoice) -> impl IntoView {
             </section>
             <table class="invoice-lines" aria-label="Invoice lines">
                 <thead><tr>
-                    <th scope="col">"Description"</th><th scope="col" class="num">"Quantity"</th><th scope="col">"Unit"</th>
-                    <th scope="col" class="num">{format!("Unit price ({cur})")}</th><th scope="col" class="num">{format!("Amount ({cur})")}</th>
+                    <th scope="col">"Description"</th><th scope="col" class="num">"Quantity"</th><th scope="col" class="unit">"Unit"</th>
+                    <th scope="col" class="num unit-price">{format!("Unit price ({cur})")}</th><th scope="col" class="num">{format!("Amount ({cur})")}</th>
                 </tr></thead>
                 <tbody>{i.lines.iter().map(|l| view! {
                     <tr>
                         <td>{l.description.clone()}</td>
-                        <td class="num">{crate::domain::number::quantity(l.quantity, 6)}</td>
-                        <td>{l.unit.clone()}</td>
-                        <td class="num">{crate::domain::number::grouped(l.unit_price)}</td>
+                        <td class="num">
+                            {crate::domain::number::quantity(l.quantity, 6)}
+                            <span class="unit-inline">{format!(" {}", l.unit)}</span>
+                        </td>
+                        <td class="unit">{l.unit.clone()}</td>
+                        <td class="num unit-price">{crate::domain::number::grouped(l.unit_price)}</td>
                         <td class="num">{cents(l.amount)}</td>
                     </tr>
                 }).collect_view()}</tbody>
+                // The label spans the columns a narrow screen hides too, cell for cell, so the total stays under the amounts.
                 <tfoot><tr>
-                    <th scope="row" colspan="4">{format!("Total ({cur})")}</th>
+                    <th scope="row" colspan="2">{format!("Total ({cur})")}</th><td class="unit"></td><td class="unit-price"></td>
                     <td class="num total" data-testid="invoice-total">{cents(i.total)}</td>
                 </tr></tfoot>
             </table>

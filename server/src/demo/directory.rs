@@ -158,6 +158,15 @@ pub async fn load(conn: &mut PgConnection) -> anyhow::Result<bool> {
         let new = NewPartner::parse(p.name, p.partner_id, p.mpn_id, p.tenant, "USD")?;
         app::partners::db::add_partner(conn, &actor, &new).await?;
     }
+    // Contoso's invoices show a full letterhead; Fabrikam's the defaults (name only).
+    let details = app::partners::forms::DetailsForm {
+        name: CONTOSO.name.into(),
+        address: "Keizersgracht 62\n1015 CS Amsterdam\nThe Netherlands".into(),
+        tax_id: "NL857615338B01".into(),
+        invoice_prefix: "CCS-".into(),
+    };
+    let details = app::partners::details::PartnerDetails::parse(&details)?;
+    app::partners::db::save_details(conn, &actor, partner(0), &details).await?;
     load_directory(conn).await?;
     load_stacks(conn).await?;
     Ok(true)

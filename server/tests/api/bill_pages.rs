@@ -234,14 +234,21 @@ async fn a_final_bill_is_a_numbered_customer_invoice_without_cost_or_margin(pool
     // By hand, B at 10 % markup: Base VM 3.3333 at 0.008 × 1.1 = 0.0088 → 0.0266664 × 1.1 = 0.02933304 → 0.02;
     // Blob Storage 50 at 0.006 × 1.1 = 0.0066 → 0.30 × 1.1 = 0.33; total 0.02 + 0.33 = 0.35.
     for cells in [
-        "<td class=\"num\">3.3333</td><td>1 vCPU Hour</td><td class=\"num\">0.0088</td><td class=\"num\">0.02</td>",
-        "<td class=\"num\">50</td><td>1 GB/Month</td><td class=\"num\">0.0066</td><td class=\"num\">0.33</td>",
+        "3.3333<span class=\"unit-inline\"> 1 vCPU Hour</span></td><td class=\"unit\">1 vCPU Hour</td><td class=\"num unit-price\">0.0088</td><td class=\"num\">0.02</td>",
+        "50<span class=\"unit-inline\"> 1 GB/Month</span></td><td class=\"unit\">1 GB/Month</td><td class=\"num unit-price\">0.0066</td><td class=\"num\">0.33</td>",
     ] {
         assert!(b.contains(cells), "{cells} in {b}");
     }
     assert!(b.contains("class=\"num total\">0.35</td></tr></tfoot>"), "the total under the amounts: {b}");
     assert!(!b.contains("Margin") && !b.contains("0.32") && !b.contains("Cost"), "no cost or margin: {b}");
-    assert!(app.page("/audit").await.contains("partner.update"), "the details change is audited");
+    let audit = app.page("/audit").await;
+    assert!(
+        audit.contains("User adele changed the partner&#x27;s details")
+            || audit.contains("User adele changed the partner's details"),
+        "the details change is audited: {audit}"
+    );
+    assert!(audit.contains("command line finalised Northwind"), "{audit}");
+    assert!(audit.contains("bill of October 2026"), "{audit}");
 
     app.sign_in("frank", Some(fabrikam_tenant), &["Partner.Admin"]).await;
     assert_eq!(app.get(&format!("/bills/2026-10/{}/invoice", m.b)).await.status(), StatusCode::NOT_FOUND);
