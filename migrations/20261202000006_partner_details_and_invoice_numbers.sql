@@ -22,3 +22,7 @@ where b.partner_id = numbered.partner_id and b.period = numbered.period and b.su
 
 update partners p
 set last_invoice_number = (select count(*) from bills b where b.partner_id = p.partner_id and b.status = 'final');
+
+-- The partner's details as they were when the bill was finalised: an issued invoice prints them, whatever changes
+-- later (null for bills finalised before this column existed: they print the current details).
+alter table bills add column issuer jsonb;

@@ -10,7 +10,7 @@ for (const width of [1366, 375]) {
     await bill.click();
     await page.getByRole('link', { name: 'Customer invoice' }).click();
     await page.screenshot({ path: `/tmp/shots/invoice-${width}.png`, fullPage: true });
-    await page.goto('/audit');
+    await page.goto('/audit?stack=contoso-ams-01');
     await page.screenshot({ path: `/tmp/shots/audit-${width}.png`, fullPage: false });
     await page.goto('/settings/partner');
     await page.screenshot({ path: `/tmp/shots/settings-${width}.png`, fullPage: true });
@@ -18,6 +18,7 @@ for (const width of [1366, 375]) {
     await page.locator('table[aria-label="Stacks"] a').first().click();
     await page.locator('input[name="subscription_id"]').fill('5b5c0000-0000-4000-8000-00000000beef');
     await page.getByRole('button', { name: 'Save tenant subscription' }).click();
+    await page.getByRole('alert').first().waitFor();
     await page.screenshot({ path: `/tmp/shots/refused-${width}.png`, fullPage: false });
   });
 }

@@ -25,6 +25,7 @@ struct Header {
     status: Option<String>,
     finalized_at: Option<time::OffsetDateTime>,
     invoice_number: Option<String>,
+    issuer: Option<sqlx::types::Json<crate::partners::details::PartnerDetails>>,
     frozen_markup: Option<Decimal>,
     finals: Vec<Date>,
     known: bool,
@@ -126,6 +127,7 @@ fn assemble(
         offer_type: h.offer_type,
         finalized_at: h.finalized_at,
         invoice_number: h.invoice_number,
+        issuer: h.issuer.map(|i| i.0),
         currency: h.currency,
         lines,
         fell_through: h.fell_through.0,
@@ -145,7 +147,7 @@ async fn headers(
     let rows: Vec<Header> = sqlx::query_as(
         "select k.sub, p.name as partner_name, p.currency, p.markup_percent as partner_markup,
                 m.markup_percent as customer_markup, c.customer_name, c.customer_tenant_id, c.offer_type, b.status,
-                b.finalized_at, b.invoice_number, b.markup_percent as frozen_markup,
+                b.finalized_at, b.invoice_number, b.issuer, b.markup_percent as frozen_markup,
                 array(select f.period from bills f where f.partner_id = p.partner_id and f.subscription_id = k.sub
                       and f.status = 'final' and f.period < $3 order by f.period desc) as finals,
                 c.subscription_id is not null

@@ -17,7 +17,7 @@ use crate::AppError;
 /// hydrates from) never carries the partner's cost or margin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invoice {
-    /// The partner's details, as saved now (its settings page).
+    /// The partner's details: as they were when the bill was finalised, else as saved now (its settings page).
     pub partner: PartnerDetails,
     /// The customer's name.
     pub customer_name: String,
@@ -89,7 +89,11 @@ pub async fn load_invoice(period: String, subscription: String) -> Result<Invoic
     let scope = crate::web::caller::Caller::of_page().await?.scope;
     let mut conn = crate::db::pool()?.acquire().await?;
     let bill = super::page::bill_in_scope(&mut conn, scope, &period, &subscription).await?;
-    let partner = crate::partners::db::details(&mut *conn, bill.partner_id).await?;
+    // As issued, once final; a draft shows the details as they are now.
+    let partner = match bill.issuer.clone() {
+        Some(issued) => issued,
+        None => crate::partners::db::details(&mut *conn, bill.partner_id).await?,
+    };
     Ok(Invoice::of(&bill, partner))
 }
 

@@ -48,13 +48,15 @@ pub async fn finalise(
     let b = bill(conn, partner, sub, period).await?;
     may_finalise(conn, partner, &b).await?;
     let invoice_number = crate::partners::db::next_invoice_number(conn, partner).await?;
+    let issuer = crate::partners::db::details(&mut *conn, partner).await?;
     sqlx::query(
         "insert into bills (partner_id, period, subscription_id, status, finalized_at, currency, markup_percent,
-                            invoice_number)
-         values ($1, $2, $3, 'final', now(), $4, $5, $6)
+                            invoice_number, issuer)
+         values ($1, $2, $3, 'final', now(), $4, $5, $6, $7)
          on conflict (partner_id, period, subscription_id)
          do update set status = 'final', finalized_at = now(), currency = excluded.currency,
-                       markup_percent = excluded.markup_percent, invoice_number = excluded.invoice_number",
+                       markup_percent = excluded.markup_percent, invoice_number = excluded.invoice_number,
+                       issuer = excluded.issuer",
     )
     .bind(partner)
     .bind(period.start())
@@ -62,6 +64,7 @@ pub async fn finalise(
     .bind(&b.currency)
     .bind(b.markup_percent)
     .bind(invoice_number)
+    .bind(sqlx::types::Json(&issuer))
     .execute(&mut *conn)
     .await?;
     freeze_lines(conn, period, &b).await?;

@@ -187,6 +187,8 @@ pub struct Bill {
     pub finalized_at: Option<time::OffsetDateTime>,
     /// The invoice number the bill was given when finalised (`INV-00042`), unique per partner.
     pub invoice_number: Option<String>,
+    /// The partner's details when the bill was finalised, which its invoice prints.
+    pub issuer: Option<crate::partners::details::PartnerDetails>,
     /// The partner's currency.
     pub currency: String,
     /// Markup in percent.
