@@ -1,6 +1,6 @@
 //! The HTML shell, the root component and the routes.
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -52,6 +52,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -68,7 +69,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     focus_the_outcome();
     view! {
-        <Stylesheet id="leptos" href="/pkg/stackbill.css"/>
         <Title text="Stackbill"/>
         <Router>
             <Layout>
@@ -95,12 +95,15 @@ pub fn App() -> impl IntoView {
 
 /// After a form post the page is opened at `#outcome`, the post's message, which the browser scrolls to and focuses.
 /// A reload of the same page (the usage upload's script does one) does not focus it again; this does, once the page
-/// is hydrated.
+/// is hydrated. It also marks the document `data-hydrated`, which browser tests wait for before using scripts.
 fn focus_the_outcome() {
     Effect::new(|| {
         #[cfg(feature = "hydrate")]
         {
             use wasm_bindgen::JsCast;
+            if let Some(root) = document().document_element() {
+                root.set_attribute("data-hydrated", "").ok();
+            }
             let wanted = window().location().hash().is_ok_and(|h| h == format!("#{}", crate::web::flash::OUTCOME));
             let outcome = document().get_element_by_id(crate::web::flash::OUTCOME);
             if let (true, Some(element)) = (wanted, outcome.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())) {
@@ -108,4 +111,17 @@ fn focus_the_outcome() {
             }
         }
     });
+}
+
+/// The stylesheet's address, fingerprinted when the build is (what `HashedStylesheet` links), for the few pages
+/// written outside Leptos (a failed sign-in).
+#[cfg(feature = "ssr")]
+pub fn stylesheet_href(options: &LeptosOptions) -> String {
+    let hash = options
+        .hash_files
+        .then(|| std::env::current_exe().ok()?.parent().map(|dir| dir.join(options.hash_file.as_ref())))
+        .flatten()
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .and_then(|hashes| hashes.lines().find_map(|l| l.strip_prefix("css:").map(|h| format!(".{}", h.trim()))));
+    format!("/{}/{}{}.css", options.site_pkg_dir, options.output_name, hash.unwrap_or_default())
 }

@@ -33,3 +33,8 @@ export function lastMonth(): string {
   const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
   return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
 }
+
+/** Waits until the page's WebAssembly has hydrated it (its scripts run): the app marks `<html data-hydrated>`. */
+export async function hydrated(page: Page) {
+  await page.locator('html[data-hydrated]').waitFor();
+}

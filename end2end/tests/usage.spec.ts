@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect, test } from '@playwright/test';
-import { signIn } from './helpers';
+import { hydrated, signIn } from './helpers';
 
 function usagePage(subscription: string): string {
   const record = (hour: number) => ({
@@ -69,6 +69,7 @@ test('a large upload shows how much has been sent, then its outcome (JavaScript 
   await add.getByLabel('Cloud ID').fill(randomUUID());
   await add.getByRole('button', { name: 'Add stack' }).click();
   await expect(page.getByRole('heading', { name })).toBeVisible();
+  await hydrated(page);
   // A 4 MB CSV sent at 1 MB/s (Chromium's own throttling), so the upload lasts long enough to be seen.
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Network.enable');

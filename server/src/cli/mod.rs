@@ -158,7 +158,9 @@ async fn import_directory(db: &Database, file: &std::path::Path) -> anyhow::Resu
 
 async fn serve(settings: Settings, db: &Database) -> anyhow::Result<()> {
     let conf = get_configuration(None).context("reading the Leptos configuration (LEPTOS_* variables)")?;
-    let options = conf.leptos_options;
+    let mut options = conf.leptos_options;
+    // `cargo leptos build` fingerprints the bundle and writes the hashes beside the binary; use them when there.
+    options.hash_files |= beside_binary(&options.hash_file).is_some_and(|p| p.exists());
     let addr: SocketAddr = options.site_addr;
     let public_url = settings.public_url.clone();
     let listener = Application::bind(addr).await?;
@@ -207,4 +209,9 @@ async fn shutdown_signal() {
     };
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down");
+}
+
+/// The path of `file` in the server binary's directory.
+fn beside_binary(file: &str) -> Option<std::path::PathBuf> {
+    Some(std::env::current_exe().ok()?.parent()?.join(file))
 }

@@ -36,7 +36,7 @@ pub async fn login(State(state): State<AppState>, session: Session, Query(q): Qu
         AuthSession(session).begin_sign_in(FLOW_KEY, flow).await.map_err(|_| SignInError::ProviderUnavailable)?;
         Ok::<_, SignInError>(Redirect::to(url.as_str()).into_response())
     };
-    result.await.unwrap_or_else(failure_page)
+    result.await.unwrap_or_else(|e| failure_page(&state.leptos_options, e))
 }
 
 /// Completes a sign-in. The pending flow is taken out of the session first, so a callback can be used once.
@@ -60,7 +60,7 @@ pub async fn callback(State(state): State<AppState>, session: Session, Query(q):
         let target = if role == Role::NoAccess { "/no-access".to_string() } else { flow.next };
         Ok(Redirect::to(&target).into_response())
     };
-    result.await.unwrap_or_else(failure_page)
+    result.await.unwrap_or_else(|e| failure_page(&state.leptos_options, e))
 }
 
 /// Ends the session (POST only, behind the cross-site check) and returns to the home page.
@@ -95,16 +95,17 @@ fn to_sign_in(identity: &VerifiedIdentity, settings: &crate::config::OidcSetting
     }
 }
 
-fn failure_page(e: SignInError) -> Response {
+fn failure_page(options: &leptos::config::LeptosOptions, e: SignInError) -> Response {
     let status = match e {
         SignInError::ProviderUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     };
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in failed · Stackbill</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/stackbill.css\"></head><body><main class=\"content\">\
+         <link rel=\"stylesheet\" href=\"{}\"></head><body><main class=\"content\">\
          <h1>Sign-in failed</h1><p role=\"alert\">{}</p><p><a class=\"button\" href=\"/auth/login\">Sign in again</a></p>\
          </main></body></html>",
+        app::shell::stylesheet_href(options),
         app::domain::text::html_escape(&e.to_string())
     );
     (status, Html(body)).into_response()

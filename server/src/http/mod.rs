@@ -12,6 +12,7 @@ use axum::routing::{get, post, MethodRouter};
 use axum::{middleware, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_sessions::cookie::{time::Duration, SameSite};
 use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
@@ -45,6 +46,9 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(security::api_errors_as_json))
         .layer(sessions(&state))
         .layer(middleware::from_fn(security::headers))
+        // Pages, the bundle and exports compressed (brotli or gzip, as the browser accepts) at a level that keeps
+        // the CPU cost per page small; the bundle's files are the same on every request and cached for a year.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
         .with_state(state)
 }
 

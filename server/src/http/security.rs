@@ -154,8 +154,10 @@ pub async fn limit(req: Request, next: Next) -> Response {
 
 /// Adds the security headers to every response.
 pub async fn headers(req: Request<Body>, next: Next) -> Response {
+    let cache = cache_control(req.uri().path());
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static(cache));
     let set = |h: &mut HeaderMap, name: &'static str, value: &'static str| {
         h.entry(name).or_insert(HeaderValue::from_static(value));
     };
@@ -172,9 +174,28 @@ pub async fn headers(req: Request<Body>, next: Next) -> Response {
     res
 }
 
+/// How long a response may be kept: the fingerprinted bundle (`/pkg/stackbill.<hash>.js`, named anew whenever it
+/// changes) for a year; other assets revalidated on every use; pages, exports and API answers (a partner's data)
+/// never stored, so nothing of theirs stays in a shared or back-button cache.
+fn cache_control(path: &str) -> &'static str {
+    match path.strip_prefix("/pkg/") {
+        Some(file) if file.split('.').count() >= 3 => "public, max-age=31536000, immutable",
+        Some(_) => "no-cache",
+        None => "no-store",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprinted_assets_are_kept_a_year_and_pages_never() {
+        assert_eq!(cache_control("/pkg/stackbill.hqeCLAO40GgpT9gcjI1qmg.wasm"), "public, max-age=31536000, immutable");
+        assert_eq!(cache_control("/pkg/stackbill.wasm"), "no-cache");
+        assert_eq!(cache_control("/bills/2026-10/5b5c0000-0000-4000-8000-000000000001"), "no-store");
+        assert_eq!(cache_control("/exports/usage"), "no-store");
+    }
 
     fn with(name: header::HeaderName, value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -49,3 +49,23 @@ async fn signed_out_visitors_are_offered_sign_in_and_see_no_data(pool: PgPool) {
     assert!(home.contains("/auth/login"));
     assert!(!home.contains("ams-01"));
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn pages_are_compressed_and_never_kept_in_a_cache(pool: PgPool) {
+    let (_, tenant) = seed_partner(&pool, "Contoso", "ams-01").await;
+    let app = spawn_app(pool).await;
+    app.sign_in("adele", Some(tenant), &["Partner.Admin"]).await;
+    let fetch = |encoding: &'static str| app.client.get(app.url("/")).header("accept-encoding", encoding).send();
+
+    let br = fetch("br, gzip").await.unwrap();
+    let gzip = fetch("gzip").await.unwrap();
+    let plain = fetch("identity").await.unwrap();
+
+    assert_eq!(br.headers()["content-encoding"], "br");
+    assert_eq!(gzip.headers()["content-encoding"], "gzip");
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(br.headers()["cache-control"], "no-store", "a partner's page is never stored");
+    let (compressed, whole) = (br.bytes().await.unwrap().len(), plain.text().await.unwrap());
+    assert!(whole.contains("ams-01"), "the signed-in page");
+    assert!(compressed * 2 < whole.len(), "{compressed} bytes for {} of HTML", whole.len());
+}
