@@ -16,7 +16,7 @@ with numbered as (
            row_number() over (partition by partner_id order by finalized_at, period, subscription_id) as n
     from bills where status = 'final'
 )
-update bills b set invoice_number = 'INV-' || lpad(numbered.n::text, 5, '0')
+update bills b set invoice_number = 'INV-' || lpad(numbered.n::text, greatest(5, length(numbered.n::text)), '0')
 from numbered
 where b.partner_id = numbered.partner_id and b.period = numbered.period and b.subscription_id = numbered.subscription_id;
 
@@ -24,5 +24,10 @@ update partners p
 set last_invoice_number = (select count(*) from bills b where b.partner_id = p.partner_id and b.status = 'final');
 
 -- The partner's details as they were when the bill was finalised: an issued invoice prints them, whatever changes
--- later (null for bills finalised before this column existed: they print the current details).
+-- later. Bills already final take the details as they are now (the only ones there have been).
 alter table bills add column issuer jsonb;
+update bills b
+set issuer = jsonb_build_object('name', p.name, 'address', p.address, 'tax_id', p.tax_id,
+                                'invoice_prefix', p.invoice_prefix)
+from partners p
+where p.partner_id = b.partner_id and b.status = 'final';

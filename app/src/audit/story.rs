@@ -69,7 +69,9 @@ impl Telling<'_> {
             ),
             "stack.archive" => format!("{who} archived {stack}"),
             "stack.restore" => format!("{who} restored {stack}"),
-            "stack.conflict" => format!("{who} tried to add {stack}, whose cloud ID is registered elsewhere"),
+            "stack.conflict" => {
+                format!("{who} tried to add {}, whose cloud ID is registered elsewhere", self.text(&self.after, "name"))
+            }
             "key.create" => format!("{who} created the ingestion key {} for {stack}", self.text(&self.after, "name")),
             "key.revoke" => format!("{who} revoked the ingestion key {} of {stack}", self.text(&self.before, "name")),
             "usage.upload" => format!("{who} uploaded usage to {stack}"),

@@ -50,7 +50,7 @@ pub struct InvoiceLine {
     pub unit: String,
     /// The list price with the bill's markup, to at most six decimals.
     pub unit_price: Decimal,
-    /// The line's customer price (rounded down to the cent).
+    /// The line's customer price (rounded toward zero to the cent).
     pub amount: Decimal,
 }
 
@@ -175,7 +175,7 @@ fn InvoiceView(i: Invoice) -> impl IntoView {
             </table>
             {i.lines.is_empty().then(|| view! { <p class="empty">"No charged usage in this period."</p> })}
             <p class="hint">{format!(
-                "Azure Stack Hub usage of {}, in {}, at {}'s prices. Each line is rounded down to the cent; the total is the sum of the lines.",
+                "Azure Stack Hub usage of {}, in {}, at {}'s prices. Each line is rounded toward zero to the cent; the total is the sum of the lines.",
                 crate::domain::when::month(i.period), cur, p.name
             )}</p>
         </article>

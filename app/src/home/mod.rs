@@ -47,7 +47,11 @@ fn Home(overview: Overview) -> impl IntoView {
         })}
         <section>
             <h2>"Stacks"</h2>
-            <StackTable stacks=stacks.rows show_partner=is_operator/>
+            {if stacks.rows.is_empty() && overview.archived > 0 && !overview.with_archived {
+                view! { <p class="empty">"Every stack is archived."</p> }.into_any()
+            } else {
+                view! { <StackTable stacks=stacks.rows show_partner=is_operator/> }.into_any()
+            }}
             <Pager page=stacks.page more=stacks.more label="Stack pages" href=move |n| with_page("/", &others, "page", n)/>
             {(overview.archived > 0).then(|| if overview.with_archived {
                 view! { <p><a href="/">"Hide the archived stacks"</a></p> }.into_any()

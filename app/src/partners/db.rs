@@ -125,6 +125,16 @@ pub async fn save_details(
     d: &super::details::PartnerDetails,
 ) -> Result<(), AppError> {
     let before = details(&mut *conn, partner_id).await?;
+    let taken: bool =
+        sqlx::query_scalar("select exists (select 1 from partners where lower(name) = lower($2) and partner_id <> $1)")
+            .bind(partner_id)
+            .bind(&d.name)
+            .fetch_one(&mut *conn)
+            .await?;
+    if taken {
+        let field = super::forms::DetailsForm::FIELDS.name.into();
+        return Err(AppError::Rule { field, message: format!("Another partner is already named “{}”.", d.name) });
+    }
     sqlx::query(
         "update partners set name = $2, address = $3, tax_id = $4, invoice_prefix = $5, updated_at = now()
          where partner_id = $1",

@@ -16,7 +16,8 @@ pub struct UsageStatus {
 /// Status and upload form (multipart; several files at once, each stored whole or refused whole).
 #[component]
 pub fn UsagePanel(status: UsageStatus, can_write: bool, action: String) -> impl IntoView {
-    let sent = RwSignal::new(None::<(f64, f64)>);
+    let upload = Upload { sent: RwSignal::new(None), refused: RwSignal::new(None) };
+    let Upload { sent, refused } = upload;
     view! {
         <dl class="facts" data-testid="usage-state">
             <dt>"Latest usage hour (UTC)"</dt><dd>{status.latest_usage_hour.map_or_else(|| "none yet".into(), minute)}</dd>
@@ -24,7 +25,7 @@ pub fn UsagePanel(status: UsageStatus, can_write: bool, action: String) -> impl 
         </dl>
         {can_write.then(|| view! {
             <form method="post" action=action enctype="multipart/form-data" class="inline" aria-label="Upload usage files"
-                on:submit=move |ev| send_with_progress(ev, sent)>
+                on:submit=move |ev| send_with_progress(ev, upload)>
                 <label>
                     "Usage files "
                     <span class="hint">"Usage API JSON pages, the CSV of AzureStack-Tools' Usagesummary script, or the stack's subscription list (JSON). Each file is stored whole or refused whole."</span>
@@ -42,9 +43,18 @@ pub fn UsagePanel(status: UsageStatus, can_write: bool, action: String) -> impl 
                         " " {sent_of(done, total)}
                     </p>
                 })}
+                {move || refused.get().map(|why| view! { <p class="notice error" role="alert">{why}</p> })}
             </form>
         })}
     }
+}
+
+/// An upload sent by the page's script: how much has been sent (bytes, of bytes), and why it was refused when the
+/// server refused it before it could say so on the page (too large, not allowed).
+#[derive(Clone, Copy)]
+struct Upload {
+    sent: RwSignal<Option<(f64, f64)>>,
+    refused: RwSignal<Option<String>>,
 }
 
 /// "Sent 3.2 of 10.0 MB (32 %)".
@@ -57,11 +67,11 @@ fn sent_of(done: f64, total: f64) -> String {
 /// With JavaScript, the files are sent by `XMLHttpRequest`, whose upload events drive the progress bar, and the page
 /// then goes where the plain post would have gone. Without JavaScript (or if the request cannot be made) the form
 /// posts as usual.
-fn send_with_progress(ev: leptos::ev::SubmitEvent, sent: RwSignal<Option<(f64, f64)>>) {
+fn send_with_progress(ev: leptos::ev::SubmitEvent, upload: Upload) {
     #[cfg(feature = "hydrate")]
-    script::send(ev, sent);
+    script::send(ev, upload);
     #[cfg(not(feature = "hydrate"))]
-    let _ = (ev, sent);
+    let _ = (ev, upload);
 }
 
 #[cfg(feature = "hydrate")]
@@ -72,7 +82,8 @@ mod script {
 
     use crate::usage::forms::{PROGRESS_HEADER, THEN_HEADER};
 
-    pub fn send(ev: leptos::ev::SubmitEvent, sent: RwSignal<Option<(f64, f64)>>) {
+    pub fn send(ev: leptos::ev::SubmitEvent, upload: super::Upload) {
+        let super::Upload { sent, refused } = upload;
         let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok()) else { return };
         let (Ok(data), Ok(request)) = (web_sys::FormData::new_with_form(&form), web_sys::XmlHttpRequest::new()) else {
             return;
@@ -95,19 +106,46 @@ mod script {
         let done = Closure::<dyn Fn()>::new(move || {
             let location = window().location();
             let here = location.pathname().unwrap_or_default();
+            let status = answer.status().unwrap_or_default();
             match answer.get_response_header(THEN_HEADER).ok().flatten() {
                 // Another page (assigning this page's own address with a fragment would only scroll).
-                Some(then) if !then.starts_with(&format!("{here}#")) => location.assign(&then),
-                // This page, at its outcome; or refused outright (signed out, not allowed) or broken off.
-                _ => location.set_hash(crate::web::flash::OUTCOME).and_then(|()| location.reload()),
-            }
-            .ok();
+                Some(then) if !then.starts_with(&format!("{here}#")) => location.assign(&then).ok(),
+                // This page, at its outcome.
+                Some(_) => location.set_hash(crate::web::flash::OUTCOME).and_then(|()| location.reload()).ok(),
+                // Signed out, or the connection broke off: the page as it now is says so.
+                None if status == 0 || status == 401 => location.reload().ok(),
+                // Refused before the outcome could be kept (too large, not allowed): said here.
+                None => {
+                    sent.set(None);
+                    let text = answer.response_text().ok().flatten().unwrap_or_default();
+                    refused.set(Some(format!("The upload was refused ({status}): {}", plain(&text))));
+                    None
+                }
+            };
         });
         request.set_onloadend(Some(done.as_ref().unchecked_ref()));
         done.forget();
+        refused.set(None);
         if request.send_with_opt_form_data(Some(&data)).is_err() {
             sent.set(None);
             form.submit().ok();
         }
+    }
+
+    /// An answer's words without markup (an error page or a JSON refusal), at most 300 characters.
+    fn plain(answer: &str) -> String {
+        // Our error pages put the reason in their heading.
+        let answer = answer.split_once("<h1>").and_then(|(_, rest)| rest.split_once("</h1>")).map_or(answer, |h| h.0);
+        let (mut text, mut in_tag) = (String::new(), false);
+        for c in answer.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        words.chars().take(300).collect()
     }
 }

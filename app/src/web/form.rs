@@ -22,12 +22,19 @@ macro_rules! form {
             /// The names the page's inputs must carry.
             pub const FIELDS: $names = $names { $( $f: stringify!($f), )* };
 
-            /// What was typed, by input name, to fill the form with again after a refusal (leave out secrets).
+            /// What was typed, by input name, to fill the form with again after a refusal. Fields named like a
+            /// secret (`secret`, `token`, `password`, `key`) are never kept.
             pub fn typed(&self) -> Vec<(String, String)> {
-                vec![ $( (stringify!($f).to_string(), $crate::web::form::Typed::shown(&self.$f)), )* ]
+                let fields = vec![ $( (stringify!($f).to_string(), $crate::web::form::Typed::shown(&self.$f)), )* ];
+                fields.into_iter().filter(|(name, _)| !$crate::web::form::is_secret(name)).collect()
             }
         }
     };
+}
+
+/// Whether an input holds a secret by its name, so it is never kept to fill a refused form again.
+pub fn is_secret(name: &str) -> bool {
+    ["secret", "token", "password", "key"].iter().any(|word| name.contains(word))
 }
 
 /// A form field's value as the input shows it again.
@@ -83,6 +90,7 @@ mod tests {
         let parsed: Example = serde_json::from_str("{}").unwrap();
         assert_eq!(parsed, Example::default());
         let typed = Example { name: "ams-01".into(), version: Some(3) }.typed();
+        assert!(super::is_secret("client_secret") && super::is_secret("bearer_token") && !super::is_secret("name"));
         assert_eq!(typed, [("name".to_string(), "ams-01".to_string()), ("version".to_string(), "3".to_string())]);
     }
 

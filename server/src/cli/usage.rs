@@ -125,6 +125,7 @@ impl SubscriptionsCommand {
                 anyhow::anyhow!("the subscription list was refused; nothing was stored:\n{}", lines.join("\n"))
             })?;
         let mut tx = pool.begin().await?;
+        app::stacks::db::refuse_if_archived(&mut tx, stack.stack_id, &stack.name).await?;
         let s = app::local_subscriptions::db::store_list(&mut tx, stack.partner_id, stack.stack_id, list).await?;
         let event = Event {
             partner_id: Some(stack.partner_id),

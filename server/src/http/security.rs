@@ -156,6 +156,8 @@ pub async fn limit(req: Request, next: Next) -> Response {
 pub async fn headers(req: Request<Body>, next: Next) -> Response {
     let cache = cache_control(req.uri().path());
     let mut res = next.run(req).await;
+    // A missing asset is answered with the not-found page, which names the signed-in user: never kept.
+    let cache = if res.status().is_success() { cache } else { "no-store" };
     let h = res.headers_mut();
     h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static(cache));
     let set = |h: &mut HeaderMap, name: &'static str, value: &'static str| {
@@ -174,7 +176,7 @@ pub async fn headers(req: Request<Body>, next: Next) -> Response {
     res
 }
 
-/// How long a response may be kept: the fingerprinted bundle (`/pkg/stackbill.<hash>.js`, named anew whenever it
+/// How long a successful response may be kept: the fingerprinted bundle (`/pkg/stackbill.<hash>.js`, named anew whenever it
 /// changes) for a year; other assets revalidated on every use; pages, exports and API answers (a partner's data)
 /// never stored, so nothing of theirs stays in a shared or back-button cache.
 fn cache_control(path: &str) -> &'static str {

@@ -20,7 +20,8 @@ use crate::state::AppState;
 /// database connection behind it is released.
 const STALLED_CLIENT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// What is exported: the partner (the explorer's: the caller's, an operator's first), its currency and the filters.
+/// What is exported: the partner (the explorer's: the caller's, or the one an operator picked), its currency and the
+/// filters.
 struct Export {
     partner: Uuid,
     currency: String,

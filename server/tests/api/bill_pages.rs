@@ -211,6 +211,11 @@ async fn a_final_bill_is_a_numbered_customer_invoice_without_cost_or_margin(pool
     let settings = app.page("/settings/partner").await;
     assert_eq!(refused.status(), StatusCode::SEE_OTHER);
     assert!(settings.contains("cannot start invoice numbers") && settings.contains("value=\"CC 2026!\""), "{settings}");
+    let mut taken = details("CC-");
+    taken[0] = ("name", "fabrikam");
+    post("/settings/partner", taken).await.unwrap();
+    let settings = app.page("/settings/partner").await;
+    assert!(settings.contains("Another partner is already named “fabrikam”"), "names are not taken over: {settings}");
     post("/settings/partner", details("CC-")).await.unwrap();
     let draft = invoice(m.b).await;
     finalise(m.b).await;

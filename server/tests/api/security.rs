@@ -65,6 +65,9 @@ async fn pages_are_compressed_and_never_kept_in_a_cache(pool: PgPool) {
     assert_eq!(gzip.headers()["content-encoding"], "gzip");
     assert!(plain.headers().get("content-encoding").is_none());
     assert_eq!(br.headers()["cache-control"], "no-store", "a partner's page is never stored");
+    let missing = app.get("/pkg/stackbill.notbuilt.wasm").await;
+    assert_eq!(missing.status(), reqwest::StatusCode::NOT_FOUND);
+    assert_eq!(missing.headers()["cache-control"], "no-store", "a missing asset is the not-found page: never kept");
     let (compressed, whole) = (br.bytes().await.unwrap().len(), plain.text().await.unwrap());
     assert!(whole.contains("ams-01"), "the signed-in page");
     assert!(compressed * 2 < whole.len(), "{compressed} bytes for {} of HTML", whole.len());
