@@ -1,12 +1,14 @@
 //! Every feature's form routes in one router, for the server (the one place that knows every feature's writes).
 /// Every feature's form routes, for the server's router. The state must offer the pool, the secret key (ingestion
-/// keys and collector secrets are sealed) and the outbound rules (the collector's addresses are checked).
+/// keys and collector secrets are sealed), the outbound rules (the collector's addresses are checked) and Leptos'
+/// options (the pages that ask before an irreversible post link the stylesheet).
 pub fn routes<S>() -> axum::Router<S>
 where
     S: Clone + Send + Sync + 'static,
     sqlx::PgPool: axum::extract::FromRef<S>,
     crate::domain::outbound::Outbound: axum::extract::FromRef<S>,
     crate::domain::secrets::SecretKey: axum::extract::FromRef<S>,
+    leptos::config::LeptosOptions: axum::extract::FromRef<S>,
 {
     axum::Router::new()
         .merge(crate::stacks::writes::routes())

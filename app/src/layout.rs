@@ -92,14 +92,34 @@ pub fn partner_select(partners: &[(uuid::Uuid, String)], current: uuid::Uuid) ->
     })
 }
 
-/// A click handler for an irreversible submit: asks `question` and cancels the submit unless confirmed. It runs once
-/// the page is hydrated; no inline script is involved, so the Content-Security-Policy needs no `'unsafe-inline'`.
+/// A click handler for an irreversible submit: asks `question` and cancels the submit unless confirmed; when
+/// confirmed it marks the form's hidden `confirmed` input `yes`, so the server does not ask again (`web::confirm`,
+/// which asks with a page when there is no script). It runs once the page is hydrated; no inline script is
+/// involved, so the Content-Security-Policy needs no `'unsafe-inline'`.
 pub fn confirm_first(question: String) -> impl Fn(leptos::ev::MouseEvent) + Clone + 'static {
     move |ev| {
         if !window().confirm_with_message(&question).unwrap_or(false) {
             ev.prevent_default();
+            return;
+        }
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let form = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|b| b.closest("form").ok().flatten());
+            let input = form.and_then(|f| f.query_selector("input[name=confirmed]").ok().flatten());
+            if let Some(input) = input.and_then(|i| i.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+                input.set_value("yes");
+            }
         }
     }
+}
+
+/// The hidden answer of an irreversible form: empty until its dialog is agreed to (see [`confirm_first`]).
+pub fn unanswered() -> impl IntoView {
+    view! { <input type="hidden" name=crate::web::form::ConfirmForm::FIELDS.confirmed value=""/> }
 }
 
 /// A page's data as the page shows it: "Loading…" while it comes, then `ok` with it, or the refusal in a notice (the

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
-import { hydrated, lastMonth, signIn } from './helpers';
+import { agree, hydrated, lastMonth, signIn } from './helpers';
 
 const HEADER =
   'PartnerId,CustomerName,CustomerTenantId,SubscriptionId,StackCloudId,CommerceMeterId,MeterName,Region,Unit,Quantity,UnitPrice,PreciseAmount,Amount,CustomerPrice,Margin,Currency,ChargeStartDate,ChargeEndDate,LineType';
@@ -35,11 +35,12 @@ for (const javaScriptEnabled of [true, false]) {
 
       if (javaScriptEnabled) await hydrated(page);
       await page.getByRole('button', { name: 'Finalise' }).click();
+      await agree(page, javaScriptEnabled, /^Finalise the bill of .+\?$/, 'Finalise');
       await expect(page.getByRole('status')).toContainText('The bill is final');
       await expect(page.getByTestId('bill-status')).toContainText('final');
       await expect(page.getByTestId('bill-total')).toHaveText(listed);
       await expect(page.getByRole('button', { name: 'Finalise' })).toHaveCount(0);
-      // With JavaScript, finalising (irreversible) asks first.
+      // Finalising (irreversible) asks first: a dialog with JavaScript, a page without (see agree()).
       expect(asked.filter((q) => q.startsWith('Finalise this bill?')).length).toBe(javaScriptEnabled ? 1 : 0);
     });
   });

@@ -38,3 +38,13 @@ export function lastMonth(): string {
 export async function hydrated(page: Page) {
   await page.locator('html[data-hydrated]').waitFor();
 }
+
+/**
+ * Answers the question asked before an irreversible post: with JavaScript a dialog (accepted by the test's dialog
+ * handler), without it a page naming what will happen, whose button is pressed here.
+ */
+export async function agree(page: Page, javaScriptEnabled: boolean, question: RegExp, button: string) {
+  if (javaScriptEnabled) return;
+  await expect(page.getByRole('heading', { name: question })).toBeVisible();
+  await page.getByRole('button', { name: button }).click();
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect, test, type Page } from '@playwright/test';
-import { signIn } from './helpers';
+import { agree, hydrated, signIn } from './helpers';
 
 // Demo data: Northwind's CSP subscription belongs to Contoso, not Fabrikam.
 const CONTOSO_NORTHWIND_SUB = '5b5c0000-0000-4000-8000-000000000001';
@@ -62,7 +62,9 @@ for (const javaScriptEnabled of [true, false]) {
       await expect(page.getByRole('alert')).toContainText('R3');
       await expect(page.getByTestId('registration')).toContainText('APSS');
 
+      if (javaScriptEnabled) await hydrated(page);
       await page.getByRole('button', { name: 'Remove' }).click();
+      await agree(page, javaScriptEnabled, /^Remove the subscription of .+\?$/, 'Remove');
       await expect(page.getByRole('status')).toContainText('removed');
       await expect(page.getByRole('table', { name: 'Tenant subscriptions' })).toHaveCount(0);
       await page.getByRole('link', { name: 'Show history' }).click();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect, test } from '@playwright/test';
-import { hydrated, signIn } from './helpers';
+import { agree, hydrated, signIn } from './helpers';
 
 function usagePage(subscription: string): string {
   const record = (hour: number) => ({
@@ -53,7 +53,9 @@ for (const javaScriptEnabled of [true, false]) {
       await expect(page.locator('#outcome'), 'the message is where the eye is').toBeFocused();
       await expect(page.getByTestId('usage-state')).toContainText('2026-10-01 01:00');
 
+      if (javaScriptEnabled) await hydrated(page);
       await table.getByRole('button', { name: 'Revoke' }).click();
+      await agree(page, javaScriptEnabled, /^Revoke the ingestion key forwarder of .+\?$/, 'Revoke');
       await expect(page.getByRole('status')).toContainText('Key revoked');
       await expect(table).toContainText('revoked');
       await expect(table.getByRole('button', { name: 'Revoke' })).toHaveCount(0);

@@ -356,3 +356,15 @@ pub fn summary(b: &Bill) -> BillSummary {
         has_adjustments: b.lines.iter().any(|l| l.line_type == LineType::Adjustment),
     }
 }
+
+/// The customer a billing subscription belongs to, by the partner's directory ("(not in the directory)" otherwise).
+pub async fn customer_name(conn: &mut PgConnection, partner: Uuid, sub: Uuid) -> Result<String, AppError> {
+    let name: Option<String> = sqlx::query_scalar(
+        "select customer_name from commerce_subscriptions where subscription_id = $1 and billing_partner_id = $2",
+    )
+    .bind(sub)
+    .bind(partner)
+    .fetch_optional(conn)
+    .await?;
+    Ok(name.unwrap_or_else(|| "(not in the directory)".into()))
+}

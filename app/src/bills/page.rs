@@ -335,6 +335,7 @@ fn StatusForms(bill: super::Bill, flash: Option<Flash>) -> impl IntoView {
             <form method="post" action=MARK_DRAFT.at(&ids) class="inline"><button type="submit">"Mark as draft"</button></form> " "
         })}
         <form method="post" action=FINALISE.at(&ids) class="inline">
+            {crate::layout::unanswered()}
             <button type="submit" class="primary" disabled=!b.period_ended
                 on:click=confirm_first("Finalise this bill? Its lines are frozen; later usage of the month is billed as adjustments on the next bill.".into())>"Finalise"</button>
         </form>

@@ -1,9 +1,10 @@
 //! The bill writes of a partner's admin: finalise, back to draft, markups. Each is one transaction and goes back to
 //! the bill (or the list) with the outcome.
 use axum::extract::{FromRef, Path, State};
-use axum::response::Redirect;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Router};
+use leptos::config::LeptosOptions;
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -16,6 +17,8 @@ use crate::audit::Actor;
 use crate::auth::Scope;
 use crate::domain::Period;
 use crate::web::caller::{Caller, Writer};
+use crate::web::confirm::{self, Question};
+use crate::web::form::ConfirmForm;
 use crate::web::respond::back;
 use crate::web::FormId;
 use crate::AppError;
@@ -25,6 +28,7 @@ pub fn routes<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     PgPool: FromRef<S>,
+    LeptosOptions: FromRef<S>,
 {
     Router::new()
         .route(DEFAULT_MARKUP.pattern(), post(default_markup))
@@ -73,16 +77,34 @@ async fn change_bill(
     back(&caller.session, BILL_PAGE.at(&[&period, &sub]), FormId::Bills, result).await
 }
 
-/// `POST /bills/{period}/{subscription}/finalise`
+/// `POST /bills/{period}/{subscription}/finalise`: asks first unless the post says it was asked (`web::confirm`).
 async fn final_bill(
     State(pool): State<PgPool>,
+    State(options): State<LeptosOptions>,
     Writer(caller): Writer,
-    Path(ids): Path<(String, String)>,
-) -> Result<Redirect, AppError> {
-    change_bill(&pool, &caller, ids, async |tx, actor, partner, sub, period| {
+    Path((period, sub)): Path<(String, String)>,
+    Form(f): Form<ConfirmForm>,
+) -> Result<Response, AppError> {
+    if !confirm::answered(&f.confirmed) {
+        let mine = caller.partner_writer()?;
+        let (period, sub) = bill_ids(&period, &sub)?;
+        let mut conn = pool.acquire().await?;
+        bill_partner(&mut conn, Scope::Partner(mine), sub).await?;
+        let customer = super::db::customer_name(&mut conn, mine, sub).await?;
+        let question = Question {
+            question: format!("Finalise the bill of {customer} for {}?", crate::domain::when::month(period)),
+            consequence: "Its lines are frozen and it gets its invoice number; usage of the month that arrives later is billed as adjustments on the next bill.".into(),
+            action: super::forms::FINALISE.at(&[&period, &sub]),
+            fields: Vec::new(),
+            button: "Finalise",
+            back: BILL_PAGE.at(&[&period, &sub]),
+        };
+        return Ok(confirm::page(&options, question));
+    }
+    let finalise_it = async |tx: &mut PgConnection, actor: &Actor, partner, sub, period| {
         Ok(finalised(&finalise(tx, actor, partner, sub, period).await?))
-    })
-    .await
+    };
+    Ok(change_bill(&pool, &caller, (period, sub), finalise_it).await?.into_response())
 }
 
 /// `POST /bills/{period}/{subscription}/draft`

@@ -166,3 +166,13 @@ pub async fn authenticate(conn: &mut PgConnection, cloud_id: &str, bearer: Optio
         actor: Actor { user_id: None, label: format!("ingestion key sbk_{prefix} ({name})") },
     })
 }
+
+/// The name of an active key of the stack, to ask before revoking it; the same refusal as [`revoke_key`] otherwise.
+pub async fn key_name(conn: &mut PgConnection, stack_id: Uuid, key_id: Uuid) -> Result<String, AppError> {
+    sqlx::query_scalar("select name from ingestion_keys where key_id = $1 and stack_id = $2 and revoked_at is null")
+        .bind(key_id)
+        .bind(stack_id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| AppError::Conflict("This key is already revoked, or it is not a key of this stack.".into()))
+}

@@ -19,5 +19,7 @@ crate::form! {
     pub struct RevokeKeyForm, names RevokeKeyFields {
         /// The key's ID.
         pub key_id: String,
+        /// `yes` once asked and agreed (`web::confirm`).
+        pub confirmed: String,
     }
 }

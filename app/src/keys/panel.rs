@@ -41,6 +41,7 @@ pub fn KeysPanel(keys: Vec<KeyRow>, new_key: Option<String>, can_write: bool, cl
                                 <td>{(can_write && active).then(|| view! {
                                     <form method="post" action=revoke.clone() class="inline" aria-label=label>
                                         <input type="hidden" name=RevokeKeyForm::FIELDS.key_id value=k.key_id.to_string()/>
+                                        {crate::layout::unanswered()}
                                         <button type="submit" class="link danger" on:click=confirm_first(confirm.clone())>"Revoke"</button>
                                     </form>
                                 })}</td>

@@ -47,6 +47,8 @@ crate::form! {
         pub expected_current: String,
         /// `datetime-local`, read as UTC; empty means now.
         pub effective_from: String,
+        /// `yes` once asked and agreed (`web::confirm`).
+        pub confirmed: String,
     }
 }
 

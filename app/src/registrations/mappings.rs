@@ -156,3 +156,17 @@ pub async fn tenant_of_subscription(conn: &mut PgConnection, subscription: Uuid)
         .fetch_optional(conn)
         .await?)
 }
+
+/// The customer name of a tenant mapped on the stack (from the partner's directory), to ask before removing its
+/// subscription; the tenant's ID when the directory does not name it.
+pub async fn customer_of_tenant(conn: &mut PgConnection, stack: &StackRef, tenant: Uuid) -> Result<String, AppError> {
+    let name: Option<String> = sqlx::query_scalar(
+        "select min(customer_name) from commerce_subscriptions
+         where customer_tenant_id = $1 and billing_partner_id = $2",
+    )
+    .bind(tenant)
+    .bind(stack.partner_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(name.unwrap_or_else(|| format!("tenant {tenant}")))
+}

@@ -1,9 +1,10 @@
 //! The stack page's registration and tenant-subscription writes: one transaction each, the rules of PRODUCT §3
 //! checked in `db`, the outcome as a flash beside the form.
 use axum::extract::{FromRef, Path, State};
-use axum::response::Redirect;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Router};
+use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -14,6 +15,7 @@ use super::mappings::{map_tenant, tenant_of_subscription, unmap_tenant, Expect};
 use crate::domain::BillingModel;
 use crate::stacks::writes::{guid, StackChange};
 use crate::web::caller::Writer;
+use crate::web::confirm::{self, Question};
 use crate::web::form::datetime_local;
 use crate::web::FormId;
 use crate::AppError;
@@ -23,6 +25,7 @@ pub fn routes<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     PgPool: FromRef<S>,
+    LeptosOptions: FromRef<S>,
 {
     Router::new()
         .route(SET_REGISTRATION.pattern(), post(registration))
@@ -113,11 +116,30 @@ async fn add_mapping(
 /// `POST /stacks/{cloud_id}/mappings/remove`
 async fn remove_mapping(
     State(pool): State<PgPool>,
+    State(options): State<LeptosOptions>,
     Writer(caller): Writer,
     Path(cloud_id): Path<String>,
     Form(f): Form<RemoveMappingForm>,
-) -> Result<Redirect, AppError> {
+) -> Result<Response, AppError> {
     let mut c = StackChange::begin(caller, &pool, &cloud_id).await?;
+    if !confirm::answered(&f.confirmed) {
+        let tenant = guid("directory tenant", &f.tenant)?;
+        let customer = super::mappings::customer_of_tenant(&mut c.tx, &c.stack, tenant).await?;
+        const F: crate::registrations::forms::RemoveMappingFields = RemoveMappingForm::FIELDS;
+        let question = Question {
+            question: format!("Remove the subscription of {customer} on {}?", c.stack.name),
+            consequence: "Its usage from then on goes to the stack's default subscription.".into(),
+            action: UNMAP_TENANT.at(&[&c.stack.cloud_id]),
+            fields: vec![
+                (F.tenant, f.tenant.clone()),
+                (F.expected_current, f.expected_current.clone()),
+                (F.effective_from, f.effective_from.clone()),
+            ],
+            button: "Remove",
+            back: crate::stacks::forms::STACK_PAGE.at(&[&c.stack.cloud_id]),
+        };
+        return Ok(confirm::page(&options, question));
+    }
     let result = async {
         let tenant = guid("directory tenant", &f.tenant)?;
         let expect = match f.expected_current.trim() {
@@ -129,5 +151,5 @@ async fn remove_mapping(
     }
     .await;
     let ok = "Tenant subscription removed; its later usage goes to the default subscription.";
-    c.finish(result, FormId::Mapping, ok).await
+    Ok(c.finish(result, FormId::Mapping, ok).await?.into_response())
 }

@@ -279,6 +279,7 @@ fn MappingTr(m: MappingRow, can_write: bool, action: String) -> impl IntoView {
                 <form method="post" action=action class="inline" aria-label=format!("Remove {}", m.customer_name)>
                     <input type="hidden" name=RemoveMappingForm::FIELDS.tenant value=m.tenant_id.to_string()/>
                     <input type="hidden" name=RemoveMappingForm::FIELDS.expected_current value=m.subscription_id.to_string()/>
+                    {crate::layout::unanswered()}
                     <button type="submit" class="link danger" on:click=confirm_first(format!("Remove the subscription of {}? Its later usage goes to the default subscription.", m.customer_name))>"Remove"</button>
                 </form>
             })}</td>

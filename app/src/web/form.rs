@@ -55,6 +55,14 @@ impl<T: std::fmt::Display> Typed for Option<T> {
     }
 }
 
+crate::form! {
+    /// A form whose only field is the answer to "are you sure?" (see `web::confirm`).
+    pub struct ConfirmForm, names ConfirmFields {
+        /// `yes` once asked and agreed; anything else is asked first.
+        pub confirmed: String,
+    }
+}
+
 /// The file input of every single-file import form (directory, price list, meter map).
 pub const FILE_FIELD: &str = "file";
 

@@ -54,6 +54,7 @@ async fn bills_are_pages_and_csv_for_their_partner_and_nobody_else(pool: PgPool)
         .client
         .post(app.url(&format!("/bills/2026-10/{}/finalise", m.b)))
         .header("origin", &app.base)
+        .form(&[("confirmed", "yes")])
         .send()
         .await
         .unwrap();
@@ -218,6 +219,18 @@ async fn a_final_bill_is_a_numbered_customer_invoice_without_cost_or_margin(pool
     assert!(settings.contains("Another partner is already named “fabrikam”"), "names are not taken over: {settings}");
     post("/settings/partner", details("CC-")).await.unwrap();
     let draft = invoice(m.b).await;
+    // Without JavaScript, the first post asks (the customer and month named) and finalises nothing.
+    let asked = app
+        .client
+        .post(app.url(&format!("/bills/2026-10/{}/finalise", m.b)))
+        .header("origin", &app.base)
+        .form(&[("confirmed", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), StatusCode::OK);
+    assert!(asked.text().await.unwrap().contains("Finalise the bill of Northwind for October 2026?"));
+    assert!(invoice(m.b).await.contains("data-testid=\"invoice-draft\""), "still a draft after being asked");
     finalise(m.b).await;
     finalise(m.a1).await;
     post("/settings/partner", details("X-")).await.unwrap();

@@ -57,7 +57,9 @@ async fn unpriced_usage_is_shown_counted_and_blocks_finalising(pool: PgPool) {
     drop(tx);
     let dashboard = app.page("/dashboard?month=2026-10").await;
     let page = app.page(&format!("/bills/2026-10/{}", m.a2)).await;
-    app.post(&format!("/bills/2026-10/{}/finalise", m.default), Some(&app.base)).await;
+    let answered = [("confirmed", "yes")];
+    let finalise = format!("/bills/2026-10/{}/finalise", m.default);
+    app.client.post(app.url(&finalise)).header("origin", &app.base).form(&answered).send().await.unwrap();
     let default_page = app.page(&format!("/bills/2026-10/{}", m.default)).await;
 
     assert_eq!(amounts(&a2), [("usage".into(), "Base VM".into(), d("10"), d("0.01"), d("0.10"))], "priced lines stay");

@@ -140,11 +140,17 @@ async fn a_tampered_or_replayed_remove_changes_nothing(pool: PgPool) {
     s.map(s.csp).await;
     let remove = format!("/stacks/{}/mappings/remove", s.cloud);
 
-    s.post(&remove, &[("tenant", s.customer.to_string()), ("expected_current", Uuid::new_v4().to_string())]).await;
+    let stale = [
+        ("tenant", s.customer.to_string()),
+        ("expected_current", Uuid::new_v4().to_string()),
+        ("confirmed", "yes".to_string()),
+    ];
+    s.post(&remove, &stale).await;
     assert!(s.page().await.contains("someone changed"));
     assert_eq!(s.current_mappings().await, [s.csp]);
 
-    let form = [("tenant", s.customer.to_string()), ("expected_current", s.csp.to_string())];
+    let form =
+        [("tenant", s.customer.to_string()), ("expected_current", s.csp.to_string()), ("confirmed", "yes".into())];
     s.post(&remove, &form).await;
     assert!(s.current_mappings().await.is_empty());
     let events_before: i64 =
@@ -207,7 +213,8 @@ async fn a_mapping_form_rendered_before_another_admins_change_is_refused(pool: P
     s.register(s.apss).await;
     let stale = [("subscription", s.csp.to_string()), ("version", "0".to_string())];
     s.map(s.csp).await;
-    s.post(&format!("/stacks/{}/mappings/remove", s.cloud), &[("tenant", s.customer.to_string())]).await;
+    let answered = [("tenant", s.customer.to_string()), ("confirmed", "yes".to_string())];
+    s.post(&format!("/stacks/{}/mappings/remove", s.cloud), &answered).await;
 
     s.post(&format!("/stacks/{}/mappings", s.cloud), &stale).await;
 

@@ -59,7 +59,8 @@ async fn a_key_is_shown_once_works_and_stops_working_when_revoked(pool: PgPool) 
     let key = shown_key(&first).expect("the new key is on the page");
     let works = send(&s.app, s.cloud, &key, page(&[record(Uuid::new_v4(), 0, "1")])).await;
     let key_id: Uuid = sqlx::query_scalar("select key_id from ingestion_keys").fetch_one(&s.app.pool).await.unwrap();
-    let revoked = s.post(&format!("/stacks/{}/keys/revoke", s.cloud), &[("key_id", key_id.to_string())]).await;
+    let answered = [("key_id", key_id.to_string()), ("confirmed", "yes".to_string())];
+    let revoked = s.post(&format!("/stacks/{}/keys/revoke", s.cloud), &answered).await;
     let after = send(&s.app, s.cloud, &key, page(&[record(Uuid::new_v4(), 1, "1")])).await;
 
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
@@ -92,14 +93,17 @@ async fn readers_and_other_partners_cannot_create_or_revoke_keys(pool: PgPool) {
 
     s.app.sign_in("farah", Some(s.fabrikam_tenant), &["Partner.Admin"]).await;
     let by_url = s.post(&format!("/stacks/{}/keys", s.cloud), &[("name", "theirs".into())]).await;
-    let revoke_by_url = s.post(&format!("/stacks/{}/keys/revoke", s.cloud), &[("key_id", key_id.to_string())]).await;
-    let revoke_by_field = s.post(&format!("/stacks/{sea}/keys/revoke"), &[("key_id", key_id.to_string())]).await;
+    let answered = [("key_id", key_id.to_string()), ("confirmed", "yes".to_string())];
+    let revoke_by_url = s.post(&format!("/stacks/{}/keys/revoke", s.cloud), &answered).await;
+    let revoke_by_field = s.post(&format!("/stacks/{sea}/keys/revoke"), &answered).await;
+    let asked_by_url = s.post(&format!("/stacks/{}/keys/revoke", s.cloud), &answered[..1]).await;
     s.app.sign_in("reza", Some(s.contoso_tenant), &["Partner.Reader"]).await;
     let reader = s.post(&format!("/stacks/{}/keys", s.cloud), &[("name", "reader".into())]).await;
     let reader_page = s.page().await;
 
     assert_eq!(by_url.status(), StatusCode::NOT_FOUND);
     assert_eq!(revoke_by_url.status(), StatusCode::NOT_FOUND);
+    assert_eq!(asked_by_url.status(), StatusCode::NOT_FOUND, "another partner is not even asked");
     assert_eq!(revoke_by_field.status(), StatusCode::SEE_OTHER, "refused on their own stack's page");
     assert_eq!(reader.status(), StatusCode::FORBIDDEN);
     assert!(!reader_page.contains("Create key"), "readers get no key form");
@@ -293,4 +297,28 @@ async fn an_archived_stack_keeps_its_history_refuses_usage_and_leaves_the_list_u
     s.post(&format!("/stacks/{}/restore", s.cloud), &[]).await;
     assert_eq!(send(&s.app, s.cloud, &key, page(&[record(sub, 3, "1")])).await.0, StatusCode::OK);
     assert!(s.app.page("/").await.contains(&format!("/stacks/{}", s.cloud)), "listed again");
+}
+
+/// Without JavaScript nothing irreversible happens on the first post: the answer is a page that asks, whose button
+/// posts the same fields answered. Revoking a key and removing a tenant subscription (finalising: bill_pages).
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn irreversible_posts_are_asked_about_first_and_change_nothing_until_answered(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+    s.post(&format!("/stacks/{}/keys", s.cloud), &[("name", "forwarder".into())]).await;
+    let key_id: Uuid = sqlx::query_scalar("select key_id from ingestion_keys").fetch_one(&s.app.pool).await.unwrap();
+    let revoke = format!("/stacks/{}/keys/revoke", s.cloud);
+
+    let asked = s.post(&revoke, &[("key_id", key_id.to_string()), ("confirmed", String::new())]).await;
+    let status = asked.status();
+    let page = asked.text().await.unwrap();
+    let still_active = s.count("select count(*) from ingestion_keys where revoked_at is null").await;
+    let answered = s.post(&revoke, &[("key_id", key_id.to_string()), ("confirmed", "yes".into())]).await;
+
+    assert_eq!((status, still_active), (StatusCode::OK, 1), "asked, nothing revoked yet");
+    assert!(page.contains("Revoke the ingestion key forwarder of ams-01?"), "{page}");
+    assert!(page.contains(&format!("name=\"key_id\" value=\"{key_id}\"")) && page.contains("value=\"yes\""));
+    assert!(page.contains(&format!("href=\"/stacks/{}\">Cancel</a>", s.cloud)), "a way back");
+    assert_eq!(answered.status(), StatusCode::SEE_OTHER);
+    assert_eq!(s.count("select count(*) from ingestion_keys where revoked_at is null").await, 0);
 }

@@ -106,6 +106,7 @@ async fn a_finalised_bill_is_signed_retried_and_logged(pool: PgPool) {
         .client
         .post(app.url(&format!("/bills/2026-10/{}/finalise", m.b)))
         .header("origin", &app.base)
+        .form(&[("confirmed", "yes")])
         .send()
         .await
         .unwrap();
