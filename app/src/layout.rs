@@ -98,12 +98,12 @@ pub fn partner_select(partners: &[(uuid::Uuid, String)], current: uuid::Uuid) ->
 /// involved, so the Content-Security-Policy needs no `'unsafe-inline'`.
 pub fn confirm_first(question: String) -> impl Fn(leptos::ev::MouseEvent) + Clone + 'static {
     move |ev| {
-        if !window().confirm_with_message(&question).unwrap_or(false) {
+        let agreed = window().confirm_with_message(&question).unwrap_or(false);
+        if !agreed {
             ev.prevent_default();
-            return;
         }
         #[cfg(feature = "hydrate")]
-        {
+        if agreed {
             use wasm_bindgen::JsCast;
             let form = ev
                 .target()
