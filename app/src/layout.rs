@@ -15,6 +15,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     let user = Resource::new(|| (), |_| whoami());
     provide_context(UserResource(user));
     view! {
+        <a class="skip" href="#main">"Skip to the content"</a>
         <header class="topbar">
             <a class="brand" href="/">"Stackbill"</a>
             <nav aria-label="Main">
@@ -46,7 +47,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 })}
             </Suspense>
         </header>
-        <main class="content">{children()}</main>
+        <main class="content" id="main" tabindex="-1">{children()}</main>
         <footer class="footer">"Stackbill · usage and billing for Azure Stack Hub · all times UTC"</footer>
     }
 }

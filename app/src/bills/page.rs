@@ -178,7 +178,7 @@ fn BillsList(v: BillsView) -> impl IntoView {
             view! { <p class="empty">"No bills for this month: no usage was billed to any subscription."</p> }.into_any()
         } else {
             view! {
-                <table class="data" aria-label="Bills">
+                <table class="data" tabindex="0" aria-label="Bills">
                     <thead><tr>
                         <th scope="col">"Customer"</th><th scope="col">"Subscription"</th><th scope="col">"Status"</th>
                         <th scope="col" class="num">"Lines"</th><th scope="col" class="num">"Cost"</th>
@@ -291,7 +291,7 @@ fn UnchargedTable(uncharged: Vec<super::Uncharged>) -> impl IntoView {
     view! {
     <section class="card" aria-label="Usage without an amount">
         <h2>"Usage without an amount"</h2>
-        <table class="data" aria-label="Uncharged usage">
+        <table class="data" tabindex="0" aria-label="Uncharged usage">
             <thead><tr><th scope="col">"Meter"</th><th scope="col">"Stacks"</th><th scope="col">"Days (UTC)"</th>
                 <th scope="col" class="num">"Quantity"</th><th scope="col">"Why"</th></tr></thead>
             <tbody>{uncharged.iter().map(|u| view! {
@@ -352,7 +352,7 @@ fn StatusForms(bill: super::Bill, flash: Option<Flash>) -> impl IntoView {
 #[component]
 fn LinesTable(lines: Vec<BillLine>, currency: String) -> impl IntoView {
     view! {
-        <table class="data" aria-label="Bill lines">
+        <table class="data" tabindex="0" aria-label="Bill lines">
             <thead><tr>
                 <th scope="col">"Type"</th><th scope="col">"Stack"</th><th scope="col">"Meter"</th><th scope="col">"Region"</th>
                 <th scope="col" class="num">"Quantity"</th><th scope="col">"Unit"</th><th scope="col" class="num">"Unit price"</th>

@@ -111,7 +111,7 @@ fn CustomerTable(customers: Customers) -> impl IntoView {
     let query = crate::paging::current_query();
     let (page, more) = (customers.page, customers.more);
     view! {
-        <table class="data" aria-label="Customers">
+        <table class="data" tabindex="0" aria-label="Customers">
             <thead><tr><th scope="col">"Customer"</th><th scope="col">"Subscriptions"</th><th scope="col">"On each stack"</th></tr></thead>
             <tbody>
                 {tenants.into_iter().map(|(tenant, name)| {

@@ -179,7 +179,7 @@ fn CostTable(
     label: &'static str,
 ) -> impl IntoView {
     view! {
-        <table class="data" aria-label=label>
+        <table class="data" tabindex="0" aria-label=label>
             <thead><tr><th scope="col">{label}</th><th scope="col" class="num">"Cost so far"</th></tr></thead>
             <tbody>{rows.into_iter().map(|r| view! {
                 <tr><td><a href=link(r.id)>{r.name}</a></td><td class="num">{money(r.cost, &currency)}</td></tr>

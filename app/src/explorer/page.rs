@@ -189,7 +189,7 @@ fn UsageTable(rows: Vec<super::UsageRow>, group: Grouping, currency: String) -> 
         Grouping::Day => "Day (UTC)",
     };
     view! {
-        <table class="data" aria-label="Usage">
+        <table class="data" tabindex="0" aria-label="Usage">
             <thead><tr>
                 <th scope="col">{first}</th>
                 <th scope="col">"Meter"</th><th scope="col" class="num">"Quantity"</th><th scope="col">"Unit"</th>

@@ -22,10 +22,10 @@ pub fn KeysPanel(keys: Vec<KeyRow>, new_key: Option<String>, can_write: bool, cl
             view! { <p class="empty">"No ingestion keys yet. A stack needs one to send usage to the ingest API."</p> }.into_any()
         } else {
             view! {
-                <table class="data" aria-label="Ingestion keys">
+                <table class="data" tabindex="0" aria-label="Ingestion keys">
                     <thead><tr>
                         <th scope="col">"Name"</th><th scope="col">"Key starts with"</th><th scope="col">"Created (UTC)"</th>
-                        <th scope="col">"Last used (UTC)"</th><th scope="col">"Status"</th><th scope="col">""</th>
+                        <th scope="col">"Last used (UTC)"</th><th scope="col">"Status"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
                     </tr></thead>
                     <tbody>{keys.into_iter().map(|k| {
                         let active = k.revoked_at.is_none();

@@ -13,7 +13,7 @@ pub fn LocalSubscriptionsPanel(rows: Vec<LocalSubscriptionRow>) -> impl IntoView
         .into_any();
     }
     view! {
-        <table class="data" aria-label="Local subscriptions">
+        <table class="data" tabindex="0" aria-label="Local subscriptions">
             <thead><tr>
                 <th scope="col">"Subscription on the stack"</th><th scope="col">"Name"</th><th scope="col">"Owner tenant"</th>
                 <th scope="col">"Offer"</th><th scope="col">"State"</th><th scope="col">"Billed to"</th>

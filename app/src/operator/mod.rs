@@ -149,7 +149,7 @@ fn Operator(data: OperatorData, search: String) -> impl IntoView {
 #[component]
 fn PriceTable(rows: Vec<PriceEntry>) -> impl IntoView {
     view! {
-        <table class="data" aria-label="Price list">
+        <table class="data" tabindex="0" aria-label="Price list">
             <thead><tr><th scope="col">"Commerce meter"</th><th scope="col">"Unit"</th><th scope="col" class="num">"Unit price"</th><th scope="col">"From (UTC)"</th><th scope="col">"To (UTC)"</th></tr></thead>
             <tbody>{rows.into_iter().map(|p| view! {
                 <tr><td>{p.meter_name}<br/><span class="mono">{p.commerce_meter_id.to_string()}</span></td><td>{p.unit}</td>
@@ -164,7 +164,7 @@ fn PriceTable(rows: Vec<PriceEntry>) -> impl IntoView {
 #[component]
 fn MeterMapTable(rows: Vec<MeterMapEntry>) -> impl IntoView {
     view! {
-        <table class="data" aria-label="Meter map">
+        <table class="data" tabindex="0" aria-label="Meter map">
             <thead><tr><th scope="col">"Local meter"</th><th scope="col">"Commerce meter"</th><th scope="col" class="num">"Factor"</th></tr></thead>
             <tbody>{rows.into_iter().map(|m| view! {
                 <tr><td>{m.local_name.unwrap_or_else(|| "unknown meter".into())}<br/><span class="mono">{m.local_meter_id.to_string()}</span></td>
@@ -177,7 +177,7 @@ fn MeterMapTable(rows: Vec<MeterMapEntry>) -> impl IntoView {
 #[component]
 fn DirectoryTable(rows: Vec<CustomerSub>) -> impl IntoView {
     view! {
-        <table class="data" aria-label="Directory">
+        <table class="data" tabindex="0" aria-label="Directory">
             <thead><tr><th scope="col">"Customer"</th><th scope="col">"Subscription"</th><th scope="col">"Offer"</th><th scope="col">"Status"</th></tr></thead>
             <tbody>
                 {rows.into_iter().map(|r| view! {

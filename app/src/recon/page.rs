@@ -145,7 +145,7 @@ fn Customers(v: ReconView) -> impl IntoView {
     let usage = move |t: Option<Uuid>| t.map(|t| format!("/usage?customer={t}"));
     view! {
         <div class="scroll">
-        <table class="data" aria-label="Per customer">
+        <table class="data" tabindex="0" aria-label="Per customer">
             <thead><tr>
                 <th scope="col">"Customer"</th><th scope="col" class="num">"Matched"</th>
                 <th scope="col" class="num">"Matched amount"</th><th scope="col" class="num">"Microsoft (list)"</th>
@@ -176,7 +176,7 @@ fn Customers(v: ReconView) -> impl IntoView {
 fn Meters(meters: Vec<super::view::MeterTally>) -> impl IntoView {
     view! {
         <div class="scroll">
-        <table class="data" aria-label="Per meter">
+        <table class="data" tabindex="0" aria-label="Per meter">
             <thead><tr>
                 <th scope="col">"Meter"</th><th scope="col" class="num">"Matched quantity"</th>
                 <th scope="col" class="num">"Microsoft quantity"</th><th scope="col" class="num">"Stackbill quantity"</th>
@@ -255,7 +255,7 @@ fn Differences(v: ReconView) -> impl IntoView {
             view! {
                 <p class="hint">"One row per subscription, meter and kind of difference; the CSV has each day."</p>
                 <div class="scroll">
-                <table class="data" aria-label="Differences">
+                <table class="data" tabindex="0" aria-label="Differences">
                     <thead><tr>
                         <th scope="col">"Customer"</th><th scope="col">"Days"</th><th scope="col">"Meter"</th>
                         <th scope="col" class="num">"Microsoft quantity"</th><th scope="col" class="num">"Stackbill quantity"</th>

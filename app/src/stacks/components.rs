@@ -10,7 +10,7 @@ pub fn StackTable(stacks: Vec<StackSummary>, show_partner: bool) -> impl IntoVie
         return view! { <p class="empty">"No stacks yet. A partner admin adds one below with its name and cloud ID (the stack's administrator portal, Region management → Properties), registers it, then sends its usage with an ingestion key, the collector or an upload on the stack's page."</p> }.into_any();
     }
     view! {
-        <table class="data" aria-label="Stacks">
+        <table class="data" tabindex="0" aria-label="Stacks">
             <thead>
                 <tr>
                     <th scope="col">"Stack"</th>
@@ -57,7 +57,7 @@ fn StackRow(stack: StackSummary, show_partner: bool) -> impl IntoView {
 #[component]
 pub fn PartnerTable(partners: Vec<PartnerSummary>) -> impl IntoView {
     view! {
-        <table class="data" aria-label="Partners">
+        <table class="data" tabindex="0" aria-label="Partners">
             <thead>
                 <tr>
                     <th scope="col">"Partner"</th>

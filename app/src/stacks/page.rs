@@ -252,10 +252,10 @@ fn MappingTable(detail: StackDetail, base: String) -> impl IntoView {
             view! { <p class="empty">"No tenant subscriptions: every tenant's usage goes to the default subscription."</p> }.into_any()
         } else {
             view! {
-                <table class="data" aria-label="Tenant subscriptions">
+                <table class="data" tabindex="0" aria-label="Tenant subscriptions">
                     <thead><tr>
                         <th scope="col">"Customer"</th><th scope="col">"Directory tenant"</th><th scope="col">"Subscription"</th>
-                        <th scope="col">"Valid from (UTC)"</th><th scope="col">"Valid to (UTC)"</th><th scope="col">""</th>
+                        <th scope="col">"Valid from (UTC)"</th><th scope="col">"Valid to (UTC)"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
                     </tr></thead>
                     <tbody>{rows.into_iter().map(|m| view! { <MappingTr m=m can_write action=UNMAP_TENANT.at(&[&cloud_id])/> }).collect_view()}</tbody>
                 </table>

@@ -79,7 +79,7 @@ fn Endpoints(endpoints: Vec<Endpoint>, can_write: bool) -> impl IntoView {
         return view! { <p class="empty">"No endpoints yet: add one below to receive events."</p> }.into_any();
     }
     view! {
-        <table class="data" aria-label="Webhook endpoints">
+        <table class="data" tabindex="0" aria-label="Webhook endpoints">
             <thead><tr><th scope="col">"Address"</th><th scope="col">"Events"</th><th scope="col">"Added (UTC)"</th>
                 <th scope="col"><span class="visually-hidden">"Remove"</span></th></tr></thead>
             <tbody>{endpoints.into_iter().map(|e| view! {
@@ -155,7 +155,7 @@ fn DeliveryLog(deliveries: Vec<Delivery>) -> impl IntoView {
         return view! { <p class="empty">"Nothing sent yet."</p> }.into_any();
     }
     view! {
-        <table class="data" aria-label="Webhook deliveries">
+        <table class="data" tabindex="0" aria-label="Webhook deliveries">
             <thead><tr><th scope="col">"Event"</th><th scope="col">"Endpoint"</th><th scope="col">"Queued (UTC)"</th>
                 <th scope="col">"State"</th><th scope="col" class="num">"Attempts"</th><th scope="col">"Last answer"</th></tr></thead>
             <tbody>{deliveries.into_iter().map(|d| {
