@@ -30,6 +30,7 @@ pub mod registrations;
 #[cfg(feature = "ssr")]
 pub mod rows;
 pub mod shell;
+pub mod sorting;
 pub mod stacks;
 pub mod usage;
 pub mod web;

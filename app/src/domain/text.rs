@@ -38,9 +38,30 @@ pub fn echo(s: &str) -> String {
     }
 }
 
+/// A name as part of a file name: lowercase letters and digits, words joined by `-`, at most 40 characters
+/// ("Northwind Traders, Inc." gives `northwind-traders-inc`).
+pub fn slug(name: &str) -> String {
+    let words: Vec<String> = name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let mut slug = words.join("-");
+    slug.truncate(40);
+    slug.trim_end_matches('-').to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_become_file_name_parts() {
+        assert_eq!(slug("Northwind Traders, Inc."), "northwind-traders-inc");
+        assert_eq!(slug("contoso-ams-01"), "contoso-ams-01");
+        assert_eq!(slug("../../etc/passwd"), "etc-passwd");
+        assert_eq!(slug("Ünïcode only"), "n-code-only");
+    }
 
     #[test]
     fn markup_is_escaped_and_formulas_neutralised_but_numbers_kept() {

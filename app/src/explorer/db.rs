@@ -23,6 +23,49 @@ pub struct Parsed {
     pub meter: Option<Uuid>,
     /// What the rows are per.
     pub group: Grouping,
+    /// The column asked to order by, and whether descending; none: the grouping's own order.
+    pub order: Option<(SortBy, bool)>,
+}
+
+/// What the explorer's rows can be ordered by (the address's `sort`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    /// The day, meter name or resource grouped by.
+    Key,
+    /// The meter's name.
+    Meter,
+    /// The quantity.
+    Quantity,
+    /// The cost at list price.
+    Cost,
+}
+
+impl SortBy {
+    /// Its key in the address.
+    pub fn key(self) -> &'static str {
+        SORTS.iter().find(|(_, c)| *c == self).map_or("", |(k, _)| k)
+    }
+}
+
+/// The address's keys of [`SortBy`].
+pub const SORTS: [(&str, SortBy); 4] =
+    [("key", SortBy::Key), ("meter", SortBy::Meter), ("quantity", SortBy::Quantity), ("cost", SortBy::Cost)];
+
+/// The `order by` of a statement: the column asked for (then the key and meter, so ties keep one order), or
+/// `default`.
+fn order_by(p: &Parsed, default: &str) -> String {
+    match p.order {
+        None => default.to_string(),
+        Some((column, descending)) => {
+            let expr = match column {
+                SortBy::Key => "1",
+                SortBy::Meter => "3",
+                SortBy::Quantity => "quantity",
+                SortBy::Cost => "cost",
+            };
+            format!("{expr} {} nulls last, 1, 3", if descending { "desc" } else { "asc" })
+        }
+    }
 }
 
 /// Days the explorer shows when no period is given.
@@ -70,6 +113,9 @@ pub fn parse(f: &Filters, today: Date) -> Result<Parsed, AppError> {
         customer: guid("customer", &f.customer)?,
         meter: guid("meter", &f.meter)?,
         group,
+        order: crate::sorting::Order { sort: f.sort.clone(), desc: f.desc.clone() }
+            .column(&SORTS)
+            .map(|c| (c, f.desc == "1")),
     })
 }
 
@@ -84,18 +130,25 @@ pub fn sql(p: &Parsed) -> String {
         Grouping::Day => format!(
             "select to_char(c.day, 'YYYY-MM-DD') as key, c.local_meter_id as meter_id,
                     coalesce(m.name, 'unknown meter') as meter_name, coalesce(m.unit, '') as unit,
-                    sum(c.quantity) as quantity, sum(c.amount) as cost
-             {FROM_CHARGES} group by 1, 2, 3, 4 order by 1, 3 limit $7"
+                    sum(c.quantity) as quantity, sum(c.amount) as cost, null::text as customer
+             {FROM_CHARGES} group by 1, 2, 3, 4 order by {} limit $7",
+            order_by(p, "1, 3")
         ),
         Grouping::Meter => format!(
             "select coalesce(m.name, 'unknown meter') as key, c.local_meter_id as meter_id,
                     coalesce(m.name, 'unknown meter') as meter_name, coalesce(m.unit, '') as unit,
-                    sum(c.quantity) as quantity, sum(c.amount) as cost
-             {FROM_CHARGES} group by 1, 2, 3, 4 order by cost desc nulls last, 1 limit $7"
+                    sum(c.quantity) as quantity, sum(c.amount) as cost, null::text as customer
+             {FROM_CHARGES} group by 1, 2, 3, 4 order by {} limit $7",
+            order_by(p, "cost desc nulls last, 1")
         ),
-        Grouping::Resource => "select u.resource_uri as key, u.meter_id, coalesce(m.name, 'unknown meter') as meter_name,
+        Grouping::Resource => format!(
+            "select u.resource_uri as key, u.meter_id, coalesce(m.name, 'unknown meter') as meter_name,
                      coalesce(m.unit, '') as unit, sum(u.quantity) as quantity,
-                     sum(charge_amount(u.quantity, mm.factor, p.unit_price, r.billing_model)) as cost
+                     sum(charge_amount(u.quantity, mm.factor, p.unit_price, r.billing_model)) as cost,
+                     -- The resource's customer: its local subscription's owner, named by the partner's directory.
+                     (select min(cs.customer_name) from commerce_subscriptions cs
+                      where cs.billing_partner_id = $1
+                        and cs.customer_tenant_id::text = min(ls.owner_tenant_id::text)) as customer
               from usage_records u
               join stacks s on s.stack_id = u.stack_id and s.partner_id = u.partner_id
               join partners pa on pa.partner_id = u.partner_id
@@ -114,8 +167,9 @@ pub fn sql(p: &Parsed) -> String {
                 and case when is_hourly(u.usage_start, u.usage_end) then true
                          else not superseded(u.partner_id, u.stack_id, u.local_subscription_id, u.meter_id,
                                              u.resource_uri, u.usage_start, u.usage_end) end
-              group by 1, 2, 3, 4 order by cost desc nulls last, quantity desc, 1 limit $7"
-            .to_string(),
+              group by 1, 2, 3, 4 order by {} limit $7",
+            order_by(p, "cost desc nulls last, quantity desc, 1")
+        ),
     }
 }
 
@@ -143,4 +197,21 @@ pub async fn choices(
     )
     .await?;
     Ok((stacks, customers, meters))
+}
+
+/// The CSV's file name: what the view is of, `usage-contoso-ams-01-2026-10-01-to-2026-10-31-by-day.csv` (the
+/// stack's name when one is chosen, else `all-stacks`).
+pub async fn csv_name(pool: &sqlx::PgPool, partner: Uuid, p: &Parsed) -> Result<String, AppError> {
+    let stack: Option<String> = match p.stack {
+        Some(cloud) => {
+            sqlx::query_scalar("select name from stacks where cloud_id = $1 and partner_id = $2")
+                .bind(cloud)
+                .bind(partner)
+                .fetch_optional(pool)
+                .await?
+        }
+        None => None,
+    };
+    let stack = stack.map_or_else(|| "all-stacks".to_string(), |s| crate::domain::text::slug(&s));
+    Ok(format!("usage-{stack}-{}-to-{}-by-{}.csv", p.from, p.to, p.group.as_str()))
 }

@@ -67,6 +67,12 @@ pub struct Filters {
     /// Operators: the Partner ID whose usage is shown (default the first partner). Partner users see their own.
     #[serde(default)]
     pub partner: String,
+    /// The column the rows are ordered by (`key`, `meter`, `quantity`, `cost`), or empty for the grouping's order.
+    #[serde(default)]
+    pub sort: String,
+    /// `1`: descending.
+    #[serde(default)]
+    pub desc: String,
 }
 
 impl Filters {
@@ -74,14 +80,16 @@ impl Filters {
     pub fn query(&self) -> String {
         let enc = |s: &str| s.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>();
         format!(
-            "from={}&to={}&stack={}&customer={}&meter={}&group={}&partner={}",
+            "from={}&to={}&stack={}&customer={}&meter={}&group={}&partner={}&sort={}&desc={}",
             enc(&self.from),
             enc(&self.to),
             enc(&self.stack),
             enc(&self.customer),
             enc(&self.meter),
             enc(&self.group),
-            enc(&self.partner)
+            enc(&self.partner),
+            enc(&self.sort),
+            enc(&self.desc)
         )
     }
 }
@@ -102,6 +110,8 @@ pub struct UsageRow {
     pub quantity: Decimal,
     /// Cost at list price (none for informational meters).
     pub cost: Option<Decimal>,
+    /// The customer (by the partner's directory) whose resource it is, in the per-resource view.
+    pub customer: Option<String>,
 }
 
 /// An option of a filter.

@@ -56,6 +56,9 @@ pub async fn load_explorer(filters: Filters) -> Result<Explorer, AppError> {
         to: p.to.to_string(),
         group: p.group.as_str().into(),
         partner: if partners.is_empty() { String::new() } else { partner.to_string() },
+        // The order in force: a column the address names that the explorer does not know is no order at all.
+        sort: p.order.map_or_else(String::new, |(c, _)| c.key().to_string()),
+        desc: if p.order.is_some_and(|(_, d)| d) { "1".into() } else { String::new() },
         ..filters
     };
     Ok(Explorer {
@@ -88,6 +91,8 @@ pub fn ExplorerPage() -> impl IntoView {
                 meter: get("meter"),
                 group: get("group"),
                 partner: get("partner"),
+                sort: get("sort"),
+                desc: get("desc"),
             }
         },
         load_explorer,
@@ -129,7 +134,7 @@ fn ExplorerView(e: Explorer) -> impl IntoView {
         <BarChart title=format!("Cost by {} at list prices, {} to {} (UTC)", group.as_str(), f.from, f.to) unit=e.currency.clone() x_label=x_label.into() bars=bars/>
         <p><a href=csv download rel="external">"Download this view (CSV)"</a>
             {e.truncated.then_some(" · the page shows the first 1,000 rows; the CSV has all")}</p>
-        <UsageTable rows=e.rows group currency=e.currency/>
+        <UsageTable rows=e.rows group currency=e.currency subtotals=f.sort.is_empty() || f.sort == "key"/>
     }
 }
 
@@ -177,9 +182,29 @@ fn FilterForm(e: Explorer) -> impl IntoView {
     }
 }
 
-/// The rows of the view with their quantity and cost at list price.
+/// A row of the table: one of the view's rows, or the cost of the day above it.
+enum Line {
+    Row(super::UsageRow),
+    Subtotal(String, rust_decimal::Decimal),
+}
+
+/// The view's rows with, per day of several rows, the day's cost after them (`subtotals`: only when the rows are in
+/// day order; quantities of different meters are not added up).
+fn with_subtotals(rows: &[super::UsageRow], subtotals: bool) -> Vec<Line> {
+    let mut lines = Vec::with_capacity(rows.len() + rows.len() / 4);
+    for day in rows.chunk_by(|a, b| a.key == b.key) {
+        lines.extend(day.iter().cloned().map(Line::Row));
+        if subtotals && day.len() > 1 {
+            lines.push(Line::Subtotal(day[0].key.clone(), day.iter().filter_map(|r| r.cost).sum()));
+        }
+    }
+    lines
+}
+
+/// The rows of the view with their quantity and cost at list price; every column sorts the view; the total cost
+/// under it, and per day its subtotal.
 #[component]
-fn UsageTable(rows: Vec<super::UsageRow>, group: Grouping, currency: String) -> impl IntoView {
+fn UsageTable(rows: Vec<super::UsageRow>, group: Grouping, currency: String, subtotals: bool) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p class="empty">"No usage matches these filters. Widen the days, or choose all stacks, customers and meters."</p> }.into_any();
     }
@@ -188,25 +213,49 @@ fn UsageTable(rows: Vec<super::UsageRow>, group: Grouping, currency: String) -> 
         Grouping::Resource => "Resource",
         Grouping::Day => "Day (UTC)",
     };
+    let total: rust_decimal::Decimal = rows.iter().filter_map(|r| r.cost).sum();
+    let per_resource = group == Grouping::Resource;
+    let columns = if per_resource { 6 } else { 5 };
+    let lines = with_subtotals(&rows, subtotals && group == Grouping::Day);
+    let money = |c: rust_decimal::Decimal| crate::domain::money::show(c, &currency);
+    let heading = |label: &str, column: &'static str, num: bool| {
+        view! { <crate::sorting::SortHeader label=label.to_string() column path="/usage".into() num/> }
+    };
     view! {
         <table class="data" tabindex="0" aria-label="Usage">
             <thead><tr>
-                <th scope="col">{first}</th>
-                <th scope="col">"Meter"</th><th scope="col" class="num">"Quantity"</th><th scope="col">"Unit"</th>
-                <th scope="col" class="num">"Cost at list price"</th>
+                {heading(first, "key", false)}
+                {per_resource.then(|| view! { <th scope="col">"Customer"</th> })}
+                {heading("Meter", "meter", false)}
+                {heading("Quantity", "quantity", true)}
+                <th scope="col">"Unit"</th>
+                {heading("Cost at list price", "cost", true)}
             </tr></thead>
-            <tbody>{rows.into_iter().map(|r| view! {
-                <tr>
-                    <td class=if group == Grouping::Resource { "mono" } else { "" }>{r.key}</td>
-                    <td>{r.meter_name}</td>
-                    <td class="num">{crate::domain::number::quantity(r.quantity, 4)}</td>
-                    <td>{r.unit}</td>
-                    <td class="num">{match r.cost {
-                        Some(c) => crate::domain::money::show(c, &currency),
-                        None => "not charged (informational)".to_string(),
-                    }}</td>
-                </tr>
+            <tbody>{lines.into_iter().map(|line| match line {
+                Line::Row(r) => view! {
+                    <tr>
+                        <td class=if per_resource { "mono" } else { "" }>{r.key}</td>
+                        {per_resource.then(|| view! { <td>{r.customer.clone().unwrap_or_else(|| "unknown".into())}</td> })}
+                        <td>{r.meter_name}</td>
+                        <td class="num">{crate::domain::number::quantity(r.quantity, 4)}</td>
+                        <td>{r.unit}</td>
+                        <td class="num">{match r.cost {
+                            Some(c) => money(c),
+                            None => "not charged (informational)".to_string(),
+                        }}</td>
+                    </tr>
+                }.into_any(),
+                Line::Subtotal(day, sum) => view! {
+                    <tr class="subtotal">
+                        <th scope="row" colspan=columns - 1>{format!("{day} subtotal")}</th>
+                        <td class="num">{money(sum)}</td>
+                    </tr>
+                }.into_any(),
             }).collect_view()}</tbody>
+            <tfoot><tr class="total">
+                <th scope="row" colspan=columns - 1>"Total"</th>
+                <td class="num" data-testid="usage-total">{money(total)}</td>
+            </tr></tfoot>
         </table>
     }
     .into_any()

@@ -38,7 +38,8 @@ pub async fn export_bill(
     let b = bill(&mut conn, partner, sub, period).await?;
     let mut out = app::bills::csv::header();
     out.extend(app::bills::csv::rows(&b)?);
-    Ok(csv_response(format!("bill-{period}-{sub}.csv"), Body::from(out)))
+    let customer = app::domain::text::slug(&b.customer_name);
+    Ok(csv_response(format!("bill-{period}-{customer}-{sub}.csv"), Body::from(out)))
 }
 
 /// The partner of an all-bills export.

@@ -26,6 +26,7 @@ struct Export {
     partner: Uuid,
     currency: String,
     parsed: Parsed,
+    name: String,
 }
 
 /// The export.
@@ -34,7 +35,8 @@ pub async fn export(State(state): State<AppState>, caller: Caller, Query(f): Que
         let partner = app::partners::db::choose(&state.pool, caller.scope, Some(&f.partner)).await?.chosen.0;
         let currency = app::partners::db::currency(&state.pool, partner).await?;
         let parsed = app::explorer::db::parse(&f, app::domain::clock::now().date())?;
-        Ok::<_, AppError>(Export { partner, currency, parsed })
+        let name = app::explorer::db::csv_name(&state.pool, partner, &parsed).await?;
+        Ok::<_, AppError>(Export { partner, currency, parsed, name })
     }
     .await;
     let export = match export {
@@ -47,13 +49,14 @@ pub async fn export(State(state): State<AppState>, caller: Caller, Query(f): Que
         return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "60")], text).into_response();
     };
     let (send, receive) = mpsc::channel::<Result<Vec<u8>, AppError>>(8);
+    let name = export.name.clone();
     tokio::spawn(write_rows(state.pool.clone(), export, slot, send));
     let body =
         Body::from_stream(futures_util::stream::unfold(receive, |mut r| async move { r.recv().await.map(|x| (x, r)) }));
     (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"usage.csv\""),
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
         ],
         body,
     )

@@ -115,3 +115,47 @@ async fn an_operator_picks_the_partner_whose_usage_the_explorer_and_its_csv_show
     assert!(fabrikams.contains(&format!("partner={fabrikam}")), "the CSV link keeps the partner");
     assert_eq!(csv.lines().count(), 1, "Fabrikam's CSV: only the header: {csv}");
 }
+
+/// The explorer's columns sort it, its days have subtotals and the view a total (by hand from `bills::month`), the
+/// per-resource view names the customer, and the CSVs are named for what they hold.
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_explorer_sorts_by_its_columns_totals_its_days_and_names_its_files(pool: PgPool) {
+    let m = month(pool.clone()).await;
+    let contoso_tenant = partner_tenant(&pool, "Contoso").await;
+    let app = spawn_app(pool).await;
+    app.sign_in("adele", Some(contoso_tenant), &["Partner.Admin"]).await;
+    let october = "from=2026-10-01&to=2026-10-31";
+
+    let by_day = app.page(&format!("/usage?{october}&group=day")).await;
+    let by_cost = app.page(&format!("/usage?{october}&group=day&sort=cost&desc=1")).await;
+    let unknown_sort = app.page(&format!("/usage?{october}&group=day&sort=drop%20table")).await;
+    let by_resource = app.page(&format!("/usage?{october}&group=resource")).await;
+    let csv = app.get(&format!("/exports/usage?{october}&group=day&stack={}", m.stack.cloud_id)).await;
+    let bill_csv = app.get(&format!("/exports/bills/2026-10/{}", m.b)).await;
+
+    // By hand: 5 Oct A1 10 × 0.008 = 0.08; 10 Oct B 3.3333 × 0.008 = 0.0266664 and storage 50 × 0.006 = 0.30,
+    // subtotal 0.3266664; 12 Oct C and the unknown subscription 12 × 0.008 = 0.096 (one row: no subtotal);
+    // 20 Oct A2 10 × 0.010 = 0.10 and the informational meter, subtotal 0.10. Total 0.6026664.
+    assert!(by_day.contains("2026-10-10 subtotal") && by_day.contains("2026-10-20 subtotal"), "{by_day}");
+    assert!(!by_day.contains("2026-10-12 subtotal") && !by_day.contains("2026-10-05 subtotal"), "one row, no subtotal");
+    let after =
+        |page: &str, marker: &str| page[page.find(marker).expect(marker)..].chars().take(120).collect::<String>();
+    assert!(after(&by_day, "2026-10-10 subtotal").contains(">0.33 USD<"));
+    assert!(after(&by_day, "usage-total").contains(">0.60 USD<"), "{}", after(&by_day, "usage-total"));
+    let at = |page: &str, s: &str| page.find(s).unwrap_or_else(|| panic!("{s}"));
+    assert!(
+        at(&by_cost, ">0.30 USD<") < at(&by_cost, ">0.10 USD<")
+            && at(&by_cost, ">0.10 USD<") < at(&by_cost, ">0.08 USD<")
+    );
+    assert!(by_cost.contains("aria-sort=\"descending\"") && !by_cost.contains("subtotal"), "sorted by cost, no days");
+    assert!(unknown_sort.contains("2026-10-10 subtotal"), "an unknown column is the grouping's own order");
+    assert!(by_resource.contains(">Customer</th>") && by_resource.contains("<td>Northwind</td>"), "{by_resource}");
+    assert_eq!(
+        csv.headers()["content-disposition"],
+        "attachment; filename=\"usage-ams-01-2026-10-01-to-2026-10-31-by-day.csv\""
+    );
+    assert_eq!(
+        bill_csv.headers()["content-disposition"],
+        format!("attachment; filename=\"bill-2026-10-northwind-{}.csv\"", m.b)
+    );
+}
