@@ -325,11 +325,29 @@ pub async fn bills_page(
     partner: Uuid,
     period: Period,
     of: crate::paging::PageOf,
+    order: Option<(BillSort, bool)>,
 ) -> Result<crate::paging::Paged<Bill>, AppError> {
+    let order_by = match order {
+        None => "c.customer_name nulls last, s.sub".to_string(),
+        Some((column, descending)) => {
+            let expr = match column {
+                BillSort::Customer => "c.customer_name",
+                BillSort::Subscription => "s.sub",
+                BillSort::Status => "coalesce(bl.status, 'open')",
+                // The month's cost before rounding per line: orders the bills as their totals do, in one statement.
+                BillSort::Cost => {
+                    "(select sum(ch.amount) from charges ch where ch.partner_id = $1 and ch.billing_subscription_id = s.sub
+                       and ch.day >= $2 and ch.day < $3)"
+                }
+            };
+            format!("{expr} {} nulls last, c.customer_name, s.sub", if descending { "desc" } else { "asc" })
+        }
+    };
     let subs: Vec<Uuid> = sqlx::query_scalar(&format!(
         "{BILLED_SUBSCRIPTIONS}
          select s.sub from subs s left join commerce_subscriptions c on c.subscription_id = s.sub
-         order by c.customer_name nulls last, s.sub limit $4 offset $5"
+         left join bills bl on bl.partner_id = $1 and bl.period = $2 and bl.subscription_id = s.sub
+         order by {order_by} limit $4 offset $5"
     ))
     .bind(partner)
     .bind(period.start())
@@ -342,6 +360,27 @@ pub async fn bills_page(
     let rows = bills_of(conn, partner, &subs.rows, period).await?.into_iter().filter(worth_listing).collect();
     Ok(crate::paging::Paged { rows, page: subs.page, more: subs.more })
 }
+
+/// What the bills list can be ordered by (the address's `sort`; the customer's name when none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BillSort {
+    /// The customer's name.
+    Customer,
+    /// The billing subscription.
+    Subscription,
+    /// Open, draft or final.
+    Status,
+    /// The month's cost.
+    Cost,
+}
+
+/// The address's keys of [`BillSort`].
+pub const BILL_SORTS: [(&str, BillSort); 4] = [
+    ("customer", BillSort::Customer),
+    ("subscription", BillSort::Subscription),
+    ("status", BillSort::Status),
+    ("cost", BillSort::Cost),
+];
 
 /// The summary row of a bill.
 pub fn summary(b: &Bill) -> BillSummary {

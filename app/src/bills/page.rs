@@ -60,7 +60,12 @@ pub struct BillView {
 
 /// The bills of a period (default: this month) for the caller's partner (operators: `partner`, default the first).
 #[server]
-pub async fn load_bills(period: Option<String>, partner: Option<String>, page: i64) -> Result<BillsView, AppError> {
+pub async fn load_bills(
+    period: Option<String>,
+    partner: Option<String>,
+    page: i64,
+    order: crate::sorting::Order,
+) -> Result<BillsView, AppError> {
     use super::db::{bills_page, summary};
     use crate::domain::Period;
     let of = crate::paging::PageOf::new("page", page, BILLS_PAGE_SIZE)?;
@@ -74,7 +79,8 @@ pub async fn load_bills(period: Option<String>, partner: Option<String>, page: i
         crate::partners::db::choose(&pool, scope, partner.as_deref()).await?;
     let (currency, default_markup) = crate::partners::db::terms(&pool, partner_id).await?;
     let mut conn = pool.acquire().await?;
-    let list = bills_page(&mut conn, partner_id, period, of).await?;
+    let order = order.column(&super::db::BILL_SORTS).map(|c| (c, order.descending()));
+    let list = bills_page(&mut conn, partner_id, period, of, order).await?;
     let rerating = crate::charges::db::queued(&mut *conn, Some(partner_id)).await?;
     let flash = session.take_flash().await?;
     Ok(BillsView {
@@ -145,9 +151,13 @@ pub fn BillsPage() -> impl IntoView {
     let data = Resource::new(
         move || {
             let q = query.read();
-            (q.get("period"), q.get("partner"), crate::paging::page_param(q.get("page")))
+            let order = crate::sorting::Order {
+                sort: q.get("sort").unwrap_or_default(),
+                desc: q.get("desc").unwrap_or_default(),
+            };
+            (q.get("period"), q.get("partner"), crate::paging::page_param(q.get("page")), order)
         },
-        |(period, partner, page)| load_bills(period, partner, page),
+        |(period, partner, page, order)| load_bills(period, partner, page, order),
     );
     view! {
         <h1>"Bills"</h1>
@@ -165,6 +175,9 @@ fn BillsList(v: BillsView) -> impl IntoView {
     let (page, more) = (v.page, v.more);
     let total_label = if page > 0 || more { "Total of this page" } else { "Total" };
     let query = crate::paging::current_query();
+    let sort_by = |label: &str, column: &'static str, num: bool| {
+        view! { <crate::sorting::SortHeader label=label.to_string() column path=BILLS_PAGE.pattern().into() num/> }
+    };
     view! {
         {crate::layout::notice(&v.flash, crate::web::FormId::Bills)}
         {rerating(v.rerating)}
@@ -180,8 +193,9 @@ fn BillsList(v: BillsView) -> impl IntoView {
             view! {
                 <table class="data" tabindex="0" aria-label="Bills">
                     <thead><tr>
-                        <th scope="col">"Customer"</th><th scope="col">"Subscription"</th><th scope="col">"Status"</th>
-                        <th scope="col" class="num">"Lines"</th><th scope="col" class="num">"Cost"</th>
+                        {sort_by("Customer", "customer", false)}{sort_by("Subscription", "subscription", false)}
+                        {sort_by("Status", "status", false)}
+                        <th scope="col" class="num">"Lines"</th>{sort_by("Cost", "cost", true)}
                         <th scope="col" class="num">"Customer price"</th><th scope="col" class="num">"Margin"</th>
                     </tr></thead>
                     <tbody>{v.bills.iter().map(|b| view! {

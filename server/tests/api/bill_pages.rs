@@ -106,7 +106,7 @@ async fn bills_list_statements(m: &crate::bills::Month, period: &str) -> (usize,
     sqlx::query("select 1").execute(&mut *conn).await.unwrap();
     assert_eq!(STATEMENTS.with(|n| n.get()), Some(1), "sqlx's statements reach the counter");
     STATEMENTS.with(|n| n.set(Some(0)));
-    let bills = app::bills::db::bills_page(&mut conn, m.partner, period, of).await.unwrap();
+    let bills = app::bills::db::bills_page(&mut conn, m.partner, period, of, None).await.unwrap();
     let count = STATEMENTS.with(|n| n.replace(None)).unwrap();
     (count, bills.rows)
 }
@@ -267,4 +267,26 @@ async fn a_final_bill_is_a_numbered_customer_invoice_without_cost_or_margin(pool
 
     app.sign_in("frank", Some(fabrikam_tenant), &["Partner.Admin"]).await;
     assert_eq!(app.get(&format!("/bills/2026-10/{}/invoice", m.b)).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_bills_list_sorts_by_cost_status_or_customer(pool: PgPool) {
+    let m = month(pool.clone()).await;
+    let contoso_tenant = partner_tenant(&pool, "Contoso").await;
+    let app = spawn_app(pool).await;
+    app.sign_in("adele", Some(contoso_tenant), &["Partner.Admin"]).await;
+    let order = |page: &str| {
+        let mut subs = [m.a1, m.a2, m.b, m.default].map(|s| (page.find(&format!("/bills/2026-10/{s}")).unwrap(), s));
+        subs.sort();
+        subs.map(|(_, s)| s)
+    };
+
+    let by_cost_desc = app.page("/bills?period=2026-10&sort=cost&desc=1").await;
+    let by_cost = app.page("/bills?period=2026-10&sort=cost").await;
+
+    // By hand (bills::a_month_of_usage_is_billed_to_the_cent): B 0.32, A2 0.10, default 0.09, A1 0.08.
+    assert_eq!(order(&by_cost_desc), [m.b, m.a2, m.default, m.a1]);
+    assert_eq!(order(&by_cost), [m.a1, m.default, m.a2, m.b]);
+    assert!(by_cost_desc.contains("aria-sort=\"descending\""));
+    assert!(by_cost.contains("href=\"/bills?period=2026-10&amp;sort=cost&amp;desc=1\""), "the heading turns it round");
 }
