@@ -24,6 +24,36 @@ fn nice_max(max: f64) -> f64 {
     [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * magnitude).find(|v| *v >= max).unwrap_or(max)
 }
 
+/// How the bars' labels fit under them without overlapping: every `every`-th bar is labelled, and labels too long
+/// for their room are turned 40° (the chart then grows by `extra_height` to hold them).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Labels {
+    every: usize,
+    rotated: bool,
+    extra_height: f64,
+    /// How far a turned label reaches left of where it is anchored.
+    reach: f64,
+}
+
+/// About the width of a character of the tick font, in the chart's units.
+const CHAR_WIDTH: f64 = 6.0;
+
+impl Labels {
+    fn fit(bars: &[Bar], slot: f64) -> Self {
+        let chars = bars.iter().map(|b| b.label.chars().count()).max().unwrap_or(0);
+        let longest = chars as f64 * CHAR_WIDTH;
+        // Labelled bars stand at least a label's width (flat) or a line's height (turned) apart. Short labels of a
+        // sequence (days) are thinned; names (meters, resources) are all shown, turned when they do not fit flat.
+        let flat_every = ((longest + 8.0) / slot).ceil().max(1.0) as usize;
+        if flat_every == 1 || chars <= 6 {
+            return Self { every: flat_every, rotated: false, extra_height: 0.0, reach: 0.0 };
+        }
+        let every = (16.0 / slot).ceil().max(1.0) as usize;
+        // sin 40° ≈ 0.64 of the length goes down, cos 40° ≈ 0.77 to the left.
+        Self { every, rotated: true, extra_height: (longest * 0.65).min(140.0), reach: longest * 0.77 }
+    }
+}
+
 /// An axis or bar value as text: whole numbers when the axis reaches 10 or more, else cents; grouped by thousands.
 fn tick(value: f64, max: f64) -> String {
     let places = if max >= 10.0 { 0 } else { 2 };
@@ -43,16 +73,21 @@ pub fn BarChart(
     /// The bars, left to right.
     bars: Vec<Bar>,
 ) -> impl IntoView {
-    let (width, height, left, bottom, top) = (720.0, 240.0, 64.0, 44.0, 12.0);
+    let (width, top) = (960.0, 12.0);
+    let n = bars.len().max(1) as f64;
+    let labels = Labels::fit(&bars, (width - 64.0 - 8.0) / n);
+    // Turned labels reach left of their bar: the first one must not be cut off.
+    let left = if labels.rotated { (labels.reach - (width - 72.0) / n * 0.4).max(64.0) } else { 64.0 };
+    let slot = (width - left - 8.0) / n;
+    let (height, bottom) = (240.0 + labels.extra_height, 44.0 + labels.extra_height);
     let plot_w = width - left - 8.0;
     let plot_h = height - bottom - top;
     let max = nice_max(bars.iter().map(|b| b.value).fold(0.0, f64::max));
-    let n = bars.len().max(1) as f64;
-    let slot = plot_w / n;
-    let every = (bars.len() / 12).max(1);
+    let every = labels.every;
     let ticks: Vec<f64> = (0..=4).map(|i| max * i as f64 / 4.0).collect();
     view! {
-        <figure class="chart">
+        // Focusable: on a phone the chart keeps a legible size and scrolls sideways (see the stylesheet).
+        <figure class="chart" tabindex="0">
             <svg viewBox=format!("0 0 {width} {height}") role="img" aria-label=title.clone() xmlns="http://www.w3.org/2000/svg">
                 <title>{title.clone()}</title>
                 {ticks.into_iter().map(|t| {
@@ -69,8 +104,13 @@ pub fn BarChart(
                         <rect x=x y=top + plot_h - h width=slot * 0.8 height=h class="bar">
                             <title>{format!("{}: {} {}", b.label, tick(b.value, 1.0), unit)}</title>
                         </rect>
-                        {(i % every == 0).then(|| view! {
-                            <text x=x + slot * 0.4 y=top + plot_h + 14.0 text-anchor="middle" class="tick">{b.label.clone()}</text>
+                        {(i % every == 0).then(|| {
+                            let (lx, ly) = (x + slot * 0.4, top + plot_h + 14.0);
+                            let (anchor, turn) = match labels.rotated {
+                                true => ("end", Some(format!("rotate(-40 {lx} {ly})"))),
+                                false => ("middle", None),
+                            };
+                            view! { <text x=lx y=ly text-anchor=anchor transform=turn class="tick">{b.label.clone()}</text> }
                         })}
                     }
                 }).collect_view()}
@@ -86,11 +126,38 @@ pub fn BarChart(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn bars(labels: &[String]) -> Vec<Bar> {
+        labels.iter().map(|l| Bar { label: l.clone(), value: 1.0 }).collect()
+    }
+
+    #[test]
+    fn short_labels_stay_flat_and_are_thinned_so_they_never_overlap() {
+        let days: Vec<String> = (1..=31).map(|d| format!("10-{d:02}")).collect();
+        let slot = 888.0 / 31.0;
+        let fit = Labels::fit(&bars(&days), slot);
+        assert!(!fit.rotated);
+        let room = slot * fit.every as f64;
+        assert!(room >= 5.0 * CHAR_WIDTH, "each shown label has its width: {room}");
+        assert!(fit.every <= 3, "not thinned more than needed: {}", fit.every);
+    }
+
+    #[test]
+    fn long_labels_are_turned_and_the_chart_grows_to_hold_them() {
+        let vms: Vec<String> = (0..20).map(|i| format!("sql-server-{i:02} · 5b5c0000")).collect();
+        let fit = Labels::fit(&bars(&vms), 888.0 / 20.0);
+        assert!(fit.rotated && fit.extra_height > 0.0 && fit.every == 1, "{fit:?}");
+        let html =
+            view! { <BarChart title="t".into() unit="USD".into() x_label="x".into() bars=bars(&vms)/> }.to_html();
+        assert_eq!(html.matches("rotate(-40").count(), 20, "every bar named");
+    }
+
     #[test]
     fn axes_end_on_round_numbers_above_the_largest_bar() {
-        assert_eq!(super::nice_max(0.0), 1.0);
-        assert_eq!(super::nice_max(7.3), 10.0);
-        assert_eq!(super::nice_max(180.0), 200.0);
-        assert_eq!(super::nice_max(0.42), 0.5);
+        assert_eq!(nice_max(0.0), 1.0);
+        assert_eq!(nice_max(7.3), 10.0);
+        assert_eq!(nice_max(180.0), 200.0);
+        assert_eq!(nice_max(0.42), 0.5);
     }
 }

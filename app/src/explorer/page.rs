@@ -152,10 +152,23 @@ fn chart_bars(rows: &[super::UsageRow], group: Grouping) -> Vec<Bar> {
     if group == Grouping::Resource {
         bars.truncate(20);
         for b in &mut bars {
-            b.label = b.label.rsplit('/').next().unwrap_or_default().to_string();
+            b.label = resource_label(&b.label);
         }
     }
     bars
+}
+
+/// A resource as a bar's label: its name and its subscription (first and last four characters: subscriptions
+/// often share a prefix), which tells apart VMs of the same name in two customers' subscriptions ("vm1 · 5b5c…0001").
+fn resource_label(uri: &str) -> String {
+    let name = uri.rsplit('/').next().unwrap_or_default();
+    let mut parts = uri.split('/');
+    let subscription = parts.by_ref().find(|p| p.eq_ignore_ascii_case("subscriptions")).and(parts.next());
+    match subscription {
+        Some(sub) if sub.len() > 8 && sub.is_ascii() => format!("{name} · {}…{}", &sub[..4], &sub[sub.len() - 4..]),
+        Some(sub) => format!("{name} · {sub}"),
+        None => name.to_string(),
+    }
 }
 
 /// The filters, submitted as a plain GET (bookmarkable, works without JavaScript).
@@ -259,4 +272,20 @@ fn UsageTable(rows: Vec<super::UsageRow>, group: Grouping, currency: String, sub
         </table>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn resources_of_the_same_name_in_two_subscriptions_have_two_labels() {
+        let uri = |sub: &str| {
+            format!("/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1")
+        };
+        let (a, b) = (uri("5b5c0000-0000-4000-8000-000000000001"), uri("7e4a0000-0000-4000-8000-000000000002"));
+        assert_eq!(super::resource_label(&a), "vm1 · 5b5c…0001");
+        let same_prefix = uri("5b5c0000-0000-4000-8000-000000000002");
+        assert_ne!(super::resource_label(&a), super::resource_label(&same_prefix), "a shared prefix still differs");
+        assert_ne!(super::resource_label(&a), super::resource_label(&b));
+        assert_eq!(super::resource_label("vm-without-uri"), "vm-without-uri");
+    }
 }
