@@ -56,11 +56,9 @@ for (const javaScriptEnabled of [true, false]) {
         'beside the input that was filled').toHaveCount(1);
       await expect(page.getByRole('table', { name: 'Tenant subscriptions' })).not.toContainText('Northwind');
 
-      // An EA default while a tenant is mapped: R3.
-      await pick(page, 'default_subscription', 'Fabrikam Hosting (EA)');
-      await page.getByRole('button', { name: 'Save registration' }).click();
-      await expect(page.getByRole('alert')).toContainText('R3');
-      await expect(page.getByTestId('registration')).toContainText('APSS');
+      // An EA default is not offered while a tenant has its own subscription (R3; the server refuses it too).
+      await expect(page.locator('select[name="default_subscription"] option', { hasText: 'Fabrikam Hosting (EA)' })).toHaveCount(0);
+      await expect(page.locator('select[name="default_subscription"] option', { hasText: 'Fabrikam Hosting (APSS)' })).toHaveCount(1);
 
       if (javaScriptEnabled) await hydrated(page);
       await page.getByRole('button', { name: 'Remove' }).click();

@@ -282,3 +282,24 @@ pub(super) async fn check_effective(
         None => Ok(()),
     }
 }
+
+/// The customer whose CSP subscription `sub` is, when it is one of the partner's and not already the stack's default:
+/// making it the default bills every unmapped tenant's usage to that customer, so the page asks first.
+pub async fn customer_default(
+    conn: &mut PgConnection,
+    stack: &StackRef,
+    sub: Uuid,
+) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "select c.customer_name from commerce_subscriptions c
+         where c.subscription_id = $1 and c.billing_partner_id = $2 and c.offer_type = 'CSP'
+           and c.customer_tenant_id <> (select directory_tenant_id from partners where partner_id = $2)
+           and not exists (select 1 from registration_defaults d
+                           where d.stack_id = $3 and d.valid_to is null and d.subscription_id = $1)",
+    )
+    .bind(sub)
+    .bind(stack.partner_id)
+    .bind(stack.stack_id)
+    .fetch_optional(conn)
+    .await?)
+}

@@ -19,6 +19,8 @@ crate::form! {
         pub billing_model: String,
         /// `datetime-local`, read as UTC; empty means now.
         pub effective_from: String,
+        /// `yes` once asked and agreed, when the default is a customer's CSP subscription (`web::confirm`).
+        pub confirmed: String,
     }
 }
 

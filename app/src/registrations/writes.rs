@@ -63,13 +63,20 @@ fn moved<'a>(picker: &'a str, given: &'a str) -> impl Fn(AppError) -> AppError +
 /// `POST /stacks/{cloud_id}/registration`
 async fn registration(
     State(pool): State<PgPool>,
+    State(options): State<LeptosOptions>,
     Writer(caller): Writer,
     Path(cloud_id): Path<String>,
     Form(f): Form<RegistrationForm>,
-) -> Result<Redirect, AppError> {
+) -> Result<Response, AppError> {
     let mut c = StackChange::begin(caller, &pool, &cloud_id).await?.keeping(f.typed());
     const F: RegistrationFields = RegistrationForm::FIELDS;
     let given = given_input((F.default_subscription, F.default_subscription_id), &f.default_subscription_id);
+    // A customer's CSP subscription as the default bills every unmapped tenant's usage to that customer: asked first.
+    if let (false, Ok(sub)) = (confirm::answered(&f.confirmed), Uuid::parse_str(f.subscription())) {
+        if let Some(customer) = super::db::customer_default(&mut c.tx, &c.stack, sub).await? {
+            return Ok(confirm::page(&options, default_question(&c, &f, &customer)));
+        }
+    }
     let result = async {
         let sub = guid("default subscription", f.subscription()).map_err(beside(given))?;
         let model = BillingModel::parse(&f.billing_model).map_err(beside(F.billing_model))?;
@@ -78,7 +85,28 @@ async fn registration(
     }
     .await
     .map_err(moved(F.default_subscription, given));
-    c.finish(result, FormId::Registration, "Registration saved.").await
+    Ok(c.finish(result, FormId::Registration, "Registration saved.").await?.into_response())
+}
+
+/// "Make Fourth Coffee's subscription the default of ams-01?", with the form's fields to post answered.
+fn default_question(c: &StackChange, f: &RegistrationForm, customer: &str) -> Question {
+    const F: RegistrationFields = RegistrationForm::FIELDS;
+    let cloud = c.stack.cloud_id;
+    Question {
+        question: format!("Make {customer}'s subscription the default of {}?", c.stack.name),
+        consequence: format!(
+            "All usage of tenants without their own subscription on this stack will be billed to {customer}."
+        ),
+        action: SET_REGISTRATION.at(&[&cloud]),
+        fields: vec![
+            (F.default_subscription, f.default_subscription.clone()),
+            (F.default_subscription_id, f.default_subscription_id.clone()),
+            (F.billing_model, f.billing_model.clone()),
+            (F.effective_from, f.effective_from.clone()),
+        ],
+        button: "Make it the default",
+        back: crate::stacks::forms::STACK_PAGE.at(&[&cloud]),
+    }
 }
 
 /// `POST /stacks/{cloud_id}/mappings`: adds or replaces, refused when the page was rendered before another change.

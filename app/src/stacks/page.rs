@@ -103,7 +103,12 @@ fn Stack(detail: StackDetail) -> impl IntoView {
             <h2>"Tenant subscriptions"</h2>
             {notice(&detail.flash, FormId::Mapping)}
             <MappingTable detail=detail.clone() base=base.clone()/>
-            {detail.can_write.then(|| view! { <MappingForm subscriptions=detail.subscriptions.clone() version=detail.mappings_version flash=detail.flash.clone() action=MAP_TENANT.at(&[&cloud])/> })}
+            {detail.can_write.then(|| match s.billing_model {
+                // A form that cannot succeed is not offered: why not, instead.
+                None => view! { <p class="empty" data-testid="no-mapping-form">"Register the stack first (above): a tenant subscription belongs to the stack's registration (R2)."</p> }.into_any(),
+                Some(BillingModel::Capacity) => view! { <p class="empty" data-testid="no-mapping-form">"This stack is registered under the Capacity billing model, which has no tenant subscriptions (R8): all its usage is the registration's."</p> }.into_any(),
+                Some(_) => view! { <MappingForm subscriptions=detail.subscriptions.clone() version=detail.mappings_version flash=detail.flash.clone() action=MAP_TENANT.at(&[&cloud])/> }.into_any(),
+            })}
         </section>
         <section class="card" aria-label="Usage">
             <h2>"Usage"</h2>
@@ -194,7 +199,13 @@ fn RegistrationForm(detail: StackDetail, action: String) -> impl IntoView {
     let defaults: Vec<SubscriptionOption> = detail
         .subscriptions
         .into_iter()
-        .filter(|o| matches!(o.offer_type, OfferType::Csp | OfferType::Apss | OfferType::Ea))
+        // Only what would be accepted: active (R9), CSP or APSS, and EA only while no tenant has its own (R3).
+        .filter(|o| o.status == SubscriptionStatus::Active || Some(o.subscription_id) == current)
+        .filter(|o| match o.offer_type {
+            OfferType::Csp | OfferType::Apss => true,
+            OfferType::Ea => detail.stack.current_mappings == 0,
+            _ => false,
+        })
         .collect();
     view! {
         <form method="post" action=action class="stacked" aria-label="Set registration">
@@ -298,7 +309,11 @@ fn MappingForm(
     let flash = Flash::of(&flash, FormId::Mapping).cloned();
     let kept = |field: &str| Flash::typed(&flash, FormId::Mapping, field);
     let picked = kept(F.subscription);
-    let csp: Vec<SubscriptionOption> = subscriptions.into_iter().filter(|o| o.offer_type == OfferType::Csp).collect();
+    // Only what would be accepted: active CSP subscriptions (R4, R9).
+    let csp: Vec<SubscriptionOption> = subscriptions
+        .into_iter()
+        .filter(|o| o.offer_type == OfferType::Csp && o.status == SubscriptionStatus::Active)
+        .collect();
     view! {
         <form method="post" action=action class="stacked" aria-label="Add or replace a tenant subscription">
             <h3>"Add or replace a tenant subscription"</h3>

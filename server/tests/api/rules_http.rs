@@ -30,7 +30,8 @@ impl S {
     async fn register(&self, sub: Uuid, model: &str) -> String {
         self.post(
             "/stacks/{cloud}/registration",
-            &[("default_subscription", sub.to_string()), ("billing_model", model.into())],
+            // Answered: a customer's CSP subscription as the default is asked about first (stack_pages tests that).
+            &[("default_subscription", sub.to_string()), ("billing_model", model.into()), ("confirmed", "yes".into())],
         )
         .await
     }

@@ -357,3 +357,47 @@ async fn the_not_found_page_knows_who_is_signed_in(pool: PgPool) {
     assert!(html.contains("Page not found") && html.contains("data-testid=\"who\""), "{html}");
     assert!(html.contains("Sign out") && !html.contains(">Sign in<"), "signed in, not asked to sign in: {html}");
 }
+
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn forms_that_cannot_succeed_are_not_offered_and_a_customers_default_is_asked_about(pool: PgPool) {
+    let s = setup(pool).await;
+    s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
+    let partner: Uuid = sqlx::query_scalar("select partner_id from partners where name = 'Contoso'")
+        .fetch_one(&s.app.pool)
+        .await
+        .unwrap();
+    let suspended = directory_subscription(&s.app.pool, partner, Uuid::new_v4(), "CSP").await;
+    sqlx::query("update commerce_subscriptions set status = 'suspended' where subscription_id = $1")
+        .bind(suspended)
+        .execute(&s.app.pool)
+        .await
+        .unwrap();
+
+    let unregistered = s.page().await;
+    let path = format!("/stacks/{}/registration", s.cloud);
+    let asked =
+        s.post(&path, &[("default_subscription", s.csp.to_string()), ("billing_model", "PayAsYouUse".into())]).await;
+    let status = asked.status();
+    let question = asked.text().await.unwrap();
+    let still_unregistered = s.page().await;
+    s.register(s.apss).await;
+    let registered = s.page().await;
+
+    assert!(
+        unregistered.contains("Register the stack first (above)") && !unregistered.contains("Save tenant subscription")
+    );
+    assert_eq!(status, StatusCode::OK, "a customer's CSP subscription as the default is asked about");
+    assert!(question.contains("Make Northwind&#39;s subscription the default of ams-01?"), "{question}");
+    assert!(question.contains("billed to Northwind") && question.contains("name=\"confirmed\" value=\"yes\""));
+    assert!(still_unregistered.contains("Register the stack first"), "nothing registered before the answer");
+    assert!(registered.contains("Save tenant subscription"), "registered: the form is offered");
+    assert!(!registered.contains(&format!("value=\"{suspended}\"")), "a suspended subscription is not offered (R9)");
+
+    let answered = [
+        ("default_subscription", s.csp.to_string()),
+        ("billing_model", "PayAsYouUse".to_string()),
+        ("confirmed", "yes".to_string()),
+    ];
+    s.post(&path, &answered).await;
+    assert!(s.page().await.contains("Registration saved."), "answered: saved");
+}
