@@ -38,19 +38,30 @@ struct Labels {
 /// About the width of a character of the tick font, in the chart's units.
 const CHAR_WIDTH: f64 = 6.0;
 
+/// The longest label drawn, in characters; longer ones end in "…" (the bar's tooltip has the whole name).
+const MAX_LABEL: usize = 32;
+
+/// A label as drawn: at most [`MAX_LABEL`] characters.
+fn drawn(label: &str) -> String {
+    match label.char_indices().nth(MAX_LABEL - 1) {
+        Some((cut, _)) => format!("{}…", &label[..cut]),
+        None => label.to_string(),
+    }
+}
+
 impl Labels {
     fn fit(bars: &[Bar], slot: f64) -> Self {
-        let chars = bars.iter().map(|b| b.label.chars().count()).max().unwrap_or(0);
+        let chars = bars.iter().map(|b| b.label.chars().count().min(MAX_LABEL)).max().unwrap_or(0);
         let longest = chars as f64 * CHAR_WIDTH;
         // Labelled bars stand at least a label's width (flat) or a line's height (turned) apart. Short labels of a
         // sequence (days) are thinned; names (meters, resources) are all shown, turned when they do not fit flat.
         let flat_every = ((longest + 8.0) / slot).ceil().max(1.0) as usize;
-        if flat_every == 1 || chars <= 6 {
+        if flat_every == 1 || chars <= 10 {
             return Self { every: flat_every, rotated: false, extra_height: 0.0, reach: 0.0 };
         }
         let every = (16.0 / slot).ceil().max(1.0) as usize;
-        // sin 40° ≈ 0.64 of the length goes down, cos 40° ≈ 0.77 to the left.
-        Self { every, rotated: true, extra_height: (longest * 0.65).min(140.0), reach: longest * 0.77 }
+        // sin 40° ≈ 0.64 of the length goes down, cos 40° ≈ 0.77 to the left (labels are cut at MAX_LABEL).
+        Self { every, rotated: true, extra_height: longest * 0.65, reach: longest * 0.77 }
     }
 }
 
@@ -110,7 +121,7 @@ pub fn BarChart(
                                 true => ("end", Some(format!("rotate(-40 {lx} {ly})"))),
                                 false => ("middle", None),
                             };
-                            view! { <text x=lx y=ly text-anchor=anchor transform=turn class="tick">{b.label.clone()}</text> }
+                            view! { <text x=lx y=ly text-anchor=anchor transform=turn class="tick">{drawn(&b.label)}</text> }
                         })}
                     }
                 }).collect_view()}
@@ -141,6 +152,16 @@ mod tests {
         let room = slot * fit.every as f64;
         assert!(room >= 5.0 * CHAR_WIDTH, "each shown label has its width: {room}");
         assert!(fit.every <= 3, "not thinned more than needed: {}", fit.every);
+    }
+
+    #[test]
+    fn very_long_names_are_cut_so_the_plot_keeps_its_room() {
+        let long = vec!["x".repeat(200); 20];
+        let fit = Labels::fit(&bars(&long), 888.0 / 20.0);
+        assert!(fit.reach <= MAX_LABEL as f64 * CHAR_WIDTH && fit.extra_height < 130.0, "{fit:?}");
+        assert_eq!(drawn(&"é".repeat(40)).chars().count(), MAX_LABEL);
+        let dates: Vec<String> = (1..=31).map(|d| format!("2026-10-{d:02}")).collect();
+        assert!(!Labels::fit(&bars(&dates), 888.0 / 31.0).rotated, "dates are thinned, not turned");
     }
 
     #[test]

@@ -15,7 +15,8 @@ pub fn Layout(children: Children) -> impl IntoView {
     let user = Resource::new(|| (), |_| whoami());
     provide_context(UserResource(user));
     view! {
-        <a class="skip" href="#main">"Skip to the content"</a>
+        // `rel="external"`: the browser's own fragment navigation, which moves focus (the router's would only scroll).
+        <a class="skip" href="#main" rel="external">"Skip to the content"</a>
         <header class="topbar">
             <a class="brand" href="/">"Stackbill"</a>
             <nav aria-label="Main">

@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
-import { lastMonth, signIn } from './helpers';
+import { hydrated, lastMonth, signIn } from './helpers';
 
 // axe-core's WCAG 2.1 A and AA rules on the main pages, at a desktop and a phone width.
 for (const width of [1366, 375]) {
@@ -25,8 +25,9 @@ for (const width of [1366, 375]) {
   });
 }
 
-test('the first Tab reaches a skip link that moves past the navigation', async ({ page }) => {
+test('the first Tab reaches a skip link that moves past the navigation, once the page is hydrated', async ({ page }) => {
   await signIn(page, 'admin@contoso.test');
+  await hydrated(page);
   await page.keyboard.press('Tab');
   const skip = page.getByRole('link', { name: 'Skip to the content' });
   await expect(skip).toBeFocused();

@@ -318,8 +318,8 @@ fn worth_listing(b: &Bill) -> bool {
     !b.lines.is_empty() || b.status != BillStatus::Open
 }
 
-/// A page of a partner's bills for a period, by customer name (bills with no lines and no status are left out, so
-/// a page can be short), in a fixed number of round trips whatever the page's size.
+/// A page of a partner's bills for a period, by customer name or the `order` asked for (bills with no lines and no
+/// status are left out, so a page can be short), in a fixed number of round trips whatever the page's size.
 pub async fn bills_page(
     conn: &mut PgConnection,
     partner: Uuid,
@@ -334,7 +334,8 @@ pub async fn bills_page(
                 BillSort::Customer => "c.customer_name",
                 BillSort::Subscription => "s.sub",
                 BillSort::Status => "coalesce(bl.status, 'open')",
-                // The month's cost before rounding per line: orders the bills as their totals do, in one statement.
+                // The month's usage charges as they are now, before per-line rounding, in the page's one statement:
+                // the order of open bills' usage; a final bill's frozen total and adjustment lines may differ.
                 BillSort::Cost => {
                     "(select sum(ch.amount) from charges ch where ch.partner_id = $1 and ch.billing_subscription_id = s.sub
                        and ch.day >= $2 and ch.day < $3)"

@@ -48,7 +48,11 @@ pub fn slug(name: &str) -> String {
         .collect();
     let mut slug = words.join("-");
     slug.truncate(40);
-    slug.trim_end_matches('-').to_string()
+    match slug.trim_end_matches('-') {
+        // A name without a Latin letter or digit ("東京") still gives a part.
+        "" => "unnamed".to_string(),
+        s => s.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -61,6 +65,7 @@ mod tests {
         assert_eq!(slug("contoso-ams-01"), "contoso-ams-01");
         assert_eq!(slug("../../etc/passwd"), "etc-passwd");
         assert_eq!(slug("Ünïcode only"), "n-code-only");
+        assert_eq!(slug("東京"), "unnamed");
     }
 
     #[test]

@@ -134,7 +134,7 @@ fn ExplorerView(e: Explorer) -> impl IntoView {
         <BarChart title=format!("Cost by {} at list prices, {} to {} (UTC)", group.as_str(), f.from, f.to) unit=e.currency.clone() x_label=x_label.into() bars=bars/>
         <p><a href=csv download rel="external">"Download this view (CSV)"</a>
             {e.truncated.then_some(" · the page shows the first 1,000 rows; the CSV has all")}</p>
-        <UsageTable rows=e.rows group currency=e.currency subtotals=f.sort.is_empty() || f.sort == "key"/>
+        <UsageTable rows=e.rows group currency=e.currency subtotals=f.sort.is_empty() || f.sort == "key" truncated=e.truncated/>
     }
 }
 
@@ -148,6 +148,11 @@ fn chart_bars(rows: &[super::UsageRow], group: Grouping) -> Vec<Bar> {
             Some(b) => b.value += cost,
             None => bars.push(Bar { label: r.key.clone(), value: cost }),
         }
+    }
+    // The chart keeps its own order whatever the table is sorted by: days in date order, the rest by cost.
+    match group {
+        Grouping::Day => bars.sort_by(|a, b| a.label.cmp(&b.label)),
+        Grouping::Meter | Grouping::Resource => bars.sort_by(|a, b| b.value.total_cmp(&a.value)),
     }
     if group == Grouping::Resource {
         bars.truncate(20);
@@ -190,6 +195,9 @@ fn FilterForm(e: Explorer) -> impl IntoView {
                     }).collect_view()}
                 </select>
             </label>
+            // The order chosen by a column heading stays when the filters change.
+            <input type="hidden" name="sort" value=f.sort.clone()/>
+            <input type="hidden" name="desc" value=f.desc.clone()/>
             <button type="submit">"Show"</button>
         </form>
     }
@@ -217,7 +225,13 @@ fn with_subtotals(rows: &[super::UsageRow], subtotals: bool) -> Vec<Line> {
 /// The rows of the view with their quantity and cost at list price; every column sorts the view; the total cost
 /// under it, and per day its subtotal.
 #[component]
-fn UsageTable(rows: Vec<super::UsageRow>, group: Grouping, currency: String, subtotals: bool) -> impl IntoView {
+fn UsageTable(
+    rows: Vec<super::UsageRow>,
+    group: Grouping,
+    currency: String,
+    subtotals: bool,
+    truncated: bool,
+) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p class="empty">"No usage matches these filters. Widen the days, or choose all stacks, customers and meters."</p> }.into_any();
     }
@@ -266,7 +280,7 @@ fn UsageTable(rows: Vec<super::UsageRow>, group: Grouping, currency: String, sub
                 }.into_any(),
             }).collect_view()}</tbody>
             <tfoot><tr class="total">
-                <th scope="row" colspan=columns - 1>"Total"</th>
+                <th scope="row" colspan=columns - 1>{if truncated { "Total of the rows shown (the CSV has all)" } else { "Total" }}</th>
                 <td class="num" data-testid="usage-total">{money(total)}</td>
             </tr></tfoot>
         </table>

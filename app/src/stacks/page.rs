@@ -58,6 +58,12 @@ fn ArchiveForm(cloud: uuid::Uuid, name: String, archived: bool) -> impl IntoView
     }
 }
 
+/// The offer type of the stack's default subscription now, when the partner's directory knows it.
+fn default_offer(detail: &StackDetail) -> Option<OfferType> {
+    let current = detail.stack.default_subscription?;
+    detail.subscriptions.iter().find(|o| o.subscription_id == current).map(|o| o.offer_type)
+}
+
 #[component]
 fn PageError(error: AppError) -> impl IntoView {
     error.set_page_status();
@@ -103,11 +109,12 @@ fn Stack(detail: StackDetail) -> impl IntoView {
             <h2>"Tenant subscriptions"</h2>
             {notice(&detail.flash, FormId::Mapping)}
             <MappingTable detail=detail.clone() base=base.clone()/>
-            {detail.can_write.then(|| match s.billing_model {
+            {detail.can_write.then(|| match (s.billing_model, default_offer(&detail)) {
                 // A form that cannot succeed is not offered: why not, instead.
-                None => view! { <p class="empty" data-testid="no-mapping-form">"Register the stack first (above): a tenant subscription belongs to the stack's registration (R2)."</p> }.into_any(),
-                Some(BillingModel::Capacity) => view! { <p class="empty" data-testid="no-mapping-form">"This stack is registered under the Capacity billing model, which has no tenant subscriptions (R8): all its usage is the registration's."</p> }.into_any(),
-                Some(_) => view! { <MappingForm subscriptions=detail.subscriptions.clone() version=detail.mappings_version flash=detail.flash.clone() action=MAP_TENANT.at(&[&cloud])/> }.into_any(),
+                (_, Some(offer)) if !matches!(offer, OfferType::Csp | OfferType::Apss) => view! { <p class="empty" data-testid="no-mapping-form">{format!("The default subscription is {offer}: tenant subscriptions need a CSP or APSS default (R3). Change the default (above) first.")}</p> }.into_any(),
+                (None, _) => view! { <p class="empty" data-testid="no-mapping-form">"Register the stack first (above): a tenant subscription belongs to the stack's registration (R2)."</p> }.into_any(),
+                (Some(BillingModel::Capacity), _) => view! { <p class="empty" data-testid="no-mapping-form">"This stack is registered under the Capacity billing model, which has no tenant subscriptions (R8): all its usage is the registration's."</p> }.into_any(),
+                (Some(_), _) => view! { <MappingForm subscriptions=detail.subscriptions.clone() version=detail.mappings_version flash=detail.flash.clone() action=MAP_TENANT.at(&[&cloud])/> }.into_any(),
             })}
         </section>
         <section class="card" aria-label="Usage">

@@ -270,7 +270,7 @@ async fn a_final_bill_is_a_numbered_customer_invoice_without_cost_or_margin(pool
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
-async fn the_bills_list_sorts_by_cost_status_or_customer(pool: PgPool) {
+async fn the_bills_list_sorts_by_cost_either_way_and_its_headings_turn_the_order_round(pool: PgPool) {
     let m = month(pool.clone()).await;
     let contoso_tenant = partner_tenant(&pool, "Contoso").await;
     let app = spawn_app(pool).await;

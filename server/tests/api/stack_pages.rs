@@ -400,4 +400,10 @@ async fn forms_that_cannot_succeed_are_not_offered_and_a_customers_default_is_as
     ];
     s.post(&path, &answered).await;
     assert!(s.page().await.contains("Registration saved."), "answered: saved");
+
+    let ea = directory_subscription(&s.app.pool, partner, s.contoso_tenant, "EA").await;
+    s.register(ea).await;
+    let with_ea = s.page().await;
+    assert!(with_ea.contains("The default subscription is EA: tenant subscriptions need a CSP or APSS default (R3)"));
+    assert!(!with_ea.contains("Save tenant subscription"), "{with_ea}");
 }
