@@ -87,7 +87,12 @@ pub fn Pager(
 
 /// The current address's query, for [`with_page`].
 pub fn current_query() -> Vec<(String, String)> {
-    leptos_router::hooks::use_query_map().get_untracked().into_iter().map(|(k, v)| (k.into_owned(), v)).collect()
+    pairs(leptos_router::hooks::use_query_map().get_untracked())
+}
+
+/// An address's query as its pairs.
+pub fn pairs(query: leptos_router::params::ParamsMap) -> Vec<(String, String)> {
+    query.into_iter().map(|(k, v)| (k.into_owned(), v)).collect()
 }
 
 /// `path?query` with `name` set to page `page` (from 0; written from 1, the first page without it) and every other

@@ -1,11 +1,26 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, test } from '@playwright/test';
+import { expect, Page, test } from '@playwright/test';
 import { hydrated, lastMonth, signIn } from './helpers';
 
-// axe-core's WCAG 2.1 A and AA rules on the main pages, at a desktop and a phone width.
+// axe-core's WCAG 2.1 A and AA rules on the main pages, at a desktop and a phone width. Each page is also written as
+// a screenshot, end2end/screenshots/<page>-<width>.png (not committed), for the people reviewing a change to look at.
+const shot = (path: string, width: number) =>
+  `screenshots/${path.replace(/^\//, '').replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').slice(0, 60) || 'home'}-${width}.png`;
+
+async function check(page: Page, paths: string[], width: number, found: string[]) {
+  for (const path of paths) {
+    await page.goto(path);
+    const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+    for (const v of violations) {
+      found.push(`${path}: ${v.id} (${v.impact}) ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+    }
+    await page.screenshot({ path: shot(path, width), fullPage: true });
+  }
+}
+
 for (const width of [1366, 375]) {
   test(`the main pages have no accessibility violations at ${width} px`, async ({ page }) => {
-    test.setTimeout(90_000);
+    test.setTimeout(120_000);
     await page.setViewportSize({ width, height: 900 });
     await signIn(page, 'admin@contoso.test');
     const stack = await page.locator('table[aria-label="Stacks"] a').first().getAttribute('href');
@@ -14,13 +29,11 @@ for (const width of [1366, 375]) {
     const pages = ['/', stack!, '/customers', '/usage', '/dashboard', `/bills?period=${lastMonth()}`, bill!,
       `${bill}/invoice`, '/audit', '/reconciliation', '/settings/webhooks', '/settings/partner', '/no-such-page'];
     const found: string[] = [];
-    for (const path of pages) {
-      await page.goto(path);
-      const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-      for (const v of violations) {
-        found.push(`${path}: ${v.id} (${v.impact}) ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
-      }
-    }
+    await check(page, pages, width, found);
+    // The operator's own pages.
+    await page.context().clearCookies();
+    await signIn(page, 'operator@stackbill.test');
+    await check(page, ['/operator', '/usage', '/dashboard'], width, found);
     expect(found, found.join('\n')).toEqual([]);
   });
 }

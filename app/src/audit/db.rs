@@ -81,9 +81,14 @@ pub async fn events(
     scope: crate::auth::Scope,
     stack: Option<String>,
     tenant: Option<String>,
+    order: &crate::sorting::Order,
     of: crate::paging::PageOf,
 ) -> Result<crate::paging::Paged<super::AuditRow>, AppError> {
-    let read: crate::paging::Paged<Read> = of.of(sqlx::query_as(
+    // The keys of `page::AUDIT_ORDERS`; each ends in the event's ID, so pages neither repeat nor skip an event.
+    let order_by = order
+        .column(&[("oldest", "e.id"), ("who", "lower(e.actor_label), e.id desc"), ("action", "e.action, e.id desc")])
+        .unwrap_or("e.id desc");
+    let read: crate::paging::Paged<Read> = of.of(sqlx::query_as(&format!(
         "select e.at, e.actor_label, e.action, e.entity_type, e.entity_id, s.name as stack_name,
                 (select coalesce(json_agg(json_build_array(n.id, n.name)), '[]')
                  from (select c.subscription_id::text as id, c.customer_name as name
@@ -104,8 +109,8 @@ pub async fn events(
          where ($1::uuid is null or e.partner_id = $1)
            and ($2::text is null or e.entity_id = $2 or lower(s.name) = $2)
            and ($3::text is null or $3 in (e.after->>'tenant', e.before->>'tenant', e.after->>'customerTenantId'))
-         order by e.id desc limit $4 offset $5",
-    )
+         order by {order_by} limit $4 offset $5"
+    ))
     .bind(scope.partner_filter())
     .bind(stack)
     .bind(tenant)

@@ -20,17 +20,22 @@ pub struct AuditPage {
     pub more: bool,
 }
 
+/// The log's orders as the address names them (`?sort=`), with what the page calls them; newest first otherwise.
+pub const AUDIT_ORDERS: [(&str, &str); 4] =
+    [("", "Newest first"), ("oldest", "Oldest first"), ("who", "By who (A–Z)"), ("action", "By action (A–Z)")];
+
 /// Events in the caller's scope: a partner's own, or every one for operators.
 #[server]
-pub async fn load_audit(stack: String, customer: String, page: i64) -> Result<AuditPage, AppError> {
+pub async fn load_audit(stack: String, customer: String, page: i64, sort: String) -> Result<AuditPage, AppError> {
     let scope = crate::web::caller::Caller::of_page().await?.scope;
     let of = crate::paging::PageOf::new("page", page, PAGE_SIZE)?;
     let filter = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_ascii_lowercase());
-    let rows = super::db::events(&crate::db::pool()?, scope, filter(&stack), filter(&customer), of).await?;
+    let order = crate::sorting::Order { sort, desc: String::new() };
+    let rows = super::db::events(&crate::db::pool()?, scope, filter(&stack), filter(&customer), &order, of).await?;
     Ok(AuditPage { rows: rows.rows, more: rows.more })
 }
 
-/// `/audit?stack=CLOUD-ID&customer=TENANT&page=N`
+/// `/audit?stack=CLOUD-ID&customer=TENANT&sort=ORDER&page=N`
 #[component]
 pub fn AuditPageView() -> impl IntoView {
     let query = use_query_map();
@@ -40,15 +45,20 @@ pub fn AuditPageView() -> impl IntoView {
             q.get("stack").unwrap_or_default(),
             q.get("customer").unwrap_or_default(),
             crate::paging::page_param(q.get("page")),
+            q.get("sort").unwrap_or_default(),
         )
     };
-    let data = Resource::new(args, |(s, c, p)| load_audit(s, c, p));
+    let data = Resource::new(args, |(s, c, p, o)| load_audit(s, c, p, o));
     view! {
         <h1>"Audit log"</h1>
         <form method="get" action="/audit" class="inline" aria-label="Filter the audit log">
             <label>"Stack " <input name="stack" placeholder="name or cloud ID" value=move || args().0/></label>
             " "
             <label>"Customer " <input name="customer" placeholder="directory tenant ID" value=move || args().1/></label>
+            " "
+            <label>"Order " <select name="sort">{AUDIT_ORDERS.into_iter().map(|(key, words)| view! {
+                <option value=key selected=move || args().3 == key>{words}</option>
+            }).collect_view()}</select></label>
             " "
             <button type="submit">"Filter"</button>
         </form>

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::AuditRow;
+use crate::domain::text::{possessive, short_id};
 
 /// One field that changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +119,7 @@ impl Telling<'_> {
 
     /// The stack, by name when the event is of a stack.
     fn stack(&self) -> String {
-        self.row.stack_name.clone().unwrap_or_else(|| format!("stack {}", short(&self.row.entity_id)))
+        self.row.stack_name.clone().unwrap_or_else(|| format!("stack {}", short_id(&self.row.entity_id)))
     }
 
     /// "Northwind's bill of October 2026", from a bill's logged ID (`2026-10/<subscription>`).
@@ -127,7 +128,7 @@ impl Telling<'_> {
         let month = crate::domain::Period::parse(period).map(crate::domain::when::month).unwrap_or_default();
         match self.row.name_of(sub) {
             Some(name) => format!("{} bill of {month}", possessive(name)),
-            None => format!("the bill of subscription {} for {month}", short(sub)),
+            None => format!("the bill of subscription {} for {month}", short_id(sub)),
         }
     }
 
@@ -142,7 +143,7 @@ impl Telling<'_> {
 
     /// A tenant by its customer's name (the ID when the directory does not know it).
     fn customer(&self, id: String) -> String {
-        self.row.name_of(&id).map_or_else(|| format!("tenant {}", short(&id)), str::to_string)
+        self.row.name_of(&id).map_or_else(|| format!("tenant {}", short_id(&id)), str::to_string)
     }
 
     fn named(&self, id: &str) -> String {
@@ -151,32 +152,14 @@ impl Telling<'_> {
 }
 
 fn stack_or_id(t: &Telling<'_>) -> String {
-    t.row.stack_name.clone().unwrap_or_else(|| short(&t.row.entity_id))
-}
-
-/// "Tailspin Toys'" or "Northwind's".
-fn possessive(name: &str) -> String {
-    if name.ends_with('s') {
-        format!("{name}'")
-    } else {
-        format!("{name}'s")
-    }
-}
-
-/// `5b5c…0001`: enough of an ID to tell it apart in a sentence.
-fn short(id: &str) -> String {
-    if id.len() == 36 && id.is_ascii() {
-        format!("{}…{}", &id[..4], &id[32..])
-    } else {
-        id.to_string()
-    }
+    t.row.stack_name.clone().unwrap_or_else(|| short_id(&t.row.entity_id))
 }
 
 /// An ID with its customer's name: "Tailspin Toys · 5b5c…0001".
 fn named(id: &str, row: &AuditRow) -> String {
     match row.name_of(id) {
-        Some(name) => format!("{name} · {}", short(id)),
-        None => short(id),
+        Some(name) => format!("{name} · {}", short_id(id)),
+        None => short_id(id),
     }
 }
 

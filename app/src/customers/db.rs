@@ -5,14 +5,27 @@ use uuid::Uuid;
 use super::{CustomerSub, StackMapping};
 use crate::auth::Scope;
 use crate::paging::{PageOf, Paged};
+use crate::sorting::Order;
 use crate::AppError;
 
-/// A page of the customers' directory tenants in scope, by customer name.
-pub async fn tenants(pool: &PgPool, scope: Scope, of: PageOf) -> Result<Paged<Uuid>, AppError> {
-    Ok(of.of(sqlx::query_scalar(
+/// The customer list's columns as the address names them, and what they sort by.
+const SORTS: [(&str, &str); 3] = [
+    ("customer", "lower(min(customer_name))"),
+    ("subscriptions", "count(*)"),
+    (
+        "stacks",
+        "(select count(*) from tenant_mappings m where m.tenant_id = customer_tenant_id and m.valid_to is null
+          and ($1::uuid is null or m.partner_id = $1))",
+    ),
+];
+
+/// A page of the customers' directory tenants in scope, by customer name or in the order asked for.
+pub async fn tenants(pool: &PgPool, scope: Scope, of: PageOf, order: &Order) -> Result<Paged<Uuid>, AppError> {
+    let order_by = order.sql(&SORTS, "min(customer_name), customer_tenant_id", "customer_tenant_id");
+    Ok(of.of(sqlx::query_scalar(&format!(
         "select customer_tenant_id from commerce_subscriptions where $1::uuid is null or billing_partner_id = $1
-         group by customer_tenant_id order by min(customer_name), customer_tenant_id limit $2 offset $3",
-    )
+         group by customer_tenant_id order by {order_by} limit $2 offset $3"
+    ))
     .bind(scope.partner_filter())
     .bind(of.limit())
     .bind(of.offset())

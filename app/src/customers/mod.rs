@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::sorting::{ListAt, SortHeader};
 use crate::AppError;
 
 /// One customer subscription in the directory.
@@ -41,6 +42,8 @@ pub struct StackMapping {
 /// The page's data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customers {
+    /// This page's customers' directory tenants, in the page's order.
+    pub tenants: Vec<Uuid>,
     /// Directory subscriptions, by customer.
     pub subscriptions: Vec<CustomerSub>,
     /// Every stack in scope with the current mappings of this page's customers (one row per stack without any).
@@ -56,25 +59,25 @@ pub struct Customers {
 /// Customers per page.
 pub const CUSTOMERS_PAGE_SIZE: i64 = 50;
 
-/// A page of the customers in the caller's scope (by name), with their subscriptions and their mappings on every
-/// stack in scope.
+/// A page of the customers in the caller's scope (by name, or in the order asked for), with their subscriptions
+/// and their mappings on every stack in scope.
 #[server]
-pub async fn load_customers(page: i64) -> Result<Customers, AppError> {
+pub async fn load_customers(at: ListAt) -> Result<Customers, AppError> {
     let scope = crate::web::caller::Caller::of_page().await?.scope;
-    let of = crate::paging::PageOf::new("page", page, CUSTOMERS_PAGE_SIZE)?;
+    let of = crate::paging::PageOf::new("page", at.page, CUSTOMERS_PAGE_SIZE)?;
     let pool = crate::db::pool()?;
-    let tenants = db::tenants(&pool, scope, of).await?;
+    let tenants = db::tenants(&pool, scope, of, &at.order).await?;
     let subscriptions = db::subscriptions(&pool, scope, &tenants.rows).await?;
     let mappings = db::mappings(&pool, scope, &tenants.rows).await?;
     let period = crate::domain::Period::of(crate::domain::clock::now()).to_string();
-    Ok(Customers { subscriptions, mappings, page: tenants.page, more: tenants.more, period })
+    Ok(Customers { tenants: tenants.rows, subscriptions, mappings, page: tenants.page, more: tenants.more, period })
 }
 
 /// `/customers`
 #[component]
 pub fn CustomersPage() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
-    let data = Resource::new(move || crate::paging::page_param(query.read().get("page")), load_customers);
+    let data = Resource::new(move || ListAt::of(&crate::paging::pairs(query.get()), "", "page"), load_customers);
     view! {
         <h1>"Customers"</h1>
         <p>"From the commerce directory. On each stack a customer's tenant is either mapped to its own subscription, or its usage falls back to the stack's default subscription."</p>
@@ -100,19 +103,25 @@ fn stack_status(c: &Customers, tenant: Uuid, own: &[Uuid]) -> Vec<(String, Uuid,
 
 #[component]
 fn CustomerTable(customers: Customers) -> impl IntoView {
-    // Each tenant once, under the first name the directory gives it (its subscriptions may carry others).
-    let mut tenants: Vec<(Uuid, String)> = Vec::new();
-    for s in &customers.subscriptions {
-        if !tenants.iter().any(|(t, _)| *t == s.tenant_id) {
-            tenants.push((s.tenant_id, s.customer_name.clone()));
-        }
-    }
+    // Each tenant once, in the page's order, under the first name the directory gives it (its subscriptions may
+    // carry others).
+    let tenants: Vec<(Uuid, String)> = customers
+        .tenants
+        .iter()
+        .filter_map(|t| {
+            customers.subscriptions.iter().find(|s| s.tenant_id == *t).map(|s| (*t, s.customer_name.clone()))
+        })
+        .collect();
     let period = customers.period.clone();
     let query = crate::paging::current_query();
     let (page, more) = (customers.page, customers.more);
     view! {
         <table class="data" tabindex="0" aria-label="Customers">
-            <thead><tr><th scope="col">"Customer"</th><th scope="col">"Subscriptions"</th><th scope="col">"On each stack"</th></tr></thead>
+            <thead><tr>
+                <SortHeader label="Customer".into() column="customer" path="/customers".into()/>
+                <SortHeader label="Subscriptions".into() column="subscriptions" path="/customers".into()/>
+                <SortHeader label="On each stack".into() column="stacks" path="/customers".into()/>
+            </tr></thead>
             <tbody>
                 {tenants.into_iter().map(|(tenant, name)| {
                     let subs: Vec<CustomerSub> = customers.subscriptions.iter().filter(|s| s.tenant_id == tenant).cloned().collect();

@@ -190,12 +190,20 @@ pub async fn search(
     pool: &sqlx::PgPool,
     search: &str,
     of: crate::paging::PageOf,
+    order: &crate::sorting::Order,
 ) -> Result<crate::paging::Paged<crate::customers::CustomerSub>, AppError> {
-    Ok(of.of(sqlx::query_as(
+    const SORTS: [(&str, &str); 4] = [
+        ("customer", "lower(customer_name)"),
+        ("subscription", "subscription_id::text"),
+        ("offer", "offer_type"),
+        ("status", "status"),
+    ];
+    let order_by = order.sql(&SORTS, "customer_name, subscription_id", "subscription_id");
+    Ok(of.of(sqlx::query_as(&format!(
         "select customer_tenant_id as tenant_id, customer_name, subscription_id, offer_type, status from commerce_subscriptions
          where $1 = '' or customer_name ilike '%' || $1 || '%' or subscription_id::text = lower($1) or customer_tenant_id::text = lower($1)
-         order by customer_name, subscription_id limit $2 offset $3",
-    )
+         order by {order_by} limit $2 offset $3"
+    ))
     .bind(search.trim())
     .bind(of.limit())
     .bind(of.offset())

@@ -38,6 +38,24 @@ pub fn echo(s: &str) -> String {
     }
 }
 
+/// `5b5c…0001`: enough of an ID to tell it apart in a sentence (anything but a UUID is given whole).
+pub fn short_id(id: &str) -> String {
+    if id.len() == 36 && id.is_ascii() {
+        format!("{}…{}", &id[..4], &id[32..])
+    } else {
+        id.to_string()
+    }
+}
+
+/// "Tailspin Toys'" or "Northwind's".
+pub fn possessive(name: &str) -> String {
+    if name.ends_with('s') {
+        format!("{name}'")
+    } else {
+        format!("{name}'s")
+    }
+}
+
 /// A name as part of a file name: lowercase letters and digits, words joined by `-`, at most 40 characters
 /// ("Northwind Traders, Inc." gives `northwind-traders-inc`).
 pub fn slug(name: &str) -> String {
@@ -58,6 +76,14 @@ pub fn slug(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_are_shortened_and_names_made_possessive() {
+        assert_eq!(short_id("5b5c0000-0000-4000-8000-000000000001"), "5b5c…0001");
+        assert_eq!(short_id("ams-01"), "ams-01");
+        assert_eq!(possessive("Tailspin Toys"), "Tailspin Toys'");
+        assert_eq!(possessive("Northwind"), "Northwind's");
+    }
 
     #[test]
     fn names_become_file_name_parts() {

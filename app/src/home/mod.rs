@@ -2,7 +2,8 @@
 use leptos::prelude::*;
 
 use crate::layout::SignOutButton;
-use crate::paging::{current_query, page_param, with_page, Pager};
+use crate::paging::{current_query, with_page, Pager};
+use crate::sorting::ListAt;
 use crate::stacks::api::{home_overview, Overview};
 use crate::stacks::components::{PartnerTable, StackTable};
 use crate::AppError;
@@ -12,8 +13,9 @@ use crate::AppError;
 pub fn HomePage() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     let pages = move || {
-        let q = query.read();
-        (page_param(q.get("page")), page_param(q.get("partners_page")), q.get("archived").is_some_and(|a| a == "1"))
+        let q = crate::paging::pairs(query.get());
+        let archived = q.iter().any(|(k, v)| k == "archived" && v == "1");
+        (ListAt::of(&q, "", "page"), ListAt::of(&q, "partners", "partners_page"), archived)
     };
     let data = Resource::new(pages, |(page, partners, archived)| home_overview(page, partners, archived));
     view! {
@@ -40,7 +42,7 @@ fn Home(overview: Overview) -> impl IntoView {
         {is_operator.then(|| view! {
             <section>
                 <h2>"Partners"</h2>
-                <PartnerTable partners=partners.rows.clone()/>
+                <PartnerTable partners=partners.rows.clone() path="/"/>
                 <Pager page=partners.page more=partners.more label="Partner pages"
                     href=move |n| with_page("/", &partners_link, "partners_page", n)/>
             </section>

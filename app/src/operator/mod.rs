@@ -9,10 +9,11 @@ use crate::customers::CustomerSub;
 use crate::directory::forms::{StatusForm, IMPORT_DIRECTORY, SET_STATUS};
 use crate::domain::when::day;
 use crate::domain::SubscriptionStatus;
-use crate::paging::{current_query, page_param, with_page, Paged, Pager};
+use crate::paging::{current_query, with_page, Paged, Pager};
 use crate::partners::forms::{PartnerForm, ADD_PARTNER};
 use crate::pricing::forms::{IMPORT_METER_MAP, IMPORT_PRICES};
 use crate::pricing::{MeterMapEntry, PriceEntry};
+use crate::sorting::{ListAt, SortHeader};
 use crate::stacks::PartnerSummary;
 use crate::web::form::FILE_FIELD;
 use crate::web::Flash;
@@ -35,17 +36,17 @@ pub struct OperatorData {
     pub rerating: i64,
 }
 
-/// Which page of each of the operator page's lists (`?partners_page=&directory_page=&prices_page=&meters_page=`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The page and order of each of the operator page's lists (`?partners_page=&partners_sort=&directory_page=…`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OperatorPages {
-    /// Which page of the partners (from 1; a bad number is refused by name).
-    pub partners: i64,
+    /// The partners (a bad page number is refused by name).
+    pub partners: ListAt,
     /// Directory entries.
-    pub directory: i64,
+    pub directory: ListAt,
     /// Price list entries.
-    pub prices: i64,
+    pub prices: ListAt,
     /// Meter map entries.
-    pub meters: i64,
+    pub meters: ListAt,
 }
 
 /// Rows per page of the operator page's lists.
@@ -57,11 +58,13 @@ pub async fn load_operator(search: String, pages: OperatorPages) -> Result<Opera
     use crate::paging::PageOf;
     let session = crate::web::caller::Caller::of_page().await?.must_operate()?.session;
     let pool = crate::db::pool()?;
-    let page = |field: &str, n: i64| PageOf::new(field, n, OPERATOR_PAGE_SIZE);
-    let partners = crate::stacks::db::list_partners(&pool, page("partners_page", pages.partners)?).await?;
-    let directory = crate::directory::db::search(&pool, &search, page("directory_page", pages.directory)?).await?;
-    let prices = crate::pricing::db::price_page(&pool, page("prices_page", pages.prices)?).await?;
-    let meter_map = crate::pricing::db::meter_map_page(&pool, page("meters_page", pages.meters)?).await?;
+    let page = |field: &str, at: &ListAt| PageOf::new(field, at.page, OPERATOR_PAGE_SIZE);
+    let (p, d) = (&pages.partners, &pages.directory);
+    let partners = crate::stacks::db::list_partners(&pool, page("partners_page", p)?, &p.order).await?;
+    let directory = crate::directory::db::search(&pool, &search, page("directory_page", d)?, &d.order).await?;
+    let (p, m) = (&pages.prices, &pages.meters);
+    let prices = crate::pricing::db::price_page(&pool, page("prices_page", p)?, &p.order).await?;
+    let meter_map = crate::pricing::db::meter_map_page(&pool, page("meters_page", m)?, &m.order).await?;
     let flash = session.take_flash().await?;
     let rerating = crate::charges::db::queued(&pool, None).await?;
     Ok(OperatorData { partners, directory, prices, meter_map, flash, rerating })
@@ -73,12 +76,12 @@ pub fn OperatorPage() -> impl IntoView {
     let query = use_query_map();
     let search = move || query.read().get("q").unwrap_or_default();
     let pages = move || {
-        let q = query.read();
+        let q = crate::paging::pairs(query.get());
         OperatorPages {
-            partners: page_param(q.get("partners_page")),
-            directory: page_param(q.get("directory_page")),
-            prices: page_param(q.get("prices_page")),
-            meters: page_param(q.get("meters_page")),
+            partners: ListAt::of(&q, "partners", "partners_page"),
+            directory: ListAt::of(&q, "directory", "directory_page"),
+            prices: ListAt::of(&q, "prices", "prices_page"),
+            meters: ListAt::of(&q, "meters", "meters_page"),
         }
     };
     let data = Resource::new(move || (search(), pages()), |(s, p)| load_operator(s, p));
@@ -138,11 +141,21 @@ fn Operator(data: OperatorData, search: String) -> impl IntoView {
         </section>
         <section class="card">
             <h2>"Partners"</h2>
-            <crate::stacks::components::PartnerTable partners=partners.rows/>
+            <crate::stacks::components::PartnerTable partners=partners.rows path="/operator"/>
             <Pager page=partners.page more=partners.more label="Partner pages" href=pager("partners_page")/>
             <AddPartnerForm/>
         </section>
     }
+}
+
+/// A heading that sorts one of the page's lists (`prices`, `meters` or `directory`) and takes it to its first page.
+fn heading(list: &'static str, label: &str, column: &'static str, num: bool) -> impl IntoView {
+    let page_name = match list {
+        "prices" => "prices_page",
+        "meters" => "meters_page",
+        _ => "directory_page",
+    };
+    view! { <SortHeader label=label.to_string() column path="/operator".into() list page_name num/> }
 }
 
 /// The price list, newest price first per meter.
@@ -150,7 +163,9 @@ fn Operator(data: OperatorData, search: String) -> impl IntoView {
 fn PriceTable(rows: Vec<PriceEntry>) -> impl IntoView {
     view! {
         <table class="data" tabindex="0" aria-label="Price list">
-            <thead><tr><th scope="col">"Commerce meter"</th><th scope="col">"Unit"</th><th scope="col" class="num">"Unit price"</th><th scope="col">"From (UTC)"</th><th scope="col">"To (UTC)"</th></tr></thead>
+            <thead><tr>{heading("prices", "Commerce meter", "meter", false)}{heading("prices", "Unit", "unit", false)}
+                {heading("prices", "Unit price", "price", true)}{heading("prices", "From (UTC)", "from", false)}
+                {heading("prices", "To (UTC)", "to", false)}</tr></thead>
             <tbody>{rows.into_iter().map(|p| view! {
                 <tr><td>{p.meter_name}<br/><span class="mono">{p.commerce_meter_id.to_string()}</span></td><td>{p.unit}</td>
                     <td class="num">{format!("{} {}", p.unit_price, p.currency)}</td><td>{day(p.effective_from)}</td>
@@ -165,7 +180,8 @@ fn PriceTable(rows: Vec<PriceEntry>) -> impl IntoView {
 fn MeterMapTable(rows: Vec<MeterMapEntry>) -> impl IntoView {
     view! {
         <table class="data" tabindex="0" aria-label="Meter map">
-            <thead><tr><th scope="col">"Local meter"</th><th scope="col">"Commerce meter"</th><th scope="col" class="num">"Factor"</th></tr></thead>
+            <thead><tr>{heading("meters", "Local meter", "local", false)}{heading("meters", "Commerce meter", "commerce", false)}
+                {heading("meters", "Factor", "factor", true)}</tr></thead>
             <tbody>{rows.into_iter().map(|m| view! {
                 <tr><td>{m.local_name.unwrap_or_else(|| "unknown meter".into())}<br/><span class="mono">{m.local_meter_id.to_string()}</span></td>
                     <td class="mono">{m.commerce_meter_id.to_string()}</td><td class="num">{m.factor}</td></tr>
@@ -178,7 +194,8 @@ fn MeterMapTable(rows: Vec<MeterMapEntry>) -> impl IntoView {
 fn DirectoryTable(rows: Vec<CustomerSub>) -> impl IntoView {
     view! {
         <table class="data" tabindex="0" aria-label="Directory">
-            <thead><tr><th scope="col">"Customer"</th><th scope="col">"Subscription"</th><th scope="col">"Offer"</th><th scope="col">"Status"</th></tr></thead>
+            <thead><tr>{heading("directory", "Customer", "customer", false)}{heading("directory", "Subscription", "subscription", false)}
+                {heading("directory", "Offer", "offer", false)}{heading("directory", "Status", "status", false)}</tr></thead>
             <tbody>
                 {rows.into_iter().map(|r| view! {
                     <tr>

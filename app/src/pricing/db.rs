@@ -141,13 +141,25 @@ pub async fn import_meter_map(
 pub async fn price_page(
     pool: &sqlx::PgPool,
     of: crate::paging::PageOf,
+    order: &crate::sorting::Order,
 ) -> Result<crate::paging::Paged<super::PriceEntry>, AppError> {
-    Ok(of.of(sqlx::query_as(
+    const SORTS: [(&str, &str); 5] = [
+        ("meter", "lower(meter_name)"),
+        ("unit", "unit"),
+        ("price", "unit_price"),
+        ("from", "effective_from"),
+        ("to", "effective_to"),
+    ];
+    let order_by = order.sql(
+        &SORTS,
+        "meter_name, currency, effective_from desc, commerce_meter_id",
+        "meter_name, currency, effective_from desc, commerce_meter_id",
+    );
+    Ok(of.of(sqlx::query_as(&format!(
         "select commerce_meter_id, meter_name, unit, unit_price::text, currency::text,
                 effective_from, effective_to
-         from price_list_entries order by meter_name, currency, effective_from desc, commerce_meter_id
-         limit $1 offset $2",
-    )
+         from price_list_entries order by {order_by} limit $1 offset $2"
+    ))
     .bind(of.limit())
     .bind(of.offset())
     .fetch_all(pool)
@@ -158,12 +170,16 @@ pub async fn price_page(
 pub async fn meter_map_page(
     pool: &sqlx::PgPool,
     of: crate::paging::PageOf,
+    order: &crate::sorting::Order,
 ) -> Result<crate::paging::Paged<super::MeterMapEntry>, AppError> {
-    Ok(of.of(sqlx::query_as(
+    const SORTS: [(&str, &str); 3] =
+        [("local", "lower(l.name)"), ("commerce", "m.commerce_meter_id::text"), ("factor", "m.factor")];
+    let order_by = order.sql(&SORTS, "l.name nulls last, m.local_meter_id", "m.local_meter_id");
+    Ok(of.of(sqlx::query_as(&format!(
         "select m.local_meter_id, l.name as local_name, m.commerce_meter_id, m.factor::text
          from meter_map m left join local_meters l on l.meter_id = m.local_meter_id
-         order by l.name nulls last, m.local_meter_id limit $1 offset $2",
-    )
+         order by {order_by} limit $1 offset $2"
+    ))
     .bind(of.limit())
     .bind(of.offset())
     .fetch_all(pool)

@@ -11,6 +11,7 @@ use super::view::{Difference, ReconView, Tally};
 use super::Kind;
 use crate::domain::money::show as money;
 use crate::domain::number::count;
+use crate::domain::text::short_id;
 use crate::web::form::FILE_FIELD;
 use crate::AppError;
 
@@ -233,12 +234,6 @@ fn days(g: &Difference) -> String {
     }
 }
 
-/// A subscription as its first and last characters (the whole ID is the cell's title and in the CSV).
-fn short(id: Uuid) -> String {
-    let s = id.to_string();
-    format!("{}…{}", &s[..8], &s[s.len() - 4..])
-}
-
 /// Unit prices as Microsoft and Stackbill have them.
 fn unit_prices(d: &super::Compared) -> String {
     format!("{} / {}", quantity(d.microsoft_unit_price), quantity(d.stackbill_unit_price))
@@ -266,7 +261,7 @@ fn Differences(v: ReconView) -> impl IntoView {
                     <tbody>{v.differences.iter().map(|g| view! {
                         <tr data-kind=format!("{:?}", g.kind)>
                             <td>{g.first.customer_name.clone().unwrap_or_default()}<br/>
-                                <span class="mono" title=g.first.subscription_id.to_string()>{short(g.first.subscription_id)}</span></td>
+                                <span class="mono" title=g.first.subscription_id.to_string()>{short_id(&g.first.subscription_id.to_string())}</span></td>
                             <td class="nowrap">{days(g)}</td>
                             <td title=format!("commerce meter {}", g.first.commerce_meter_id)>{g.first.meter_name.clone().unwrap_or_default()}</td>
                             <td class="num">{quantity(g.microsoft_quantity)}</td>

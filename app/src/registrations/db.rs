@@ -73,12 +73,14 @@ struct EntryRow {
     offer_type: String,
     billing_partner_id: Uuid,
     customer_tenant_id: Uuid,
+    customer_name: String,
     status: String,
 }
 
 pub(super) async fn directory_entry(conn: &mut PgConnection, id: Uuid) -> Result<Option<DirectoryEntry>, AppError> {
     let row: Option<EntryRow> = sqlx::query_as(
-        "select subscription_id, offer_type, billing_partner_id, customer_tenant_id, status from commerce_subscriptions where subscription_id = $1",
+        "select subscription_id, offer_type, billing_partner_id, customer_tenant_id, customer_name, status
+         from commerce_subscriptions where subscription_id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
@@ -89,10 +91,27 @@ pub(super) async fn directory_entry(conn: &mut PgConnection, id: Uuid) -> Result
             offer: OfferType::parse(&r.offer_type)?,
             billing_partner: r.billing_partner_id,
             customer_tenant: r.customer_tenant_id,
+            customer_name: r.customer_name,
             status: SubscriptionStatus::parse(&r.status)?,
         })
     })
     .transpose()
+}
+
+/// The name of a directory tenant's customer in the partner's own commerce directory (none when it has no
+/// subscription there).
+pub(super) async fn tenant_name(
+    conn: &mut PgConnection,
+    partner: Uuid,
+    tenant: Uuid,
+) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "select min(customer_name) from commerce_subscriptions where billing_partner_id = $1 and customer_tenant_id = $2",
+    )
+    .bind(partner)
+    .bind(tenant)
+    .fetch_one(conn)
+    .await?)
 }
 
 async fn current_mappings(conn: &mut PgConnection, stack: &StackRef) -> Result<i64, AppError> {

@@ -5,8 +5,10 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::db::{check_effective, check_registered_at, directory_entry, lock, registration_facts, StackRef};
-use super::rules::check_mapping;
+use super::db::{
+    check_effective, check_registered_at, directory_entry, lock, registration_facts, tenant_name, StackRef,
+};
+use super::rules::{check_mapping, TenantFacts};
 use crate::audit::db::{record, Event};
 use crate::audit::Actor;
 use crate::domain::when::long;
@@ -80,7 +82,9 @@ pub async fn map_tenant(
     let at = at.unwrap_or_else(crate::domain::clock::now);
     let registration = registration_facts(conn, stack).await?;
     let entry = directory_entry(conn, subscription).await?;
-    check_mapping(stack.partner_id, registration.as_ref(), tenant, subscription, entry.as_ref())?;
+    let name = tenant_name(conn, stack.partner_id, tenant).await?;
+    let facts = TenantFacts { id: tenant, name: name.as_deref() };
+    check_mapping(stack.partner_id, registration.as_ref(), facts, subscription, entry.as_ref())?;
     check_effective(conn, stack, at).await?;
     check_registered_at(conn, stack, at).await?;
     let current = check_expected(conn, stack, tenant, expect).await?;

@@ -31,6 +31,7 @@ impl RuleField {
     }
 }
 
+use crate::domain::text::{possessive, short_id};
 use crate::domain::{BillingModel, OfferType, SubscriptionStatus};
 
 /// A refusal: which rule, Azure's error code where one exists, the form field it belongs to, and plain words.
@@ -65,8 +66,17 @@ pub struct DirectoryEntry {
     pub billing_partner: Uuid,
     /// The customer's directory tenant.
     pub customer_tenant: Uuid,
+    /// The customer's name, as the directory has it.
+    pub customer_name: String,
     /// Active, suspended or deleted.
     pub status: SubscriptionStatus,
+}
+
+impl DirectoryEntry {
+    /// "Northwind Traders' subscription 5b5c…0001": how a refusal names one of the partner's own subscriptions.
+    fn named(&self) -> String {
+        format!("{} subscription {}", possessive(&self.customer_name), short_id(&self.subscription_id.to_string()))
+    }
 }
 
 fn violation(rule: &'static str, code: &'static str, field: RuleField, message: String) -> RuleViolation {
@@ -87,7 +97,7 @@ fn owned_active(
             "R5",
             "BadCustomerSubscriptionId",
             field,
-            format!("subscription {id} was not found in your commerce directory; only your own subscriptions can be registered"),
+            format!("subscription {id} was not found in your commerce directory: check the ID in Partner Center, or choose one of your customers' subscriptions from the list"),
         )
     })?;
     if entry.status != SubscriptionStatus::Active {
@@ -95,7 +105,11 @@ fn owned_active(
             "R9",
             "InvalidCustomerSubscriptionId",
             field,
-            format!("subscription {id} is {}, not active", entry.status.as_str()),
+            format!(
+                "{} is {}, not active: reactivate it in Partner Center, or choose an active subscription",
+                entry.named(),
+                entry.status.as_str()
+            ),
         ));
     }
     Ok(entry)
@@ -122,7 +136,8 @@ pub fn check_default(
                 "InvalidCSPSubscription",
                 RuleField::DefaultSubscription,
                 format!(
-                    "subscription {subscription_id} is EA; a registration with tenant subscriptions ({current_mappings} now) needs a CSP or APSS default. Remove the tenant subscriptions first, or choose a CSP or APSS subscription"
+                    "{} is an EA subscription; a registration with tenant subscriptions ({current_mappings} now) needs a CSP or APSS default: remove the tenant subscriptions first, or choose a CSP or APSS subscription",
+                    entry.named()
                 ),
             ))
         }
@@ -131,7 +146,7 @@ pub fn check_default(
                 "R3",
                 "InvalidCSPSubscription",
                 RuleField::DefaultSubscription,
-                format!("subscription {subscription_id} is {}; the default subscription must be CSP or APSS (EA only without tenant subscriptions; PAYG and MSDN only for a Development registration)", other.as_str()),
+                format!("{} is {}; choose a CSP or APSS subscription as the default (EA only without tenant subscriptions; PAYG and MSDN only for a Development registration)", entry.named(), other.as_str()),
             ))
         }
     }
@@ -155,11 +170,28 @@ pub struct RegistrationFacts {
     pub default_offer: OfferType,
 }
 
+/// The directory tenant a tenant subscription is for, with its customer's name where the partner's directory
+/// knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TenantFacts<'a> {
+    /// The tenant.
+    pub id: Uuid,
+    /// Its customer's name.
+    pub name: Option<&'a str>,
+}
+
+impl TenantFacts<'_> {
+    /// "Fourth Coffee" or "tenant 1a2b…3c4d".
+    fn named(&self) -> String {
+        self.name.map_or_else(|| format!("tenant {}", short_id(&self.id.to_string())), str::to_string)
+    }
+}
+
 /// Adding or replacing a tenant mapping (R2, R3, R4, R5, R6, R8, R9).
 pub fn check_mapping(
     partner: Uuid,
     registration: Option<&RegistrationFacts>,
-    tenant: Uuid,
+    tenant: TenantFacts<'_>,
     subscription_id: Uuid,
     entry: Option<&DirectoryEntry>,
 ) -> Result<(), RuleViolation> {
@@ -193,17 +225,25 @@ pub fn check_mapping(
             "R4",
             "InvalidCSPSubscription",
             RuleField::Subscription,
-            format!("subscription {subscription_id} is {}; a tenant subscription must be CSP", entry.offer.as_str()),
+            format!(
+                "{} is {}; a tenant subscription must be a CSP subscription of {}",
+                entry.named(),
+                entry.offer.as_str(),
+                tenant.named()
+            ),
         ));
     }
-    if entry.customer_tenant != tenant {
+    if entry.customer_tenant != tenant.id {
         return Err(violation(
             "R6",
             "BadCustomerSubscriptionId",
             RuleField::Subscription,
             format!(
-                "subscription {subscription_id} belongs to directory tenant {}, not to {tenant}",
-                entry.customer_tenant
+                "{} is a CSP subscription of another tenant ({}), not of {}: choose one of {} own CSP subscriptions",
+                entry.named(),
+                short_id(&entry.customer_tenant.to_string()),
+                tenant.named(),
+                possessive(&tenant.named())
             ),
         ));
     }

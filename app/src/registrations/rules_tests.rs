@@ -7,6 +7,8 @@ const PARTNER: Uuid = Uuid::from_u128(1);
 const OTHER_PARTNER: Uuid = Uuid::from_u128(2);
 const TENANT: Uuid = Uuid::from_u128(10);
 const SUB: Uuid = Uuid::from_u128(100);
+const NORTHWIND: TenantFacts<'static> = TenantFacts { id: TENANT, name: Some("Northwind Traders") };
+const FOURTH_COFFEE: TenantFacts<'static> = TenantFacts { id: Uuid::from_u128(11), name: Some("Fourth Coffee") };
 
 fn entry(offer: OfferType) -> DirectoryEntry {
     DirectoryEntry {
@@ -14,6 +16,7 @@ fn entry(offer: OfferType) -> DirectoryEntry {
         offer,
         billing_partner: PARTNER,
         customer_tenant: TENANT,
+        customer_name: "Northwind Traders".into(),
         status: SubscriptionStatus::Active,
     }
 }
@@ -28,9 +31,9 @@ fn rule_of<T>(r: Result<T, RuleViolation>) -> &'static str {
 
 #[test]
 fn r2_mapping_needs_a_registration_first() {
-    assert_eq!(rule_of(check_mapping(PARTNER, None, TENANT, SUB, Some(&entry(OfferType::Csp)))), "R2");
+    assert_eq!(rule_of(check_mapping(PARTNER, None, NORTHWIND, SUB, Some(&entry(OfferType::Csp)))), "R2");
     let r = reg(BillingModel::PayAsYouUse, OfferType::Apss);
-    assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), TENANT, SUB, Some(&entry(OfferType::Csp)))), "allowed");
+    assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), NORTHWIND, SUB, Some(&entry(OfferType::Csp)))), "allowed");
 }
 
 #[test]
@@ -63,23 +66,23 @@ fn r3_payg_and_msdn_defaults_only_for_development_registrations() {
 #[test]
 fn r3_an_ea_default_refuses_tenant_mappings() {
     let r = reg(BillingModel::PayAsYouUse, OfferType::Ea);
-    assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), TENANT, SUB, Some(&entry(OfferType::Csp)))), "R3");
+    assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), NORTHWIND, SUB, Some(&entry(OfferType::Csp)))), "R3");
 }
 
 #[test]
 fn r4_tenant_subscription_must_be_csp() {
     let r = reg(BillingModel::PayAsYouUse, OfferType::Apss);
     for offer in [OfferType::Ea, OfferType::Apss, OfferType::Payg, OfferType::Msdn] {
-        assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), TENANT, SUB, Some(&entry(offer)))), "R4");
+        assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), NORTHWIND, SUB, Some(&entry(offer)))), "R4");
     }
-    assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), TENANT, SUB, Some(&entry(OfferType::Csp)))), "allowed");
+    assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), NORTHWIND, SUB, Some(&entry(OfferType::Csp)))), "allowed");
 }
 
 #[test]
 fn r5_subscriptions_must_roll_up_to_the_stacks_partner() {
     let r = reg(BillingModel::PayAsYouUse, OfferType::Apss);
     let theirs = DirectoryEntry { billing_partner: OTHER_PARTNER, ..entry(OfferType::Csp) };
-    let err = check_mapping(PARTNER, Some(&r), TENANT, SUB, Some(&theirs)).unwrap_err();
+    let err = check_mapping(PARTNER, Some(&r), NORTHWIND, SUB, Some(&theirs)).unwrap_err();
     assert_eq!((err.rule, err.code), ("R5", "BadCustomerSubscriptionId"));
     assert!(err.message.contains(&SUB.to_string()));
     let theirs_apss = DirectoryEntry { billing_partner: OTHER_PARTNER, ..entry(OfferType::Apss) };
@@ -89,7 +92,7 @@ fn r5_subscriptions_must_roll_up_to_the_stacks_partner() {
 #[test]
 fn r5_another_partners_subscription_is_refused_like_one_that_does_not_exist() {
     let r = reg(BillingModel::PayAsYouUse, OfferType::Apss);
-    let missing = check_mapping(PARTNER, Some(&r), TENANT, SUB, None).unwrap_err();
+    let missing = check_mapping(PARTNER, Some(&r), NORTHWIND, SUB, None).unwrap_err();
     for theirs in [
         DirectoryEntry { billing_partner: OTHER_PARTNER, ..entry(OfferType::Ea) },
         DirectoryEntry {
@@ -103,7 +106,7 @@ fn r5_another_partners_subscription_is_refused_like_one_that_does_not_exist() {
             ..entry(OfferType::Csp)
         },
     ] {
-        assert_eq!(check_mapping(PARTNER, Some(&r), TENANT, SUB, Some(&theirs)).unwrap_err(), missing);
+        assert_eq!(check_mapping(PARTNER, Some(&r), NORTHWIND, SUB, Some(&theirs)).unwrap_err(), missing);
         assert_eq!(
             check_default(PARTNER, BillingModel::PayAsYouUse, SUB, Some(&theirs), 0).unwrap_err().to_string(),
             check_default(PARTNER, BillingModel::PayAsYouUse, SUB, None, 0).unwrap_err().to_string()
@@ -115,14 +118,23 @@ fn r5_another_partners_subscription_is_refused_like_one_that_does_not_exist() {
 #[test]
 fn r6_tenant_subscription_must_belong_to_the_tenant() {
     let r = reg(BillingModel::PayAsYouUse, OfferType::Apss);
-    let err = check_mapping(PARTNER, Some(&r), Uuid::from_u128(11), SUB, Some(&entry(OfferType::Csp))).unwrap_err();
+    let err = check_mapping(PARTNER, Some(&r), FOURTH_COFFEE, SUB, Some(&entry(OfferType::Csp))).unwrap_err();
     assert_eq!((err.rule, err.field), ("R6", RuleField::Subscription));
+    // In words: whose subscription it is, whose it is not, what to do; the rule and Azure's code in small print.
+    assert_eq!(
+        err.to_string(),
+        "Northwind Traders' subscription 0000…0064 is a CSP subscription of another tenant (0000…000a), not of \
+         Fourth Coffee: choose one of Fourth Coffee's own CSP subscriptions (R6, BadCustomerSubscriptionId)"
+    );
+    let unnamed = TenantFacts { name: None, ..FOURTH_COFFEE };
+    let err = check_mapping(PARTNER, Some(&r), unnamed, SUB, Some(&entry(OfferType::Csp))).unwrap_err();
+    assert!(err.message.contains("not of tenant 0000…000b"), "{err}");
 }
 
 #[test]
 fn r8_capacity_registrations_have_no_tenant_mappings() {
     let r = reg(BillingModel::Capacity, OfferType::Apss);
-    assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), TENANT, SUB, Some(&entry(OfferType::Csp)))), "R8");
+    assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), NORTHWIND, SUB, Some(&entry(OfferType::Csp)))), "R8");
     assert_eq!(rule_of(check_default(PARTNER, BillingModel::Capacity, SUB, Some(&entry(OfferType::Apss)), 2)), "R8");
     assert_eq!(rule_of(check_default(PARTNER, BillingModel::Capacity, SUB, Some(&entry(OfferType::Ea)), 0)), "allowed");
 }
@@ -135,7 +147,7 @@ fn r9_subscriptions_must_be_active() {
     assert_eq!(err.rule, "R9");
     assert!(err.message.contains("suspended"));
     let r = reg(BillingModel::PayAsYouUse, OfferType::Apss);
-    assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), TENANT, SUB, None)), "R5");
+    assert_eq!(rule_of(check_mapping(PARTNER, Some(&r), NORTHWIND, SUB, None)), "R5");
 }
 
 #[test]

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{PartnerSummary, StackSummary};
 use crate::auth::CurrentUser;
 use crate::paging::Paged;
+use crate::sorting::ListAt;
 use crate::AppError;
 
 /// What the home page shows: the user, their stacks, and for operators every partner.
@@ -27,20 +28,21 @@ pub struct Overview {
 /// Rows per page of the home page's lists.
 pub const HOME_PAGE_SIZE: i64 = 100;
 
-/// The home page's data: page `page` of the stacks and `partners_page` of the partners. Users without access get
+/// The home page's data: a page of the stacks and one of the partners, each in its order. Users without access get
 /// `Forbidden`, never data.
 #[server]
-pub async fn home_overview(page: i64, partners_page: i64, with_archived: bool) -> Result<Overview, AppError> {
+pub async fn home_overview(stacks: ListAt, partners: ListAt, with_archived: bool) -> Result<Overview, AppError> {
     use crate::auth::Scope;
     use crate::paging::PageOf;
     let crate::web::caller::Caller { user, scope, session } = crate::web::caller::Caller::of_page().await?;
     let pool = crate::db::pool()?;
-    let stacks =
-        super::db::list_stacks(&pool, scope, with_archived, PageOf::new("page", page, HOME_PAGE_SIZE)?).await?;
+    let page = PageOf::new("page", stacks.page, HOME_PAGE_SIZE)?;
+    let stacks = super::db::list_stacks(&pool, scope, with_archived, page, &stacks.order).await?;
     let archived = super::db::archived_count(&pool, scope).await?;
-    let partners_page = PageOf::new("partners_page", partners_page, HOME_PAGE_SIZE)?;
+    let (partners_page, partners_order) =
+        (PageOf::new("partners_page", partners.page, HOME_PAGE_SIZE)?, partners.order);
     let partners = match scope {
-        Scope::All => super::db::list_partners(&pool, partners_page).await?,
+        Scope::All => super::db::list_partners(&pool, partners_page, &partners_order).await?,
         Scope::Partner(_) => partners_page.of(Vec::new()),
     };
     let flash = session.take_flash().await?;

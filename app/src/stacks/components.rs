@@ -2,6 +2,7 @@
 use leptos::prelude::*;
 
 use super::{PartnerSummary, StackSummary};
+use crate::sorting::SortHeader;
 
 /// The stacks in scope; the partner column only for operators, who see several partners.
 #[component]
@@ -13,13 +14,13 @@ pub fn StackTable(stacks: Vec<StackSummary>, show_partner: bool) -> impl IntoVie
         <table class="data" tabindex="0" aria-label="Stacks">
             <thead>
                 <tr>
-                    <th scope="col">"Stack"</th>
-                    {show_partner.then(|| view! { <th scope="col">"Partner"</th> })}
-                    <th scope="col">"Cloud ID"</th>
-                    <th scope="col">"Region"</th>
-                    <th scope="col">"Registration"</th>
+                    <SortHeader label="Stack".into() column="stack" path="/".into()/>
+                    {show_partner.then(|| view! { <SortHeader label="Partner".into() column="partner" path="/".into()/> })}
+                    <SortHeader label="Cloud ID".into() column="cloud" path="/".into()/>
+                    <SortHeader label="Region".into() column="region" path="/".into()/>
+                    <SortHeader label="Registration".into() column="registration" path="/".into()/>
                     <th scope="col">"Default subscription"</th>
-                    <th scope="col" class="num">"Tenant mappings"</th>
+                    <SortHeader label="Tenant mappings".into() column="mappings" path="/".into() num=true/>
                 </tr>
             </thead>
             <tbody>
@@ -55,16 +56,23 @@ fn StackRow(stack: StackSummary, show_partner: bool) -> impl IntoView {
 
 /// The operator's list of partners.
 #[component]
-pub fn PartnerTable(partners: Vec<PartnerSummary>) -> impl IntoView {
+pub fn PartnerTable(
+    partners: Vec<PartnerSummary>,
+    /// The page the table is on (its headings sort it there).
+    path: &'static str,
+) -> impl IntoView {
+    let heading = move |label: &str, column: &'static str, num: bool| {
+        view! { <SortHeader label=label.to_string() column path=path.to_string() list="partners" page_name="partners_page" num/> }
+    };
     view! {
         <table class="data" tabindex="0" aria-label="Partners">
             <thead>
                 <tr>
-                    <th scope="col">"Partner"</th>
-                    <th scope="col">"Partner ID"</th>
-                    <th scope="col">"MPN ID"</th>
-                    <th scope="col">"Currency"</th>
-                    <th scope="col" class="num">"Stacks"</th>
+                    {heading("Partner", "partner", false)}
+                    {heading("Partner ID", "id", false)}
+                    {heading("MPN ID", "mpn", false)}
+                    {heading("Currency", "currency", false)}
+                    {heading("Stacks", "stacks", true)}
                 </tr>
             </thead>
             <tbody>

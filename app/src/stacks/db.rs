@@ -4,6 +4,7 @@ use sqlx::PgExecutor;
 use super::{PartnerSummary, StackSummary};
 use crate::auth::Scope;
 use crate::paging::{PageOf, Paged};
+use crate::sorting::Order;
 use crate::AppError;
 
 /// A page of the stacks in scope, with their current registration, by partner then name.
@@ -13,14 +14,25 @@ pub async fn list_stacks(
     scope: Scope,
     archived: bool,
     page: PageOf,
+    order: &Order,
 ) -> Result<Paged<StackSummary>, AppError> {
-    Ok(page.of(stacks(db, scope, Which::Listed { archived }, page.limit(), page.offset()).await?))
+    Ok(page.of(stacks(db, scope, Which::Listed { archived, order }, page.limit(), page.offset()).await?))
 }
 
-/// Which stacks a query reads: a list (with or without the archived ones), or the one with a cloud ID.
+/// The stack list's columns as the address names them, and what they sort by.
+pub const STACK_SORTS: [(&str, &str); 6] = [
+    ("stack", "lower(s.name)"),
+    ("partner", "lower(p.name)"),
+    ("cloud", "s.cloud_id::text"),
+    ("region", "s.region"),
+    ("registration", "r.billing_model"),
+    ("mappings", "current_mappings"),
+];
+
+/// Which stacks a query reads: a list (with or without the archived ones) in an order, or the one with a cloud ID.
 #[derive(Debug, Clone, Copy)]
-enum Which {
-    Listed { archived: bool },
+enum Which<'a> {
+    Listed { archived: bool, order: &'a Order },
     One(uuid::Uuid),
 }
 
@@ -38,15 +50,16 @@ pub async fn archived_count(db: impl PgExecutor<'_>, scope: Scope) -> Result<i64
 async fn stacks(
     db: impl PgExecutor<'_>,
     scope: Scope,
-    which: Which,
+    which: Which<'_>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<StackSummary>, AppError> {
-    let (cloud, archived) = match which {
-        Which::Listed { archived } => (None, archived),
-        Which::One(cloud) => (Some(cloud), true),
+    const BY_NAME: &str = "p.name, s.name, s.stack_id";
+    let (cloud, archived, order_by) = match which {
+        Which::Listed { archived, order } => (None, archived, order.sql(&STACK_SORTS, BY_NAME, "s.stack_id")),
+        Which::One(cloud) => (Some(cloud), true, BY_NAME.to_string()),
     };
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(&format!(
         "select s.stack_id, s.partner_id, p.name as partner_name, s.name, s.cloud_id, s.region,
                 r.billing_model,
                 (select d.subscription_id from registration_defaults d
@@ -59,8 +72,8 @@ async fn stacks(
          left join registrations r on r.stack_id = s.stack_id and r.status = 'registered'
          where ($1::uuid is null or s.partner_id = $1) and ($4::uuid is null or s.cloud_id = $4)
            and ($5 or s.archived_at is null)
-         order by p.name, s.name, s.stack_id limit $2 offset $3",
-    )
+         order by {order_by} limit $2 offset $3"
+    ))
     .bind(scope.partner_filter())
     .bind(limit)
     .bind(offset)
@@ -70,14 +83,28 @@ async fn stacks(
     .await?)
 }
 
+/// The partner list's columns as the address names them, and what they sort by.
+pub const PARTNER_SORTS: [(&str, &str); 5] = [
+    ("partner", "lower(p.name)"),
+    ("id", "p.partner_id::text"),
+    ("mpn", "p.mpn_id"),
+    ("currency", "p.currency::text"),
+    ("stacks", "stacks"),
+];
+
 /// A page of every partner with its stack count (operators only; the caller checks the role).
 #[tracing::instrument(skip(db))]
-pub async fn list_partners(db: impl PgExecutor<'_>, page: PageOf) -> Result<Paged<PartnerSummary>, AppError> {
-    let rows = sqlx::query_as(
+pub async fn list_partners(
+    db: impl PgExecutor<'_>,
+    page: PageOf,
+    order: &Order,
+) -> Result<Paged<PartnerSummary>, AppError> {
+    let order_by = order.sql(&PARTNER_SORTS, "p.name, p.partner_id", "p.partner_id");
+    let rows = sqlx::query_as(&format!(
         "select p.partner_id, p.name, p.mpn_id, p.currency::text as currency,
                 (select count(*) from stacks s where s.partner_id = p.partner_id) as stacks
-         from partners p order by p.name, p.partner_id limit $1 offset $2",
-    )
+         from partners p order by {order_by} limit $1 offset $2"
+    ))
     .bind(page.limit())
     .bind(page.offset())
     .fetch_all(db)

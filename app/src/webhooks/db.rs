@@ -67,6 +67,18 @@ pub async fn endpoints(conn: &mut PgConnection, partner: Uuid) -> Result<Vec<End
     .await?)
 }
 
+/// The address of one of the partner's endpoints (not found when removed or another partner's).
+pub async fn endpoint_url(conn: &mut PgConnection, partner: Uuid, endpoint: Uuid) -> Result<String, AppError> {
+    sqlx::query_scalar(
+        "select url from webhook_endpoints where endpoint_id = $1 and partner_id = $2 and removed_at is null",
+    )
+    .bind(endpoint)
+    .bind(partner)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(AppError::NotFound)
+}
+
 /// Adds an endpoint with its sealed secret; audited (without the secret).
 pub async fn add_endpoint(
     conn: &mut PgConnection,

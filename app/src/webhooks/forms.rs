@@ -25,6 +25,8 @@ crate::form! {
     pub struct RemoveEndpointForm, names RemoveEndpointFields {
         /// The endpoint's ID.
         pub endpoint_id: String,
+        /// `yes` once asked and agreed (`web::confirm`).
+        pub confirmed: String,
     }
 }
 

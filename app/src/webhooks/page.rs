@@ -90,6 +90,7 @@ fn Endpoints(endpoints: Vec<Endpoint>, can_write: bool) -> impl IntoView {
                     <td>{can_write.then(|| view! {
                         <form method="post" action=REMOVE_ENDPOINT.pattern() class="inline">
                             <input type="hidden" name=RemoveEndpointForm::FIELDS.endpoint_id value=e.endpoint_id.to_string()/>
+                            {crate::layout::unanswered()}
                             <button type="submit" on:click=crate::layout::confirm_first(format!("Remove {}? Its pending deliveries are dropped.", e.url))>"Remove"</button>
                         </form>
                     })}</td>

@@ -1,9 +1,10 @@
 //! A partner admin's webhook settings: add an endpoint (its signing secret shown once), remove one, save the
 //! thresholds. Each is one transaction and goes back to the settings page with the outcome.
 use axum::extract::{FromRef, State};
-use axum::response::Redirect;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Router};
+use leptos::config::LeptosOptions;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -15,6 +16,7 @@ use super::{EventKind, Settings};
 use crate::domain::outbound::Outbound;
 use crate::domain::secrets::SecretKey;
 use crate::web::caller::{Caller, Writer};
+use crate::web::confirm::{self, Question};
 use crate::web::respond::back;
 use crate::web::FormId;
 use crate::AppError;
@@ -26,6 +28,7 @@ where
     PgPool: FromRef<S>,
     Outbound: FromRef<S>,
     SecretKey: FromRef<S>,
+    LeptosOptions: FromRef<S>,
 {
     Router::new()
         .route(ADD_ENDPOINT.pattern(), post(add))
@@ -99,14 +102,27 @@ async fn add(
     back_to_page(&caller, result).await
 }
 
-/// `POST /settings/webhooks/endpoints/remove`
+/// `POST /settings/webhooks/endpoints/remove`: asks first (`web::confirm`), then removes.
 async fn remove(
     State(pool): State<PgPool>,
+    State(options): State<LeptosOptions>,
     Writer(caller): Writer,
     Form(f): Form<RemoveEndpointForm>,
-) -> Result<Redirect, AppError> {
+) -> Result<Response, AppError> {
     let partner = caller.partner_writer()?;
     let endpoint = Uuid::parse_str(f.endpoint_id.trim()).map_err(|_| AppError::NotFound)?;
+    if !confirm::answered(&f.confirmed) {
+        let url = super::db::endpoint_url(&mut *pool.acquire().await?, partner, endpoint).await?;
+        let question = Question {
+            question: format!("Remove the webhook endpoint {url}?"),
+            consequence: "No further events are sent to it, and its pending deliveries are dropped.".into(),
+            action: REMOVE_ENDPOINT.pattern().into(),
+            fields: vec![(RemoveEndpointForm::FIELDS.endpoint_id, endpoint.to_string())],
+            button: "Remove",
+            back: WEBHOOKS_PAGE.pattern().into(),
+        };
+        return Ok(confirm::page(&options, question));
+    }
     let result = async {
         let mut tx = pool.begin().await?;
         super::db::remove_endpoint(&mut tx, &caller.actor(), partner, endpoint).await?;
@@ -114,7 +130,7 @@ async fn remove(
         Ok("Endpoint removed; its pending deliveries are dropped.".to_string())
     }
     .await;
-    back_to_page(&caller, result).await
+    Ok(back_to_page(&caller, result).await?.into_response())
 }
 
 /// A whole number of `what` between `min` and `max`.

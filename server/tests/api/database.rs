@@ -55,8 +55,9 @@ async fn stacks_are_scoped_to_the_partner(pool: PgPool) {
     let (contoso, _) = seed_partner(&pool, "Contoso", "ams-01").await;
     seed_partner(&pool, "Fabrikam", "sea-01").await;
     let first = app::paging::PageOf::new("page", 0, 100).unwrap();
-    let mine = app::stacks::db::list_stacks(&pool, Scope::Partner(contoso), false, first).await.unwrap();
-    let all = app::stacks::db::list_stacks(&pool, Scope::All, false, first).await.unwrap();
+    let mine =
+        app::stacks::db::list_stacks(&pool, Scope::Partner(contoso), false, first, &Default::default()).await.unwrap();
+    let all = app::stacks::db::list_stacks(&pool, Scope::All, false, first, &Default::default()).await.unwrap();
     assert_eq!(mine.rows.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["ams-01"]);
     assert_eq!(all.rows.len(), 2);
 }

@@ -24,6 +24,7 @@ mod reports;
 mod rerating;
 mod rules_http;
 mod security;
+mod sorting;
 mod stack_pages;
 mod stack_usage_pages;
 mod standin_usage_api;

@@ -71,7 +71,16 @@ async fn r2_r4_r6_r9_tenant_subscriptions_refused_then_allowed(pool: PgPool) {
     assert!(s.map(csp, None, "").await.contains("R2"), "no mapping before the default subscription");
     assert!(s.register(s.sub(Uuid::new_v4(), "APSS").await, "PayAsYouUse").await.contains("Registration saved."));
     assert!(s.map(s.sub(customer, "EA").await, None, "").await.contains("R4"));
-    assert!(s.map(csp, Some(Uuid::new_v4()), "").await.contains("R6"));
+    let stranger = Uuid::new_v4();
+    let r6 = s.map(csp, Some(stranger), "").await;
+    let short = |id: Uuid| format!("{}…{}", &id.to_string()[..4], &id.to_string()[32..]);
+    let words = format!(
+        "Northwind's subscription {} is a CSP subscription of another tenant ({}), not of tenant {}",
+        short(csp),
+        short(customer),
+        short(stranger)
+    );
+    assert!(r6.contains(&words) && r6.contains("R6, BadCustomerSubscriptionId"), "named in plain words: {r6}");
     assert!(
         s.map(Uuid::new_v4(), Some(customer), "").await.contains("not found in your commerce directory"),
         "R5/R9: an unknown subscription"

@@ -231,7 +231,7 @@ async fn deliveries_are_retried_for_a_day_then_given_up_and_the_log_says_so(pool
 }
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
-async fn endpoints_follow_the_outbound_rules_and_belong_to_their_partner(pool: PgPool) {
+async fn endpoints_follow_the_outbound_rules_belong_to_their_partner_and_are_removed_after_asking(pool: PgPool) {
     let (_, contoso) = seed_partner(&pool, "Contoso", "ams-01").await;
     let (_, fabrikam) = seed_partner(&pool, "Fabrikam", "sea-01").await;
     let app = spawn_app_with(pool.clone(), |s| s.outbound = Default::default()).await;
@@ -256,19 +256,34 @@ async fn endpoints_follow_the_outbound_rules_and_belong_to_their_partner(pool: P
 
     add("https://hooks.example.com/contoso").await.unwrap();
     let id: Uuid = sqlx::query_scalar("select endpoint_id from webhook_endpoints").fetch_one(&pool).await.unwrap();
+    let remove = |confirmed: &'static str| {
+        app.client
+            .post(app.url("/settings/webhooks/endpoints/remove"))
+            .header("origin", &app.base)
+            .form(&[("endpoint_id", id.to_string()), ("confirmed", confirmed.to_string())])
+            .send()
+    };
+    // Without JavaScript the first post asks, naming the address, and removes nothing.
+    let asked = remove("").await.unwrap();
+    assert_eq!(asked.status(), StatusCode::OK);
+    let question = asked.text().await.unwrap();
+    assert!(question.contains("Remove the webhook endpoint https://hooks.example.com/contoso?"), "{question}");
+    assert!(question.contains("name=\"confirmed\" value=\"yes\""), "{question}");
+    assert!(
+        app.page("/settings/webhooks").await.contains("hooks.example.com/contoso"),
+        "still there after being asked"
+    );
     // Fabrikam signs in on the same browser before Adele's next page: nothing of hers is shown to it, not even the
     // message (with the address) she had not seen yet.
     app.sign_in("farah", Some(fabrikam), &["Partner.Admin"]).await;
     assert!(!app.page("/settings/webhooks").await.contains("hooks.example.com"));
-    let remove = app
-        .client
-        .post(app.url("/settings/webhooks/endpoints/remove"))
-        .header("origin", &app.base)
-        .form(&[("endpoint_id", id.to_string())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(remove.status(), StatusCode::NOT_FOUND);
+    // Neither asking nor removing reaches another partner's endpoint: the same 404 as one that does not exist.
+    assert_eq!(remove("").await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(remove("yes").await.unwrap().status(), StatusCode::NOT_FOUND);
+    app.sign_in("adele", Some(contoso), &["Partner.Admin"]).await;
+    remove("yes").await.unwrap();
+    assert!(app.page("/settings/webhooks").await.contains("Endpoint removed"));
+    assert!(!app.page("/settings/webhooks").await.contains("hooks.example.com/contoso"));
     app.sign_in("olivia", None, &["Operator"]).await;
     assert_eq!(app.get("/settings/webhooks").await.status(), StatusCode::FORBIDDEN);
 }
