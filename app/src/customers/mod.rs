@@ -85,6 +85,11 @@ pub fn CustomersPage() -> impl IntoView {
     }
 }
 
+/// `5b5c…0001`: the whole ID is the element's title.
+fn short(id: Uuid) -> String {
+    crate::domain::text::short_id(&id.to_string())
+}
+
 fn stack_status(c: &Customers, tenant: Uuid, own: &[Uuid]) -> Vec<(String, Uuid, &'static str, String)> {
     let mut stacks: Vec<(String, Uuid)> = c.mappings.iter().map(|m| (m.stack_name.clone(), m.cloud_id)).collect();
     stacks.dedup();
@@ -93,8 +98,8 @@ fn stack_status(c: &Customers, tenant: Uuid, own: &[Uuid]) -> Vec<(String, Uuid,
         .map(|(name, cloud)| {
             let m = c.mappings.iter().find(|m| m.cloud_id == cloud && m.tenant_id == Some(tenant));
             match m.and_then(|m| m.subscription_id) {
-                Some(sub) if own.contains(&sub) => (name, cloud, "ok", format!("mapped to {sub}")),
-                Some(sub) => (name, cloud, "warn", format!("mapped elsewhere ({sub})")),
+                Some(sub) if own.contains(&sub) => (name, cloud, "ok", format!("mapped to {}", short(sub))),
+                Some(sub) => (name, cloud, "warn", format!("mapped elsewhere ({})", short(sub))),
                 None => (name, cloud, "", "falls back to the default subscription".to_string()),
             }
         })
@@ -129,9 +134,9 @@ fn CustomerTable(customers: Customers) -> impl IntoView {
                     let status = stack_status(&customers, tenant, &own);
                     view! {
                         <tr>
-                            <td>{name}<br/><span class="mono">{tenant.to_string()}</span><br/>
+                            <td>{name}<br/><span class="mono" title=tenant.to_string()>{short(tenant)}</span><br/>
                                 <a href=format!("/usage?customer={tenant}")>"Usage"</a></td>
-                            <td>{subs.into_iter().map(|s| view! { <div><span class="mono">{format!("{} · {} · {}", s.subscription_id, s.offer_type, s.status)}</span>
+                            <td>{subs.into_iter().map(|s| view! { <div><span class="mono" title=s.subscription_id.to_string()>{format!("{} · {} · {}", short(s.subscription_id), s.offer_type, s.status)}</span>
                                 " " <a href=crate::bills::forms::BILL_PAGE.at(&[&period, &s.subscription_id])>{format!("Bill {period}")}</a></div> }).collect_view()}</td>
                             <td>{status.into_iter().map(|(stack, cloud, class, text)| view! {
                                 <div><a href=format!("/stacks/{cloud}")>{stack}</a> " " <span class=format!("badge {class}")>{text}</span></div>

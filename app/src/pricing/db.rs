@@ -146,7 +146,7 @@ pub async fn price_page(
     const SORTS: [(&str, &str); 5] = [
         ("meter", "lower(meter_name)"),
         ("unit", "unit"),
-        ("price", "unit_price"),
+        ("price", "price_list_entries.unit_price"),
         ("from", "effective_from"),
         ("to", "effective_to"),
     ];
@@ -156,7 +156,7 @@ pub async fn price_page(
         "meter_name, currency, effective_from desc, commerce_meter_id",
     );
     Ok(of.of(sqlx::query_as(&format!(
-        "select commerce_meter_id, meter_name, unit, unit_price::text, currency::text,
+        "select commerce_meter_id, meter_name, unit, trim_scale(unit_price)::text as unit_price, currency::text,
                 effective_from, effective_to
          from price_list_entries order by {order_by} limit $1 offset $2"
     ))
@@ -176,7 +176,7 @@ pub async fn meter_map_page(
         [("local", "lower(l.name)"), ("commerce", "m.commerce_meter_id::text"), ("factor", "m.factor")];
     let order_by = order.sql(&SORTS, "l.name nulls last, m.local_meter_id", "m.local_meter_id");
     Ok(of.of(sqlx::query_as(&format!(
-        "select m.local_meter_id, l.name as local_name, m.commerce_meter_id, m.factor::text
+        "select m.local_meter_id, l.name as local_name, m.commerce_meter_id, trim_scale(m.factor)::text as factor
          from meter_map m left join local_meters l on l.meter_id = m.local_meter_id
          order by {order_by} limit $1 offset $2"
     ))

@@ -190,7 +190,9 @@ async fn the_customers_page_shows_mapped_and_fallback_tenants(pool: PgPool) {
     let after = s.app.page("/customers").await;
 
     assert!(before.contains("falls back to the default subscription"));
-    assert!(after.contains(&format!("mapped to {}", s.csp)), "{after}");
+    let csp = s.csp.to_string();
+    assert!(after.contains(&format!("mapped to {}…{}", &csp[..4], &csp[32..])), "{after}");
+    assert!(after.contains(&format!("title=\"{csp}\"")), "the whole ID is the short one's title");
     assert!(!after.contains(&s.theirs.to_string()), "Fabrikam's subscription of the same customer is not shown");
 }
 
@@ -243,7 +245,7 @@ async fn the_customers_page_lists_a_tenant_once_and_links_its_usage_and_bills(po
     let app = crate::helpers::spawn_app(pool.clone()).await;
     app.sign_in("adele", Some(tenant), &["Partner.Admin"]).await;
     let page = app.page("/customers").await;
-    assert_eq!(page.matches(&format!(r#"<span class="mono">{t1}</span>"#)).count(), 1, "{page}");
+    assert_eq!(page.matches(&format!(r#"<span class="mono" title="{t1}">"#)).count(), 1, "{page}");
     assert!(page.contains(&format!("/usage?customer={t1}")) && page.contains(&format!("/usage?customer={t2}")));
     let month = app::domain::Period::of(app::domain::clock::now());
     for sub in [alpha, mike, zulu] {
