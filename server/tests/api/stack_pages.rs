@@ -245,7 +245,7 @@ async fn the_customers_page_lists_a_tenant_once_and_links_its_usage_and_bills(po
     let app = crate::helpers::spawn_app(pool.clone()).await;
     app.sign_in("adele", Some(tenant), &["Partner.Admin"]).await;
     let page = app.page("/customers").await;
-    assert_eq!(page.matches(&format!(r#"<span class="mono" title="{t1}">"#)).count(), 1, "{page}");
+    assert_eq!(page.matches(&format!(r#"<span title="{t1}" class="mono">"#)).count(), 1, "{page}");
     assert!(page.contains(&format!("/usage?customer={t1}")) && page.contains(&format!("/usage?customer={t2}")));
     let month = app::domain::Period::of(app::domain::clock::now());
     for sub in [alpha, mike, zulu] {
