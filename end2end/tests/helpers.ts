@@ -1,4 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { expect, type Page } from '@playwright/test';
+
+/** Adds a stack with a new name (returned) through the home page's form and waits for its page. */
+export async function addStack(page: Page, fields: { cloudId?: string; region?: string } = {}): Promise<string> {
+  const name = `e2e-${randomUUID().slice(0, 8)}`;
+  const add = page.getByRole('form', { name: 'Add a stack' });
+  await add.getByLabel('Name').fill(name);
+  await add.getByLabel('Cloud ID').fill(fields.cloudId ?? randomUUID());
+  if (fields.region) await add.getByLabel('Region label').fill(fields.region);
+  await add.getByRole('button', { name: 'Add stack' }).click();
+  await expect(page.getByRole('heading', { name })).toBeVisible();
+  return name;
+}
 
 /** Signs in through the real identity provider's login page, starting from the portal's sign-in link. */
 export async function signIn(page: Page, login: string) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect, test, type Page } from '@playwright/test';
-import { agree, hydrated, signIn } from './helpers';
+import { addStack, agree, hydrated, signIn } from './helpers';
 
 // Demo data: Northwind's CSP subscription belongs to Contoso, not Fabrikam.
 const CONTOSO_NORTHWIND_SUB = '5b5c0000-0000-4000-8000-000000000001';
@@ -15,16 +15,10 @@ for (const javaScriptEnabled of [true, false]) {
     test.use({ javaScriptEnabled });
 
     test('an admin registers a stack, maps a tenant, is refused what breaks the rules, and removes the mapping', async ({ page }) => {
-      const name = `e2e-${randomUUID().slice(0, 8)}`;
       page.on('dialog', (dialog) => dialog.accept());
       await signIn(page, 'admin@fabrikam.test');
 
-      const add = page.getByRole('form', { name: 'Add a stack' });
-      await add.getByLabel('Name').fill(name);
-      await add.getByLabel('Cloud ID').fill(randomUUID().toUpperCase());
-      await add.getByLabel('Region label').fill('Test lab');
-      await add.getByRole('button', { name: 'Add stack' }).click();
-      await expect(page.getByRole('heading', { name })).toBeVisible();
+      const name = await addStack(page, { cloudId: randomUUID().toUpperCase(), region: 'Test lab' });
       await expect(page.getByRole('status')).toContainText('Stack added');
 
       await pick(page, 'default_subscription', 'Fabrikam Hosting (APSS)');

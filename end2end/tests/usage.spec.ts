@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect, test } from '@playwright/test';
-import { agree, hydrated, signIn } from './helpers';
+import { addStack, agree, hydrated, signIn } from './helpers';
 
 function usagePage(subscription: string): string {
   const record = (hour: number) => ({
@@ -25,14 +25,9 @@ for (const javaScriptEnabled of [true, false]) {
     test.use({ javaScriptEnabled });
 
     test('an admin creates a key that is shown once, uploads usage, and revokes the key', async ({ page }) => {
-      const name = `e2e-${randomUUID().slice(0, 8)}`;
       page.on('dialog', (dialog) => dialog.accept());
       await signIn(page, 'admin@fabrikam.test');
-      const add = page.getByRole('form', { name: 'Add a stack' });
-      await add.getByLabel('Name').fill(name);
-      await add.getByLabel('Cloud ID').fill(randomUUID());
-      await add.getByRole('button', { name: 'Add stack' }).click();
-      await expect(page.getByRole('heading', { name })).toBeVisible();
+      await addStack(page);
 
       const keys = page.getByRole('form', { name: 'Create an ingestion key' });
       await keys.getByLabel('Key name').fill('forwarder');
@@ -64,13 +59,8 @@ for (const javaScriptEnabled of [true, false]) {
 }
 
 test('a large upload shows how much has been sent, then its outcome (JavaScript on)', async ({ page }) => {
-  const name = `e2e-${randomUUID().slice(0, 8)}`;
   await signIn(page, 'admin@fabrikam.test');
-  const add = page.getByRole('form', { name: 'Add a stack' });
-  await add.getByLabel('Name').fill(name);
-  await add.getByLabel('Cloud ID').fill(randomUUID());
-  await add.getByRole('button', { name: 'Add stack' }).click();
-  await expect(page.getByRole('heading', { name })).toBeVisible();
+  await addStack(page);
   await hydrated(page);
   // A 4 MB CSV sent at 1 MB/s (Chromium's own throttling), so the upload lasts long enough to be seen.
   const cdp = await page.context().newCDPSession(page);

@@ -20,7 +20,7 @@ pub async fn write(
     if send.send(Ok(app::bills::csv::header())).await.is_err() {
         return Ok(());
     }
-    let subs = app::bills::db::bill_subscriptions(&mut *pool.acquire().await?, partner, period).await?;
+    let subs = app::bills::list::bill_subscriptions(&mut *pool.acquire().await?, partner, period).await?;
     for sub in subs.into_iter().filter(|s| only.is_none_or(|o| o == *s)) {
         let mut conn = pool.acquire().await?;
         let b = bill(&mut conn, partner, sub, period).await?;

@@ -12,6 +12,8 @@ pub mod invoice;
 pub mod lifecycle;
 #[cfg(feature = "ssr")]
 mod lines;
+#[cfg(feature = "ssr")]
+pub mod list;
 pub mod page;
 #[cfg(feature = "ssr")]
 pub mod writes;

@@ -66,7 +66,7 @@ pub async fn load_bills(
     page: i64,
     order: crate::sorting::Order,
 ) -> Result<BillsView, AppError> {
-    use super::db::{bills_page, summary};
+    use super::list::{bills_page, summary};
     use crate::domain::Period;
     let of = crate::paging::PageOf::new("page", page, BILLS_PAGE_SIZE)?;
     let crate::web::caller::Caller { user, scope, session } = crate::web::caller::Caller::of_page().await?;
@@ -79,7 +79,7 @@ pub async fn load_bills(
         crate::partners::db::choose(&pool, scope, partner.as_deref()).await?;
     let (currency, default_markup) = crate::partners::db::terms(&pool, partner_id).await?;
     let mut conn = pool.acquire().await?;
-    let order = order.column(&super::db::BILL_SORTS).map(|c| (c, order.descending()));
+    let order = order.column(&super::list::BILL_SORTS).map(|c| (c, order.descending()));
     let list = bills_page(&mut conn, partner_id, period, of, order).await?;
     let rerating = crate::charges::db::queued(&mut *conn, Some(partner_id)).await?;
     let flash = session.take_flash().await?;

@@ -243,12 +243,8 @@ fn RegistrationForm(detail: StackDetail, action: String) -> impl IntoView {
                     }).collect_view()}
                 </select>
             </label>
-            <label>
-                "Effective from (UTC)"
-                <span class="hint">"Empty means now; a stack's first registration then covers every open bill period, so usage uploaded later is billed. An earlier time re-routes usage since then, but never into a finalised bill period (R7)."</span>
-                {field_error(&flash, F.effective_from)}
-                <input type="datetime-local" name=F.effective_from value=kept(F.effective_from)/>
-            </label>
+            <EffectiveFrom name=F.effective_from flash=flash.clone() value=kept(F.effective_from)
+                hint="Empty means now; a stack's first registration then covers every open bill period, so usage uploaded later is billed. An earlier time re-routes usage since then, but never into a finalised bill period (R7)."/>
             <div><button type="submit" class="primary">"Save registration"</button></div>
         </form>
     }
@@ -348,13 +344,31 @@ fn MappingForm(
                 {field_error(&flash, F.tenant)}
                 <input name=F.tenant value=kept(F.tenant) placeholder="the customer's tenant; taken from the subscription when empty"/>
             </label>
-            <label>
-                "Effective from (UTC)"
-                <span class="hint">"Empty means now. An earlier time re-routes usage since then, but never into a finalised bill period (R7), and never before the stack's registration (R2)."</span>
-                {field_error(&flash, F.effective_from)}
-                <input type="datetime-local" name=F.effective_from value=kept(F.effective_from)/>
-            </label>
+            <EffectiveFrom name=F.effective_from flash=flash.clone() value=kept(F.effective_from)
+                hint="Empty means now. An earlier time re-routes usage since then, but never into a finalised bill period (R7), and never before the stack's registration (R2)."/>
             <div><button type="submit" class="primary">"Save tenant subscription"</button></div>
         </form>
+    }
+}
+
+/// The "Effective from (UTC)" input of the registration and tenant-subscription forms, with its refusal beside it.
+#[component]
+fn EffectiveFrom(
+    /// The input's name.
+    name: &'static str,
+    /// What an empty or earlier time means for this form.
+    hint: &'static str,
+    /// The form's outcome, if it was the last one posted.
+    flash: Option<Flash>,
+    /// What was typed before a refusal.
+    value: Option<String>,
+) -> impl IntoView {
+    view! {
+        <label>
+            "Effective from (UTC)"
+            <span class="hint">{hint}</span>
+            {field_error(&flash, name)}
+            <input type="datetime-local" name=name value=value/>
+        </label>
     }
 }

@@ -193,11 +193,11 @@ pub(crate) async fn final_month(pool: &PgPool, f: &Fixture) -> anyhow::Result<Ve
     app::charges::db::run_queued(pool).await?;
     let september = Period::parse("2026-09")?;
     let mut conn = pool.acquire().await?;
-    for b in app::bills::db::bills(&mut conn, f.partner, september).await? {
+    for b in app::bills::list::bills(&mut conn, f.partner, september).await? {
         app::bills::lifecycle::finalise(&mut conn, &Actor::command_line(), f.partner, b.subscription_id, september)
             .await?;
     }
-    Ok(app::bills::db::bills(&mut conn, f.partner, september).await?)
+    Ok(app::bills::list::bills(&mut conn, f.partner, september).await?)
 }
 
 /// The stand-in's records: thirty resources of three subscriptions for each of the last 24 reported hours.

@@ -245,7 +245,7 @@ async fn checks(
         checks.push((format!("{name}: stored {usage}, charged {charged}, sent {expected}"), ok));
     }
     let mut conn = pool.acquire().await?;
-    let now_final = app::bills::db::bills(&mut conn, f.partner, Period::parse("2026-09")?).await?;
+    let now_final = app::bills::list::bills(&mut conn, f.partner, Period::parse("2026-09")?).await?;
     let unchanged = now_final == sent.september;
     checks.push((format!("September's {} final bills unchanged", sent.september.len()), unchanged));
     Ok(checks)

@@ -155,7 +155,7 @@ impl BillsCommand {
 /// Prints the month's bills, one a line, tab-separated, with a header.
 async fn list(pool: &PgPool, partner: Uuid, period: Period) -> anyhow::Result<()> {
     let mut conn = pool.acquire().await?;
-    let bills = app::bills::db::bills(&mut conn, partner, period).await?;
+    let bills = app::bills::list::bills(&mut conn, partner, period).await?;
     println!("Customer\tSubscription\tStatus\tAmount\tCustomerPrice\tCurrency\tWarnings");
     for b in &bills {
         println!(
@@ -179,7 +179,7 @@ async fn finalise_month(pool: &PgPool, partner: Uuid, period: Period, only: Opti
         Some(sub) => vec![sub],
         None => {
             let mut conn = pool.acquire().await?;
-            let bills = app::bills::db::bills(&mut conn, partner, period).await?;
+            let bills = app::bills::list::bills(&mut conn, partner, period).await?;
             bills.into_iter().filter(|b| b.status != app::bills::BillStatus::Final).map(|b| b.subscription_id).collect()
         }
     };

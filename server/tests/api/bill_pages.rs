@@ -106,7 +106,7 @@ async fn bills_list_statements(m: &crate::bills::Month, period: &str) -> (usize,
     sqlx::query("select 1").execute(&mut *conn).await.unwrap();
     assert_eq!(STATEMENTS.with(|n| n.get()), Some(1), "sqlx's statements reach the counter");
     STATEMENTS.with(|n| n.set(Some(0)));
-    let bills = app::bills::db::bills_page(&mut conn, m.partner, period, of, None).await.unwrap();
+    let bills = app::bills::list::bills_page(&mut conn, m.partner, period, of, None).await.unwrap();
     let count = STATEMENTS.with(|n| n.replace(None)).unwrap();
     (count, bills.rows)
 }

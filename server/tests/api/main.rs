@@ -6,6 +6,7 @@ mod bills;
 mod cli;
 mod collector;
 mod collector_client;
+mod customer_pages;
 mod database;
 mod demo;
 mod directory;
