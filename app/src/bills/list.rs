@@ -70,9 +70,14 @@ pub async fn bills_page(
                 BillSort::Status => "coalesce(bl.status, 'open')",
                 // The month's usage charges as they are now, before per-line rounding, in the page's one statement:
                 // the order of open bills' usage; a final bill's frozen total and adjustment lines may differ.
+                // A final bill by its frozen lines (what the Cost column shows); an open or draft bill by the month's
+                // usage charges as they are now, before per-line rounding.
                 BillSort::Cost => {
-                    "(select sum(ch.amount) from charges ch where ch.partner_id = $1 and ch.billing_subscription_id = s.sub
-                       and ch.day >= $2 and ch.day < $3)"
+                    "case when bl.status = 'final'
+                       then (select sum(l.amount) from bill_lines l
+                             where l.partner_id = $1 and l.period = $2 and l.subscription_id = s.sub)
+                       else (select sum(ch.amount) from charges ch where ch.partner_id = $1
+                               and ch.billing_subscription_id = s.sub and ch.day >= $2 and ch.day < $3) end"
                 }
             };
             format!("{expr} {} nulls last, c.customer_name, s.sub", if descending { "desc" } else { "asc" })

@@ -90,7 +90,11 @@ fn short(id: Uuid) -> String {
     crate::domain::text::short_id(&id.to_string())
 }
 
-fn stack_status(c: &Customers, tenant: Uuid, own: &[Uuid]) -> Vec<(String, Uuid, &'static str, String)> {
+/// A tenant on one stack: the stack's name and cloud ID, the badge's class and words, and the subscription it is
+/// mapped to (the badge's title).
+type OnStack = (String, Uuid, &'static str, String, Option<Uuid>);
+
+fn stack_status(c: &Customers, tenant: Uuid, own: &[Uuid]) -> Vec<OnStack> {
     let mut stacks: Vec<(String, Uuid)> = c.mappings.iter().map(|m| (m.stack_name.clone(), m.cloud_id)).collect();
     stacks.dedup();
     stacks
@@ -98,9 +102,9 @@ fn stack_status(c: &Customers, tenant: Uuid, own: &[Uuid]) -> Vec<(String, Uuid,
         .map(|(name, cloud)| {
             let m = c.mappings.iter().find(|m| m.cloud_id == cloud && m.tenant_id == Some(tenant));
             match m.and_then(|m| m.subscription_id) {
-                Some(sub) if own.contains(&sub) => (name, cloud, "ok", format!("mapped to {}", short(sub))),
-                Some(sub) => (name, cloud, "warn", format!("mapped elsewhere ({})", short(sub))),
-                None => (name, cloud, "", "falls back to the default subscription".to_string()),
+                Some(sub) if own.contains(&sub) => (name, cloud, "ok", format!("mapped to {}", short(sub)), Some(sub)),
+                Some(sub) => (name, cloud, "warn", format!("mapped elsewhere ({})", short(sub)), Some(sub)),
+                None => (name, cloud, "", "falls back to the default subscription".to_string(), None),
             }
         })
         .collect()
@@ -138,8 +142,9 @@ fn CustomerTable(customers: Customers) -> impl IntoView {
                                 <a href=format!("/usage?customer={tenant}")>"Usage"</a></td>
                             <td>{subs.into_iter().map(|s| view! { <div><span class="mono" title=s.subscription_id.to_string()>{format!("{} · {} · {}", short(s.subscription_id), s.offer_type, s.status)}</span>
                                 " " <a href=crate::bills::forms::BILL_PAGE.at(&[&period, &s.subscription_id])>{format!("Bill {period}")}</a></div> }).collect_view()}</td>
-                            <td>{status.into_iter().map(|(stack, cloud, class, text)| view! {
-                                <div><a href=format!("/stacks/{cloud}")>{stack}</a> " " <span class=format!("badge {class}")>{text}</span></div>
+                            <td>{status.into_iter().map(|(stack, cloud, class, text, sub)| view! {
+                                <div><a href=format!("/stacks/{cloud}")>{stack}</a> " "
+                                    <span class=format!("badge {class}") title=sub.map(|s| s.to_string())>{text}</span></div>
                             }).collect_view()}</td>
                         </tr>
                     }

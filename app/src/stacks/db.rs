@@ -87,7 +87,7 @@ async fn stacks(
 pub const PARTNER_SORTS: [(&str, &str); 5] = [
     ("partner", "lower(p.name)"),
     ("id", "p.partner_id::text"),
-    ("mpn", "p.mpn_id"),
+    ("mpn", "p.mpn_id::bigint"),
     ("currency", "p.currency::text"),
     ("stacks", "stacks"),
 ];
