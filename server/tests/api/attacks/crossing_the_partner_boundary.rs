@@ -183,13 +183,13 @@ async fn another_partners_admin_with_bs_ids_reaches_nothing_of_b(pool: PgPool) {
     let args = [("period", "2026-10".to_string()), ("subscription", w.b.a1.to_string())];
     answers.push((bill_fn.into(), server_fn(&w.app, bill_fn, &args).await.0));
     let operator_fn = app::operator::LoadOperator::PATH;
-    let args = [
-        ("search", String::new()),
-        ("pages[partners]", "0".into()),
-        ("pages[directory]", "0".into()),
-        ("pages[prices]", "0".into()),
-        ("pages[meters]", "0".into()),
-    ];
+    // Every list's page and order (`OperatorPages`), so the answer is about who asks, not about a malformed ask.
+    let mut names = vec!["search".to_string()];
+    for list in ["partners", "directory", "prices", "meters"] {
+        names.extend(["[page]", "[order][sort]", "[order][desc]"].map(|field| format!("pages[{list}]{field}")));
+    }
+    let args: Vec<(&str, String)> =
+        names.iter().map(|n| (n.as_str(), if n.ends_with("[page]") { "0".into() } else { String::new() })).collect();
     answers.push((operator_fn.into(), server_fn(&w.app, operator_fn, &args).await.0));
     let wrong: Vec<_> = answers.iter().filter(|(_, status)| !refused(*status)).collect();
     assert!(wrong.is_empty(), "answered other than 403/404: {wrong:?}");
