@@ -22,7 +22,8 @@ function usagePage(subscription: string): string {
 
 for (const javaScriptEnabled of [true, false]) {
   test.describe(`usage in (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, () => {
-    test.use({ javaScriptEnabled });
+    // Reading the clipboard back needs the permission a user would not be asked for when copying.
+    test.use({ javaScriptEnabled, permissions: javaScriptEnabled ? ['clipboard-read', 'clipboard-write'] : [] });
 
     test('an admin creates a key that is shown once, uploads usage, and revokes the key', async ({ page }) => {
       page.on('dialog', (dialog) => dialog.accept());
@@ -32,7 +33,21 @@ for (const javaScriptEnabled of [true, false]) {
       const keys = page.getByRole('form', { name: 'Create an ingestion key' });
       await keys.getByLabel('Key name').fill('forwarder');
       await keys.getByRole('button', { name: 'Create key' }).click();
-      await expect(page.getByTestId('new-key')).toContainText('sbk_');
+      // The key is shown once: a modal dialog with a Copy button with JavaScript, a box where the page opens without.
+      const shown = page.getByRole('dialog', { name: 'Your new ingestion key' });
+      await expect(shown).toContainText('sbk_');
+      const key = (await shown.locator('code').textContent())!.trim();
+      if (javaScriptEnabled) {
+        await hydrated(page);
+        await expect(shown.getByRole('button', { name: 'Copy' })).toBeFocused();
+        await shown.getByRole('button', { name: 'Copy' }).click();
+        await expect(shown.getByRole('button', { name: 'Copied' })).toBeVisible();
+        expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
+      } else {
+        await expect(shown.getByRole('button', { name: 'Copy' })).toBeHidden();
+      }
+      await shown.getByRole('button', { name: 'Close' }).click();
+      await expect(shown).toBeHidden();
       const table = page.getByRole('table', { name: 'Ingestion keys' });
       await expect(table).toContainText('forwarder');
       await page.reload();

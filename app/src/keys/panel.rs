@@ -12,12 +12,7 @@ use super::KeyRow;
 pub fn KeysPanel(keys: Vec<KeyRow>, new_key: Option<String>, can_write: bool, cloud_id: uuid::Uuid) -> impl IntoView {
     let revoke = REVOKE_KEY.at(&[&cloud_id]);
     view! {
-        {new_key.map(|k| view! {
-            <div class="notice ok" role="status" data-testid="new-key">
-                <p>"Your new key. Copy it now: it is shown only this once, and Stackbill keeps only its hash."</p>
-                <p><code class="secret">{k}</code></p>
-            </div>
-        })}
+        {new_key.map(|k| view! { <NewKey secret=k/> })}
         {if keys.is_empty() {
             view! { <p class="empty">"No ingestion keys yet. A stack needs one to send usage to the ingest API."</p> }.into_any()
         } else {
@@ -57,5 +52,45 @@ pub fn KeysPanel(keys: Vec<KeyRow>, new_key: Option<String>, can_write: bool, cl
                 " " <button type="submit">"Create key"</button>
             </form>
         })}
+    }
+}
+
+/// A new key, shown once, over the page. Without JavaScript it is a box where the page opens after the post (an open
+/// `<dialog>`, which its Close button closes without a script: `method="dialog"`). With JavaScript it becomes a modal
+/// dialog over the whole page, focused, with a Copy button (hidden until the page is hydrated, as it needs a script).
+#[component]
+fn NewKey(secret: String) -> impl IntoView {
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let copied = RwSignal::new(false);
+    Effect::new(move || {
+        if let Some(d) = dialog.get() {
+            // Opened by the server's markup; reopened as a modal once there is a script to close it.
+            d.close();
+            d.show_modal().ok();
+        }
+    });
+    let copy = {
+        let secret = secret.clone();
+        move |_| {
+            #[cfg(feature = "hydrate")]
+            {
+                let _promise = window().navigator().clipboard().write_text(&secret);
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = &secret;
+            copied.set(true);
+        }
+    };
+    view! {
+        <dialog open node_ref=dialog class="shown-once" aria-labelledby="new-key-title" data-testid="new-key">
+            <h3 id="new-key-title">"Your new ingestion key"</h3>
+            <p>"Copy it now: it is shown only this once, and Stackbill keeps only its hash."</p>
+            <p><code class="secret">{secret.clone()}</code></p>
+            <div class="actions">
+                <button type="button" class="primary copy" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+                " "
+                <form method="dialog" class="inline"><button type="submit">"Close"</button></form>
+            </div>
+        </dialog>
     }
 }
