@@ -58,13 +58,13 @@ pub async fn load_operator(search: String, pages: OperatorPages) -> Result<Opera
     use crate::paging::PageOf;
     let session = crate::web::caller::Caller::of_page().await?.must_operate()?.session;
     let pool = crate::db::pool()?;
-    let page = |field: &str, at: &ListAt| PageOf::new(field, at.page, OPERATOR_PAGE_SIZE);
+    let page = |list: List, at: &ListAt| PageOf::new(list.page_name(), at.page, OPERATOR_PAGE_SIZE);
     let (p, d) = (&pages.partners, &pages.directory);
-    let partners = crate::stacks::db::list_partners(&pool, page("partners_page", p)?, &p.order).await?;
-    let directory = crate::directory::db::search(&pool, &search, page("directory_page", d)?, &d.order).await?;
+    let partners = crate::stacks::db::list_partners(&pool, page(List::Partners, p)?, &p.order).await?;
+    let directory = crate::directory::db::search(&pool, &search, page(List::Directory, d)?, &d.order).await?;
     let (p, m) = (&pages.prices, &pages.meters);
-    let prices = crate::pricing::db::price_page(&pool, page("prices_page", p)?, &p.order).await?;
-    let meter_map = crate::pricing::db::meter_map_page(&pool, page("meters_page", m)?, &m.order).await?;
+    let prices = crate::pricing::db::price_page(&pool, page(List::Prices, p)?, &p.order).await?;
+    let meter_map = crate::pricing::db::meter_map_page(&pool, page(List::Meters, m)?, &m.order).await?;
     let flash = session.take_flash().await?;
     let rerating = crate::charges::db::queued(&pool, None).await?;
     Ok(OperatorData { partners, directory, prices, meter_map, flash, rerating })
@@ -78,10 +78,10 @@ pub fn OperatorPage() -> impl IntoView {
     let pages = move || {
         let q = crate::paging::pairs(query.get());
         OperatorPages {
-            partners: ListAt::of(&q, "partners", "partners_page"),
-            directory: ListAt::of(&q, "directory", "directory_page"),
-            prices: ListAt::of(&q, "prices", "prices_page"),
-            meters: ListAt::of(&q, "meters", "meters_page"),
+            partners: List::Partners.at(&q),
+            directory: List::Directory.at(&q),
+            prices: List::Prices.at(&q),
+            meters: List::Meters.at(&q),
         }
     };
     let data = Resource::new(move || (search(), pages()), |(s, p)| load_operator(s, p));
@@ -94,9 +94,9 @@ pub fn OperatorPage() -> impl IntoView {
 #[component]
 fn Operator(data: OperatorData, search: String) -> impl IntoView {
     let query = current_query();
-    let pager = move |name: &'static str| {
+    let pager = move |list: List| {
         let query = query.clone();
-        move |n: i64| with_page("/operator", &query, name, n)
+        move |n: i64| with_page("/operator", &query, list.page_name(), n)
     };
     let (directory, prices, meters, partners) = (data.directory, data.prices, data.meter_map, data.partners);
     view! {
@@ -116,7 +116,7 @@ fn Operator(data: OperatorData, search: String) -> impl IntoView {
                 " " <button type="submit">"Search"</button>
             </form>
             <DirectoryTable rows=directory.rows/>
-            <Pager page=directory.page more=directory.more label="Directory pages" href=pager("directory_page")/>
+            <Pager page=directory.page more=directory.more label="Directory pages" href=pager(List::Directory)/>
         </section>
         <section class="card" aria-label="Prices and meter map">
             <h2>"Price list and meter map"</h2>
@@ -135,26 +135,58 @@ fn Operator(data: OperatorData, search: String) -> impl IntoView {
                 " " <button type="submit">"Import meter map"</button>
             </form>
             <PriceTable rows=prices.rows/>
-            <Pager page=prices.page more=prices.more label="Price list pages" href=pager("prices_page")/>
+            <Pager page=prices.page more=prices.more label="Price list pages" href=pager(List::Prices)/>
             <MeterMapTable rows=meters.rows/>
-            <Pager page=meters.page more=meters.more label="Meter map pages" href=pager("meters_page")/>
+            <Pager page=meters.page more=meters.more label="Meter map pages" href=pager(List::Meters)/>
         </section>
         <section class="card">
             <h2>"Partners"</h2>
             <crate::stacks::components::PartnerTable partners=partners.rows path="/operator"/>
-            <Pager page=partners.page more=partners.more label="Partner pages" href=pager("partners_page")/>
+            <Pager page=partners.page more=partners.more label="Partner pages" href=pager(List::Partners)/>
             <AddPartnerForm/>
         </section>
     }
 }
 
-/// A heading that sorts one of the page's lists (`prices`, `meters` or `directory`) and takes it to its first page.
-fn heading(list: &'static str, label: &str, column: &'static str, num: bool) -> impl IntoView {
-    let page_name = match list {
-        "prices" => "prices_page",
-        "meters" => "meters_page",
-        _ => "directory_page",
-    };
+/// The operator page's lists, each with its own keys in the address (`?{list}_page=&{list}_sort=&{list}_desc=`).
+#[derive(Clone, Copy)]
+enum List {
+    Partners,
+    Directory,
+    Prices,
+    Meters,
+}
+
+impl List {
+    /// The list's name, the prefix of its sort keys.
+    fn name(self) -> &'static str {
+        match self {
+            List::Partners => "partners",
+            List::Directory => "directory",
+            List::Prices => "prices",
+            List::Meters => "meters",
+        }
+    }
+
+    /// The address's key of the list's page.
+    fn page_name(self) -> &'static str {
+        match self {
+            List::Partners => "partners_page",
+            List::Directory => "directory_page",
+            List::Prices => "prices_page",
+            List::Meters => "meters_page",
+        }
+    }
+
+    /// The list's page and order in the address.
+    fn at(self, query: &[(String, String)]) -> ListAt {
+        ListAt::of(query, self.name(), self.page_name())
+    }
+}
+
+/// A heading that sorts one of the page's lists and takes it to its first page.
+fn heading(list: List, label: &str, column: &'static str, num: bool) -> impl IntoView {
+    let (list, page_name) = (list.name(), list.page_name());
     view! { <SortHeader label=label.to_string() column path="/operator".into() list page_name num/> }
 }
 
@@ -163,9 +195,9 @@ fn heading(list: &'static str, label: &str, column: &'static str, num: bool) -> 
 fn PriceTable(rows: Vec<PriceEntry>) -> impl IntoView {
     view! {
         <table class="data" tabindex="0" aria-label="Price list">
-            <thead><tr>{heading("prices", "Commerce meter", "meter", false)}{heading("prices", "Unit", "unit", false)}
-                {heading("prices", "Unit price", "price", true)}{heading("prices", "From (UTC)", "from", false)}
-                {heading("prices", "To (UTC)", "to", false)}</tr></thead>
+            <thead><tr>{heading(List::Prices, "Commerce meter", "meter", false)}{heading(List::Prices, "Unit", "unit", false)}
+                {heading(List::Prices, "Unit price", "price", true)}{heading(List::Prices, "From (UTC)", "from", false)}
+                {heading(List::Prices, "To (UTC)", "to", false)}</tr></thead>
             <tbody>{rows.into_iter().map(|p| view! {
                 <tr><td>{p.meter_name}<br/><span class="mono">{p.commerce_meter_id.to_string()}</span></td><td>{p.unit}</td>
                     <td class="num">{format!("{} {}", p.unit_price, p.currency)}</td><td>{day(p.effective_from)}</td>
@@ -180,8 +212,8 @@ fn PriceTable(rows: Vec<PriceEntry>) -> impl IntoView {
 fn MeterMapTable(rows: Vec<MeterMapEntry>) -> impl IntoView {
     view! {
         <table class="data" tabindex="0" aria-label="Meter map">
-            <thead><tr>{heading("meters", "Local meter", "local", false)}{heading("meters", "Commerce meter", "commerce", false)}
-                {heading("meters", "Factor", "factor", true)}</tr></thead>
+            <thead><tr>{heading(List::Meters, "Local meter", "local", false)}{heading(List::Meters, "Commerce meter", "commerce", false)}
+                {heading(List::Meters, "Factor", "factor", true)}</tr></thead>
             <tbody>{rows.into_iter().map(|m| view! {
                 <tr><td>{m.local_name.unwrap_or_else(|| "unknown meter".into())}<br/><span class="mono">{m.local_meter_id.to_string()}</span></td>
                     <td class="mono">{m.commerce_meter_id.to_string()}</td><td class="num">{m.factor}</td></tr>
@@ -194,8 +226,8 @@ fn MeterMapTable(rows: Vec<MeterMapEntry>) -> impl IntoView {
 fn DirectoryTable(rows: Vec<CustomerSub>) -> impl IntoView {
     view! {
         <table class="data" tabindex="0" aria-label="Directory">
-            <thead><tr>{heading("directory", "Customer", "customer", false)}{heading("directory", "Subscription", "subscription", false)}
-                {heading("directory", "Offer", "offer", false)}{heading("directory", "Status", "status", false)}</tr></thead>
+            <thead><tr>{heading(List::Directory, "Customer", "customer", false)}{heading(List::Directory, "Subscription", "subscription", false)}
+                {heading(List::Directory, "Offer", "offer", false)}{heading(List::Directory, "Status", "status", false)}</tr></thead>
             <tbody>
                 {rows.into_iter().map(|r| view! {
                     <tr>

@@ -80,12 +80,28 @@ thread_local! {
 
 /// Counts sqlx's statement events on the threads that are counting. It is the process's one subscriber, set once and
 /// never dropped: tracing caches per call site whether anyone listens, and with a scoped subscriber that cache could
-/// be rebuilt by another test's thread, which has none, and say "nobody" (CI saw 0 statements that way).
+/// be rebuilt by another test's thread, which has none, and say "nobody" (CI saw 0 statements that way). It listens
+/// to sqlx's statements only, so the other tests running beside it in this process (servers, clients, pools) emit
+/// nothing through it.
 struct Statements;
 
+const STATEMENT_TARGET: &str = "sqlx::query";
+
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Statements {
+    fn register_callsite(&self, metadata: &'static tracing::Metadata<'static>) -> tracing::subscriber::Interest {
+        if metadata.target() == STATEMENT_TARGET {
+            tracing::subscriber::Interest::always()
+        } else {
+            tracing::subscriber::Interest::never()
+        }
+    }
+
+    fn enabled(&self, metadata: &tracing::Metadata<'_>, _: tracing_subscriber::layer::Context<'_, S>) -> bool {
+        metadata.target() == STATEMENT_TARGET
+    }
+
     fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        if event.metadata().target() == "sqlx::query" {
+        if event.metadata().target() == STATEMENT_TARGET {
             STATEMENTS.with(|n| n.set(n.get().map(|n| n + 1)));
         }
     }

@@ -67,8 +67,14 @@ pub async fn spawn_app_with(pool: PgPool, configure: impl FnOnce(&mut Settings))
         .unwrap();
     let app = Application::build(listener, settings, options, server_pool).unwrap();
     tokio::spawn(app.run_until(std::future::pending()));
-    let client =
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
+    // A request that hangs fails the test naming its address (reqwest's error carries it), instead of holding the
+    // suite until CI's own limit.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .timeout(std::time::Duration::from_secs(120))
+        .build()
+        .unwrap();
     TestApp { base, pool, idp, client }
 }
 
@@ -156,7 +162,6 @@ pub fn spec(auth: &Authorize, subject: &str, tid: Option<Uuid>, roles: &[&str]) 
     }
 }
 
-/// A partner with one stack, added through the domain code; returns (partner ID, directory tenant).
 /// The directory tenant of the partner named `name` (signs its users in).
 pub async fn partner_tenant(pool: &PgPool, name: &str) -> Uuid {
     sqlx::query_scalar("select directory_tenant_id from partners where name = $1")
@@ -166,6 +171,7 @@ pub async fn partner_tenant(pool: &PgPool, name: &str) -> Uuid {
         .unwrap()
 }
 
+/// A partner with one stack, added through the domain code; returns (partner ID, directory tenant).
 pub async fn seed_partner(pool: &PgPool, name: &str, stack: &str) -> (Uuid, Uuid) {
     let (partner_id, tenant) = (Uuid::new_v4(), Uuid::new_v4());
     let new = NewPartner::parse(name, &partner_id.to_string(), "1234567", &tenant.to_string(), "USD").unwrap();

@@ -8,6 +8,7 @@ use crate::helpers::{directory_subscription, seed_partner, spawn_app, TestApp};
 
 struct Setup {
     app: TestApp,
+    contoso: Uuid,
     cloud: Uuid,
     apss: Uuid,
     csp: Uuid,
@@ -26,7 +27,7 @@ async fn setup(pool: PgPool) -> Setup {
     let theirs = directory_subscription(&pool, fabrikam, customer, "CSP").await;
     let cloud = sqlx::query_scalar("select cloud_id from stacks where name = 'ams-01'").fetch_one(&pool).await.unwrap();
     let app = spawn_app(pool).await;
-    Setup { app, cloud, apss, csp, customer, theirs, contoso_tenant, fabrikam_tenant }
+    Setup { app, contoso, cloud, apss, csp, customer, theirs, contoso_tenant, fabrikam_tenant }
 }
 
 impl Setup {
@@ -87,8 +88,7 @@ async fn an_ea_default_is_refused_with_mappings_and_the_refusal_changes_nothing(
     s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
     s.register(s.apss).await;
     s.map(s.csp).await;
-    let (partner,): (Uuid,) =
-        sqlx::query_as("select partner_id from partners where name = 'Contoso'").fetch_one(&s.app.pool).await.unwrap();
+    let partner = s.contoso;
     let ea = directory_subscription(&s.app.pool, partner, s.contoso_tenant, "EA").await;
 
     s.register(ea).await;
@@ -291,10 +291,7 @@ async fn a_refused_typed_subscription_is_named_beside_its_input_which_keeps_what
 async fn the_audit_log_reads_like_a_history_and_its_stack_filter_takes_names(pool: PgPool) {
     let s = setup(pool).await;
     s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
-    let partner: Uuid = sqlx::query_scalar("select partner_id from partners where name = 'Contoso'")
-        .fetch_one(&s.app.pool)
-        .await
-        .unwrap();
+    let partner = s.contoso;
     let replacement = directory_subscription(&s.app.pool, partner, s.customer, "CSP").await;
     s.register(s.apss).await;
     s.post(
@@ -342,10 +339,7 @@ async fn the_not_found_page_knows_who_is_signed_in(pool: PgPool) {
 async fn forms_that_cannot_succeed_are_not_offered_and_a_customers_default_is_asked_about(pool: PgPool) {
     let s = setup(pool).await;
     s.app.sign_in("adele", Some(s.contoso_tenant), &["Partner.Admin"]).await;
-    let partner: Uuid = sqlx::query_scalar("select partner_id from partners where name = 'Contoso'")
-        .fetch_one(&s.app.pool)
-        .await
-        .unwrap();
+    let partner = s.contoso;
     let suspended = directory_subscription(&s.app.pool, partner, Uuid::new_v4(), "CSP").await;
     sqlx::query("update commerce_subscriptions set status = 'suspended' where subscription_id = $1")
         .bind(suspended)

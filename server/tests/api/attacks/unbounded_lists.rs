@@ -67,7 +67,7 @@ async fn absurd_pages_and_periods_are_refused_by_name(pool: PgPool) {
         let res = app.get(&path).await;
         let status = res.status();
         let body = res.text().await.unwrap();
-        assert!(status.is_client_error(), "{path}: {status}");
+        assert!(status.is_client_error(), "{path}: {status}: {}", body.chars().take(600).collect::<String>());
         assert!(body.contains(says), "{path}: expected “{says}”");
     }
     let export = app.get("/exports/usage?from=2026-01-01&to=2026-06-30&group=resource").await;
