@@ -213,6 +213,8 @@ async fn main() -> anyhow::Result<()> {
     for (from, to) in [(0, resources), (resources, resources * 10)] {
         let t = Instant::now();
         load(&pool, partner, stack, from, to).await?;
+        // What the server's background fold does every second: the months just loaded become monthly bill lines.
+        app::charges::db::fold_monthly(&pool).await?;
         let loaded = t.elapsed();
         // Measure the page, not the load's aftermath: statistics, visibility map and dirty pages settled first.
         sqlx::query("vacuum analyze").execute(&pool).await?;

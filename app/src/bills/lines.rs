@@ -41,7 +41,8 @@ pub(super) type LineKey = (Uuid, Uuid, Decimal);
 type Months = (Vec<Uuid>, Vec<Date>);
 
 /// The current charges of each (subscription, month) in `months`, one row per stack × commerce meter × unit price,
-/// in one round trip whatever the number of subscriptions.
+/// in one round trip whatever the number of subscriptions: from `charges_monthly`, or from the day rows of a month
+/// changed since it was last folded (migration `monthly_bill_lines`).
 async fn current_lines(conn: &mut PgConnection, partner: Uuid, months: &Months) -> Result<Vec<RawLine>, AppError> {
     // Names come with the sums: the stack's, and the meter's from its latest price list entry.
     Ok(sqlx::query_as(
@@ -51,12 +52,20 @@ async fn current_lines(conn: &mut PgConnection, partner: Uuid, months: &Months) 
                 coalesce(p.unit, '') as unit, 0::numeric as billed_amount, 0::numeric as billed_price
          from unnest($2::uuid[], $3::date[]) as k(sub, month)
          cross join lateral (
-               select stack_id, commerce_meter_id, unit_price, sum(commerce_quantity) as quantity,
-                      sum(amount) as precise_amount
+               -- The month's folded lines, unless a change since is still to be folded: then its day rows.
+               select stack_id, commerce_meter_id, unit_price, commerce_quantity as quantity, amount as precise_amount
+               from charges_monthly
+               where partner_id = $1 and billing_subscription_id = k.sub and month = k.month
+                 and not exists (select 1 from charges_dirty d where d.partner_id = $1
+                                 and d.billing_subscription_id = k.sub and d.month = k.month)
+               union all
+               select stack_id, commerce_meter_id, unit_price, sum(commerce_quantity), sum(amount)
                from charges
                where partner_id = $1 and billing_subscription_id = k.sub and day >= k.month
                  and day < (k.month + interval '1 month')::date
                  and commerce_meter_id is not null and unit_price is not null
+                 and exists (select 1 from charges_dirty d where d.partner_id = $1
+                             and d.billing_subscription_id = k.sub and d.month = k.month)
                group by 1, 2, 3) c
          join stacks s on s.stack_id = c.stack_id
          join partners pa on pa.partner_id = $1

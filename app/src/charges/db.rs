@@ -126,3 +126,11 @@ pub async fn queued(db: impl sqlx::PgExecutor<'_>, partner: Option<Uuid>) -> Res
         .fetch_one(db)
         .await?)
 }
+
+/// Folds the months whose charges changed since the last fold into `charges_monthly`, which bills read instead of a
+/// month of day rows (migration `monthly_bill_lines`); returns the number of (subscription, month)s folded. Bills are
+/// right whether or not this has run: a month changed since is read from its day rows.
+pub async fn fold_monthly(pool: &sqlx::PgPool) -> Result<i64, AppError> {
+    let folded: i32 = sqlx::query_scalar("select fold_charges_monthly()").fetch_one(pool).await?;
+    Ok(folded.into())
+}

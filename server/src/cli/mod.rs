@@ -182,7 +182,8 @@ async fn serve(settings: Settings, db: &Database) -> anyhow::Result<()> {
     app.run_until(shutdown_signal()).await
 }
 
-/// Runs queued re-rates (price list and meter map imports queue them) every second, stack by stack.
+/// Every second: runs queued re-rates (price list and meter map imports queue them), stack by stack, then folds the
+/// months whose charges changed into the monthly bill lines.
 async fn rerate_forever(pool: sqlx::PgPool) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
@@ -191,6 +192,9 @@ async fn rerate_forever(pool: sqlx::PgPool) {
             Ok(0) => {}
             Ok(n) => tracing::info!(stacks = n, "re-rated"),
             Err(e) => tracing::warn!(error = %e, "re-rating failed; tried again in a second"),
+        }
+        if let Err(e) = app::charges::db::fold_monthly(&pool).await {
+            tracing::warn!(error = %e, "folding the monthly bill lines failed; tried again in a second");
         }
     }
 }

@@ -58,6 +58,17 @@ impl Month {
 
     /// One page of records of the same VM, meter and quantity, one per window.
     async fn usage_page(&self, local: Uuid, meter: &str, windows: &[(OffsetDateTime, OffsetDateTime)], quantity: &str) {
+        assert!(self.try_usage_page(local, meter, windows, quantity).await, "the page lost a deadlock");
+    }
+
+    /// [`Month::usage_page`]; `false` when the page lost a race with a concurrent one and stored nothing.
+    async fn try_usage_page(
+        &self,
+        local: Uuid,
+        meter: &str,
+        windows: &[(OffsetDateTime, OffsetDateTime)],
+        quantity: &str,
+    ) -> bool {
         let records = windows.iter().map(|&(start, end)| UsageRecord {
             local_subscription_id: local,
             meter_id: id(meter),
@@ -72,13 +83,26 @@ impl Month {
             additional_info: None,
         });
         let mut tx = self.pool.begin().await.unwrap();
-        app::usage::db::store_page(&mut tx, self.partner, self.stack.stack_id, records.collect()).await.unwrap();
-        tx.commit().await.unwrap();
+        match app::usage::db::store_page(&mut tx, self.partner, self.stack.stack_id, records.collect()).await {
+            Ok(_) => {
+                tx.commit().await.unwrap();
+                true
+            }
+            Err(app::AppError::Busy) => false,
+            Err(e) => panic!("storing a page: {e}"),
+        }
     }
 
+    /// The bill, read from the day rows of months changed since the last fold, then again after folding them into
+    /// the monthly lines (migration `monthly_bill_lines`): both reads must agree.
     pub(crate) async fn bill(&self, sub: Uuid, period: &str) -> Bill {
         let mut conn = self.pool.acquire().await.unwrap();
-        bill(&mut conn, self.partner, sub, Period::parse(period).unwrap()).await.unwrap()
+        let period = Period::parse(period).unwrap();
+        let unfolded = bill(&mut conn, self.partner, sub, period).await.unwrap();
+        app::charges::db::fold_monthly(&self.pool).await.unwrap();
+        let folded = bill(&mut conn, self.partner, sub, period).await.unwrap();
+        assert_eq!(unfolded, folded, "the monthly lines bill what the day rows bill");
+        folded
     }
 }
 
@@ -355,4 +379,96 @@ async fn a_price_import_re_rates_open_bills(pool: PgPool) {
 
     assert_eq!(amounts(&default), [("usage".into(), "Base VM".into(), d("12"), d("0.02"), d("0.24"))]);
     assert_eq!(amounts(&a2)[0].3, d("0.01"), "the price from 16 October still wins after it");
+}
+
+/// One snapshot's bill of B for October, and its lines as the day rows sum them there: (meter, unit price, quantity,
+/// precise amount) each.
+async fn b_october_and_its_day_rows(m: &Month) -> (Bill, Vec<(Uuid, Decimal, Decimal, Decimal)>) {
+    let mut tx = m.pool.begin().await.unwrap();
+    sqlx::query("set transaction isolation level repeatable read").execute(&mut *tx).await.unwrap();
+    let b = bill(&mut tx, m.partner, m.b, Period::parse("2026-10").unwrap()).await.unwrap();
+    let rows: Vec<(Uuid, Decimal, Decimal, Decimal)> = sqlx::query_as(
+        "select commerce_meter_id, unit_price, sum(commerce_quantity), sum(amount) from charges
+         where partner_id = $1 and billing_subscription_id = $2 and day >= '2026-10-01' and day < '2026-11-01'
+           and commerce_meter_id is not null and unit_price is not null
+         group by 1, 2 order by 1, 2",
+    )
+    .bind(m.partner)
+    .bind(m.b)
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    (b, rows.into_iter().map(|(meter, price, q, a)| (meter, price.normalize(), q.normalize(), a.normalize())).collect())
+}
+
+/// Issue 15, item 5: bills read a month per line from `charges_monthly`, folded from the day rows in the background.
+/// Four writers send overlapping days of B's usage, each page in its own order, while the fold runs beside them and
+/// bills are read: every bill read equals its own snapshot's day rows, and once folded the monthly lines are exactly
+/// the day rows' sums.
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn bills_read_while_usage_arrives_and_is_folded_equal_the_day_rows(pool: PgPool) {
+    let m = month(pool).await;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    // Writer t sends October's days t+1 … t+4, a page of 24 hours each: days 1–7 are each sent by up to four.
+    let writers = (0..4u8).map(|t| {
+        let m = &m;
+        async move {
+            for day in (1..=4u8).map(|i| (t + i - 1) % 4 + t + 1).collect::<Vec<_>>() {
+                let start = datetime!(2026-10-01 00:00 UTC) + time::Duration::days(i64::from(day) - 1);
+                let mut hours: Vec<(OffsetDateTime, OffsetDateTime)> =
+                    (0..24).map(|h| (start + time::Duration::hours(h), start + time::Duration::hours(h + 1))).collect();
+                hours.rotate_left(usize::from(t) * 5);
+                // A page that loses a deadlock to an overlapping one is sent again, as the ingest API does.
+                while !m.try_usage_page(m.local[1], BASE_VM, &hours, "1").await {}
+            }
+        }
+    });
+    let writing = async {
+        futures_util::future::join_all(writers).await;
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    let reading = async {
+        let mut reads = 0;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) || reads == 0 {
+            app::charges::db::fold_monthly(&m.pool).await.unwrap();
+            let (b, day_rows) = b_october_and_its_day_rows(&m).await;
+            let mut lines: Vec<_> =
+                b.lines.iter().map(|l| (l.commerce_meter_id, l.unit_price, l.quantity, l.precise_amount)).collect();
+            lines.sort();
+            assert_eq!(lines, day_rows, "read {reads}: the bill is its snapshot's day rows");
+            reads += 1;
+        }
+        reads
+    };
+    let ((), reads) = tokio::join!(writing, reading);
+    assert!(reads > 0);
+
+    app::charges::db::fold_monthly(&m.pool).await.unwrap();
+    let unfolded: i64 = sqlx::query_scalar("select count(*) from charges_dirty").fetch_one(&m.pool).await.unwrap();
+    let differing: i64 = sqlx::query_scalar(
+        "with days as (
+             select partner_id, billing_subscription_id, date_trunc('month', day)::date as month, stack_id,
+                    commerce_meter_id, unit_price, sum(commerce_quantity) as q, sum(amount) as a
+             from charges where billing_subscription_id is not null and commerce_meter_id is not null
+               and unit_price is not null group by 1, 2, 3, 4, 5, 6),
+         months as (select partner_id, billing_subscription_id, month, stack_id, commerce_meter_id, unit_price,
+                           commerce_quantity as q, amount as a from charges_monthly)
+         select count(*) from ((select * from days except select * from months)
+                               union all (select * from months except select * from days)) x",
+    )
+    .fetch_one(&m.pool)
+    .await
+    .unwrap();
+    assert_eq!((unfolded, differing), (0, 0), "folded: the monthly lines are the day rows' sums");
+    // 7 days × 24 hours of 1 vCPU, each stored once, and the 3.3333 of the 10th: 171.3333 × 0.008 = 1.3706664 →
+    // 1.37; storage 100 × 0.5 × 0.006 = 0.30.
+    let b = m.bill(m.b, "2026-10").await;
+    assert_eq!(
+        amounts(&b),
+        [
+            ("usage".into(), "Base VM".into(), d("171.3333"), d("0.008"), d("1.37")),
+            ("usage".into(), "Blob Storage".into(), d("50"), d("0.006"), d("0.30"))
+        ]
+    );
 }
