@@ -21,6 +21,9 @@ create table charges_monthly (
     primary key (partner_id, billing_subscription_id, month, stack_id, commerce_meter_id, unit_price)
 );
 
+-- The bills list finds a month's billed subscriptions here.
+create index charges_monthly_month_idx on charges_monthly (partner_id, month, billing_subscription_id);
+
 create table charges_dirty (
     partner_id              uuid not null,
     billing_subscription_id uuid not null,

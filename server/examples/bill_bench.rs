@@ -208,6 +208,14 @@ async fn main() -> anyhow::Result<()> {
     let mut next_page = 0;
     let mut rates = Vec::new();
     let empty = format!("{base}/no-access");
+    if std::env::var_os("BENCH_HOLD").is_some() {
+        // To look at one page under a profiler: N records loaded, then the portal served until interrupted.
+        load(&pool, partner, stack, 0, n / HOURS).await?;
+        app::charges::db::fold_monthly(&pool).await?;
+        println!("serving {page} (cookie: {cookie}); Ctrl-C stops");
+        tokio::signal::ctrl_c().await?;
+        return Ok(());
+    }
     let resources = n / HOURS;
     let mut results = Vec::new();
     for (from, to) in [(0, resources), (resources, resources * 10)] {

@@ -30,6 +30,9 @@ struct Header {
     finals: Vec<Date>,
     known: bool,
     fell_through: sqlx::types::Json<Vec<FellThrough>>,
+    /// Whether the period has usage on the subscription that could not be charged (read only then).
+    uncharged: bool,
+    rerating: i64,
 }
 
 /// Who may see a subscription's bills: its billing partner, if it is in the caller's scope.
@@ -79,8 +82,12 @@ pub async fn bills_of(
         .map(|h| Unfrozen { sub: h.sub, markup: markup(h), finals: &h.finals })
         .collect();
     let mut computed = compute_lines(conn, partner, period, &unfrozen).await?;
-    let known: Vec<Uuid> = headers.iter().map(|h| h.sub).collect();
-    let mut uncharged = uncharged(conn, partner, &known, period).await?;
+    let with_uncharged: Vec<Uuid> = headers.iter().filter(|h| h.uncharged).map(|h| h.sub).collect();
+    let mut uncharged = if with_uncharged.is_empty() {
+        HashMap::new()
+    } else {
+        uncharged(conn, partner, &with_uncharged, period).await?
+    };
     let period_ended = period.next().start().midnight().assume_utc() <= crate::domain::clock::now();
     Ok(headers
         .into_iter()
@@ -133,11 +140,13 @@ fn assemble(
         fell_through: h.fell_through.0,
         uncharged,
         period_ended,
+        rerating: h.rerating,
     }
 }
 
-/// The bills' headers in one round trip: partner, customer, status, markups, earlier final periods and the tenants
-/// that fell through to each subscription; subscriptions the partner has never billed or owned are left out.
+/// The bills' headers in one round trip: partner, customer, status, markups, earlier final periods, the tenants
+/// that fell through to each subscription, whether it has uncharged usage, and the partner's stacks still to be
+/// re-rated; subscriptions the partner has never billed or owned are left out.
 async fn headers(
     conn: &mut PgConnection,
     partner: Uuid,
@@ -162,7 +171,11 @@ async fn headers(
                               on cs.customer_tenant_id = ch.tenant_id and cs.billing_partner_id = ch.partner_id
                        where ch.partner_id = p.partner_id and ch.billing_subscription_id = k.sub and ch.day >= $3
                          and ch.day < $4 and ch.fell_through
-                       group by ch.tenant_id) t) as fell_through
+                       group by ch.tenant_id) t) as fell_through,
+                exists (select 1 from charges u where u.partner_id = p.partner_id and u.billing_subscription_id = k.sub
+                        and u.day >= $3 and u.day < $4 and u.commerce_meter_id is not null and u.unit_price is null)
+                  as uncharged,
+                (select count(*) from rerate_jobs j where j.partner_id = p.partner_id) as rerating
          from unnest($2::uuid[]) with ordinality as k(sub, ord)
          join partners p on p.partner_id = $1
          left join customer_markups m on m.partner_id = p.partner_id and m.subscription_id = k.sub

@@ -80,8 +80,10 @@ pub async fn load_bills(
     let (currency, default_markup) = crate::partners::db::terms(&pool, partner_id).await?;
     let mut conn = pool.acquire().await?;
     let order = order.column(&super::list::BILL_SORTS).map(|c| (c, order.descending()));
-    let list = bills_page(&mut conn, partner_id, period, of, order).await?;
-    let rerating = crate::charges::db::queued(&mut *conn, Some(partner_id)).await?;
+    let mut tx = crate::db::reading(&mut conn).await?;
+    let list = bills_page(&mut tx, partner_id, period, of, order).await?;
+    let rerating = crate::charges::db::queued(&mut *tx, Some(partner_id)).await?;
+    tx.commit().await?;
     let flash = session.take_flash().await?;
     Ok(BillsView {
         period: period.to_string(),
@@ -122,9 +124,10 @@ pub async fn bill_in_scope(
 pub async fn load_bill(period: String, subscription: String) -> Result<BillView, AppError> {
     let crate::web::caller::Caller { user, scope, session } = crate::web::caller::Caller::of_page().await?;
     let mut conn = crate::db::pool()?.acquire().await?;
-    let bill = bill_in_scope(&mut conn, scope, &period, &subscription).await?;
-    let partner = bill.partner_id;
-    let rerating = crate::charges::db::queued(&mut *conn, Some(partner)).await?;
+    let mut tx = crate::db::reading(&mut conn).await?;
+    let bill = bill_in_scope(&mut tx, scope, &period, &subscription).await?;
+    tx.commit().await?;
+    let rerating = bill.rerating;
     let flash = session.take_flash().await?;
     Ok(BillView { bill, can_write: user.can_write() && scope.partner_filter().is_some(), flash, rerating })
 }
@@ -141,8 +144,9 @@ fn rerating(stacks: i64) -> Option<impl IntoView> {
     })
 }
 
-/// Bills per page of the list.
-pub const BILLS_PAGE_SIZE: i64 = 200;
+/// Bills per page of the list: as many as customers per page of the customers list. (It was 200: the list then
+/// cost five bill pages' time for one page of bills, BENCHMARKS.md.)
+pub const BILLS_PAGE_SIZE: i64 = 50;
 
 /// `/bills?period=YYYY-MM&partner=…&page=N`
 #[component]

@@ -305,4 +305,7 @@ async fn the_bills_list_sorts_by_cost_either_way_and_its_headings_turn_the_order
     assert_eq!(order(&by_cost), [m.a1, m.default, m.a2, m.b]);
     assert!(by_cost_desc.contains("aria-sort=\"descending\""));
     assert!(by_cost.contains("href=\"/bills?period=2026-10&amp;sort=cost&amp;desc=1\""), "the heading turns it round");
+    // The same from the monthly lines, once the month is folded.
+    app::charges::db::fold_monthly(&app.pool).await.unwrap();
+    assert_eq!(order(&app.page("/bills?period=2026-10&sort=cost&desc=1").await), [m.b, m.a2, m.default, m.a1]);
 }
