@@ -134,3 +134,21 @@ pub async fn fold_monthly(pool: &sqlx::PgPool) -> Result<i64, AppError> {
     let folded: i32 = sqlx::query_scalar("select fold_charges_monthly()").fetch_one(pool).await?;
     Ok(folded.into())
 }
+
+/// The monthly bill lines that differ from the sums of their day rows, both ways (0 once every month is folded):
+/// the check the soak test and the tests make of [`fold_monthly`].
+pub async fn monthly_differences(db: impl sqlx::PgExecutor<'_>) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(
+        "with days as (
+             select partner_id, billing_subscription_id, date_trunc('month', day)::date as month, stack_id,
+                    commerce_meter_id, unit_price, sum(commerce_quantity) as q, sum(amount) as a
+             from charges where billing_subscription_id is not null and commerce_meter_id is not null
+               and unit_price is not null group by 1, 2, 3, 4, 5, 6),
+         months as (select partner_id, billing_subscription_id, month, stack_id, commerce_meter_id, unit_price,
+                           commerce_quantity as q, amount as a from charges_monthly)
+         select count(*) from ((select * from days except select * from months)
+                               union all (select * from months except select * from days)) x",
+    )
+    .fetch_one(db)
+    .await?)
+}

@@ -59,7 +59,9 @@ impl Bench {
     /// Drops the database.
     pub async fn finish(mut self) -> anyhow::Result<()> {
         self.pool.close().await;
-        sqlx::query(&format!("drop database {}", self.name)).execute(&mut self.admin).await?;
+        // Forced: the connections of the portal served in-process may not have ended yet (bill_bench saw "being
+        // accessed by other users").
+        sqlx::query(&format!("drop database {} with (force)", self.name)).execute(&mut self.admin).await?;
         Ok(())
     }
 }

@@ -167,6 +167,11 @@ fn background(run: &Arc<Run>, reach: &server::collector::run::Reach) -> Vec<Task
             if app::charges::db::run_queued(&run.pool).await? > 0 {
                 run.stats.note("re-rate (worker)", t.elapsed(), 200);
             }
+            // What the server does each second after the re-rates: fold changed months into the monthly lines.
+            let t = Instant::now();
+            if app::charges::db::fold_monthly(&run.pool).await? > 0 {
+                run.stats.note("fold of the monthly lines (worker)", t.elapsed(), 200);
+            }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
         Ok(())
@@ -244,6 +249,9 @@ async fn checks(
         let ok = usage == expected && charged == expected;
         checks.push((format!("{name}: stored {usage}, charged {charged}, sent {expected}"), ok));
     }
+    app::charges::db::fold_monthly(pool).await?;
+    let differing = app::charges::db::monthly_differences(pool).await?;
+    checks.push((format!("monthly bill lines equal their day rows ({differing} differ)"), differing == 0));
     let mut conn = pool.acquire().await?;
     let now_final = app::bills::list::bills(&mut conn, f.partner, Period::parse("2026-09")?).await?;
     let unchanged = now_final == sent.september;

@@ -446,20 +446,7 @@ async fn bills_read_while_usage_arrives_and_is_folded_equal_the_day_rows(pool: P
 
     app::charges::db::fold_monthly(&m.pool).await.unwrap();
     let unfolded: i64 = sqlx::query_scalar("select count(*) from charges_dirty").fetch_one(&m.pool).await.unwrap();
-    let differing: i64 = sqlx::query_scalar(
-        "with days as (
-             select partner_id, billing_subscription_id, date_trunc('month', day)::date as month, stack_id,
-                    commerce_meter_id, unit_price, sum(commerce_quantity) as q, sum(amount) as a
-             from charges where billing_subscription_id is not null and commerce_meter_id is not null
-               and unit_price is not null group by 1, 2, 3, 4, 5, 6),
-         months as (select partner_id, billing_subscription_id, month, stack_id, commerce_meter_id, unit_price,
-                           commerce_quantity as q, amount as a from charges_monthly)
-         select count(*) from ((select * from days except select * from months)
-                               union all (select * from months except select * from days)) x",
-    )
-    .fetch_one(&m.pool)
-    .await
-    .unwrap();
+    let differing = app::charges::db::monthly_differences(&m.pool).await.unwrap();
     assert_eq!((unfolded, differing), (0, 0), "folded: the monthly lines are the day rows' sums");
     // 7 days × 24 hours of 1 vCPU, each stored once, and the 3.3333 of the 10th: 171.3333 × 0.008 = 1.3706664 →
     // 1.37; storage 100 × 0.5 × 0.006 = 0.30.
