@@ -23,7 +23,13 @@ pub async fn write(
     let subs = app::bills::list::bill_subscriptions(&mut *pool.acquire().await?, partner, period).await?;
     for sub in subs.into_iter().filter(|s| only.is_none_or(|o| o == *s)) {
         let mut conn = pool.acquire().await?;
-        let b = bill(&mut conn, partner, sub, period).await?;
+        // A subscription listed only by a note of changed charges, whose month has since lost them all and which the
+        // partner otherwise does not know, has no bill: nothing to write.
+        let b = match bill(&mut conn, partner, sub, period).await {
+            Ok(b) => b,
+            Err(AppError::NotFound) => continue,
+            Err(e) => return Err(e),
+        };
         drop(conn);
         if send.send(Ok(app::bills::csv::rows(&b)?)).await.is_err() {
             return Ok(());

@@ -32,7 +32,6 @@ struct Header {
     fell_through: sqlx::types::Json<Vec<FellThrough>>,
     /// Whether the period has usage on the subscription that could not be charged (read only then).
     uncharged: bool,
-    rerating: i64,
 }
 
 /// Who may see a subscription's bills: its billing partner, if it is in the caller's scope.
@@ -140,13 +139,11 @@ fn assemble(
         fell_through: h.fell_through.0,
         uncharged,
         period_ended,
-        rerating: h.rerating,
     }
 }
 
 /// The bills' headers in one round trip: partner, customer, status, markups, earlier final periods, the tenants
-/// that fell through to each subscription, whether it has uncharged usage, and the partner's stacks still to be
-/// re-rated; subscriptions the partner has never billed or owned are left out.
+/// that fell through to each subscription, and whether it has uncharged usage; subscriptions the partner has never billed or owned are left out.
 async fn headers(
     conn: &mut PgConnection,
     partner: Uuid,
@@ -174,8 +171,7 @@ async fn headers(
                        group by ch.tenant_id) t) as fell_through,
                 exists (select 1 from charges u where u.partner_id = p.partner_id and u.billing_subscription_id = k.sub
                         and u.day >= $3 and u.day < $4 and u.commerce_meter_id is not null and u.unit_price is null)
-                  as uncharged,
-                (select count(*) from rerate_jobs j where j.partner_id = p.partner_id) as rerating
+                  as uncharged
          from unnest($2::uuid[]) with ordinality as k(sub, ord)
          join partners p on p.partner_id = $1
          left join customer_markups m on m.partner_id = p.partner_id and m.subscription_id = k.sub

@@ -80,7 +80,7 @@ async fn may_finalise(conn: &mut PgConnection, partner: Uuid, b: &Bill) -> Resul
     if b.status == super::BillStatus::Final {
         return Err(AppError::Conflict("This bill is already final.".into()));
     }
-    if crate::charges::db::queued(&mut *conn, Some(partner)).await? > 0 {
+    if crate::charges::db::queued(&mut *conn, partner).await? > 0 {
         return Err(AppError::Conflict(
             "Your stacks are being re-rated after a price list or meter map change; finalise in a minute, once done."
                 .into(),

@@ -209,9 +209,6 @@ pub struct Bill {
     pub uncharged: Vec<Uncharged>,
     /// Whether the month has ended (only then can it be finalised).
     pub period_ended: bool,
-    /// The partner's stacks still to be re-rated after a price list or meter map import: until none, amounts may
-    /// change.
-    pub rerating: i64,
 }
 
 /// A bill in the period's list.

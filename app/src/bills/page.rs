@@ -82,7 +82,7 @@ pub async fn load_bills(
     let order = order.column(&super::list::BILL_SORTS).map(|c| (c, order.descending()));
     let mut tx = crate::db::reading(&mut conn).await?;
     let list = bills_page(&mut tx, partner_id, period, of, order).await?;
-    let rerating = crate::charges::db::queued(&mut *tx, Some(partner_id)).await?;
+    let rerating = crate::charges::db::queued(&mut *tx, partner_id).await?;
     tx.commit().await?;
     let flash = session.take_flash().await?;
     Ok(BillsView {
@@ -126,8 +126,8 @@ pub async fn load_bill(period: String, subscription: String) -> Result<BillView,
     let mut conn = crate::db::pool()?.acquire().await?;
     let mut tx = crate::db::reading(&mut conn).await?;
     let bill = bill_in_scope(&mut tx, scope, &period, &subscription).await?;
+    let rerating = crate::charges::db::queued(&mut *tx, bill.partner_id).await?;
     tx.commit().await?;
-    let rerating = bill.rerating;
     let flash = session.take_flash().await?;
     Ok(BillView { bill, can_write: user.can_write() && scope.partner_filter().is_some(), flash, rerating })
 }

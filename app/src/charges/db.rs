@@ -119,20 +119,32 @@ pub async fn run_queued(pool: &sqlx::PgPool) -> Result<u64, AppError> {
     }
 }
 
-/// Stacks of `partner` (all partners when `None`) waiting to be re-rated.
-pub async fn queued(db: impl sqlx::PgExecutor<'_>, partner: Option<Uuid>) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar("select count(*) from rerate_jobs where $1::uuid is null or partner_id = $1")
-        .bind(partner)
-        .fetch_one(db)
-        .await?)
+/// Stacks of `partner` waiting to be re-rated.
+pub async fn queued(db: impl sqlx::PgExecutor<'_>, partner: Uuid) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar("select count(*) from rerate_jobs where partner_id = $1").bind(partner).fetch_one(db).await?)
 }
 
+/// Stacks of every partner waiting to be re-rated (the operator's page).
+pub async fn queued_all(db: impl sqlx::PgExecutor<'_>) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar("select count(*) from rerate_jobs").fetch_one(db).await?)
+}
+
+/// The most (subscription, month)s one fold's transaction recomputes.
+const FOLD_STEP: i32 = 500;
+
 /// Folds the months whose charges changed since the last fold into `charges_monthly`, which bills read instead of a
-/// month of day rows (migration `monthly_bill_lines`); returns the number of (subscription, month)s folded. Bills are
-/// right whether or not this has run: a month changed since is read from its day rows.
+/// month of day rows (migration `monthly_bill_lines`), in transactions of at most [`FOLD_STEP`] (subscription,
+/// month)s until none is left; returns the number folded. Bills are right whether or not this has run: a month
+/// changed since is read from its day rows.
 pub async fn fold_monthly(pool: &sqlx::PgPool) -> Result<i64, AppError> {
-    let folded: i32 = sqlx::query_scalar("select fold_charges_monthly()").fetch_one(pool).await?;
-    Ok(folded.into())
+    let mut total = 0;
+    loop {
+        let folded: i32 = sqlx::query_scalar("select fold_charges_monthly($1)").bind(FOLD_STEP).fetch_one(pool).await?;
+        total += i64::from(folded);
+        if folded < FOLD_STEP {
+            return Ok(total);
+        }
+    }
 }
 
 /// The monthly bill lines that differ from the sums of their day rows, both ways (0 once every month is folded):
@@ -140,7 +152,7 @@ pub async fn fold_monthly(pool: &sqlx::PgPool) -> Result<i64, AppError> {
 pub async fn monthly_differences(db: impl sqlx::PgExecutor<'_>) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar(
         "with days as (
-             select partner_id, billing_subscription_id, date_trunc('month', day)::date as month, stack_id,
+             select partner_id, billing_subscription_id, date_trunc('month', day::timestamp)::date as month, stack_id,
                     commerce_meter_id, unit_price, sum(commerce_quantity) as q, sum(amount) as a
              from charges where billing_subscription_id is not null and commerce_meter_id is not null
                and unit_price is not null group by 1, 2, 3, 4, 5, 6),

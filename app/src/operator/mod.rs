@@ -66,7 +66,7 @@ pub async fn load_operator(search: String, pages: OperatorPages) -> Result<Opera
     let prices = crate::pricing::db::price_page(&pool, page(List::Prices, p)?, &p.order).await?;
     let meter_map = crate::pricing::db::meter_map_page(&pool, page(List::Meters, m)?, &m.order).await?;
     let flash = session.take_flash().await?;
-    let rerating = crate::charges::db::queued(&pool, None).await?;
+    let rerating = crate::charges::db::queued_all(&pool).await?;
     Ok(OperatorData { partners, directory, prices, meter_map, flash, rerating })
 }
 

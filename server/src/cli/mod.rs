@@ -175,6 +175,7 @@ async fn serve(settings: Settings, db: &Database) -> anyhow::Result<()> {
     let app = Application::build(listener, settings, options, db.pool.clone())?;
     tokio::spawn(crate::collector::run::run_forever(db.pool.clone(), reach, Default::default()));
     tokio::spawn(rerate_forever(db.pool.clone()));
+    tokio::spawn(fold_forever(db.pool.clone()));
     let sender =
         crate::webhooks::Sender::new(settings_outbound, std::sync::Arc::new(settings_key), crate::webhooks::TIMEOUT)?;
     tokio::spawn(crate::webhooks::deliver_forever(db.pool.clone(), sender));
@@ -182,8 +183,7 @@ async fn serve(settings: Settings, db: &Database) -> anyhow::Result<()> {
     app.run_until(shutdown_signal()).await
 }
 
-/// Every second: runs queued re-rates (price list and meter map imports queue them), stack by stack, then folds the
-/// months whose charges changed into the monthly bill lines.
+/// Every second: runs queued re-rates (price list and meter map imports queue them), stack by stack.
 async fn rerate_forever(pool: sqlx::PgPool) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
@@ -193,6 +193,15 @@ async fn rerate_forever(pool: sqlx::PgPool) {
             Ok(n) => tracing::info!(stacks = n, "re-rated"),
             Err(e) => tracing::warn!(error = %e, "re-rating failed; tried again in a second"),
         }
+    }
+}
+
+/// Every second: folds the months whose charges changed into the monthly bill lines. A task of its own, so a long
+/// re-rate does not hold the fold back (bills stay right meanwhile, read from the day rows, only slower).
+async fn fold_forever(pool: sqlx::PgPool) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tick.tick().await;
         if let Err(e) = app::charges::db::fold_monthly(&pool).await {
             tracing::warn!(error = %e, "folding the monthly bill lines failed; tried again in a second");
         }

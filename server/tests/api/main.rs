@@ -16,6 +16,7 @@ mod ingest;
 mod ingest_crash;
 mod ingest_more;
 mod ingest_overlapping;
+mod monthly_lines;
 mod not_charged;
 mod operator;
 mod private_cluster;
