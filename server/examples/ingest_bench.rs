@@ -2,6 +2,10 @@
 //! server, then the same records by raw `COPY` into a table of the same shape and indexes in the same PostgreSQL,
 //! and prints both rates and their ratio. Run it with `bash .ci/bench-ingest` (release build, throwaway cluster) or
 //! `DATABASE_URL=… cargo run --release -p server --example ingest_bench -- [records] [concurrency]`.
+//!
+//! Each measured phase starts after a checkpoint, so none pays for the WAL of the one before. `BENCH_SQL`, when set,
+//! is run on the bench's fresh database first: to measure what a part costs, e.g.
+//! `BENCH_SQL='alter table usage_records disable trigger usage_records_charge_insert'` (rating off).
 use std::time::Instant;
 
 use uuid::Uuid;
@@ -92,6 +96,9 @@ async fn main() -> anyhow::Result<()> {
         args.get(2).map(|a| a.parse()).transpose()?.unwrap_or(server::http::ingest::PER_STACK_IN_FLIGHT);
     let bench = common::Bench::start().await?;
     let pool = bench.pool.clone();
+    if let Ok(sql) = std::env::var("BENCH_SQL") {
+        sqlx::raw_sql(&sql).execute(&pool).await?;
+    }
 
     // A partner, a stack and a key, through the domain code.
     let (partner, cloud) = (Uuid::new_v4(), Uuid::new_v4());
@@ -121,6 +128,7 @@ async fn main() -> anyhow::Result<()> {
     let base = bench.serve().await?;
     let endpoint = format!("{base}/api/v1/stacks/{cloud}/usage");
 
+    sqlx::query("checkpoint").execute(&pool).await?; // each phase starts with no WAL of the one before
     let t = Instant::now();
     common::send_pages(&endpoint, &key, pages, concurrency).await?;
     let api = t.elapsed();
@@ -136,6 +144,7 @@ async fn main() -> anyhow::Result<()> {
     .fetch_one(&pool)
     .await?;
     let pages: Vec<String> = all.chunks(PAGE).map(page_json).collect();
+    sqlx::query("checkpoint").execute(&pool).await?; // each phase starts with no WAL of the one before
     let t = Instant::now();
     let queue = std::sync::Arc::new(std::sync::Mutex::new(pages.into_iter()));
     let workers: Vec<_> = (0..concurrency)
@@ -162,6 +171,7 @@ async fn main() -> anyhow::Result<()> {
     sqlx::query("create table usage_copy (like usage_records including all)").execute(&pool).await?;
     let data = copy_text(&all, partner, stack.stack_id);
     let mut conn = pool.acquire().await?;
+    sqlx::query("checkpoint").execute(&pool).await?; // each phase starts with no WAL of the one before
     let t = Instant::now();
     let mut copy = conn
         .copy_in_raw(

@@ -25,6 +25,29 @@ pub struct PageSummary {
 
 type Key = (Uuid, Uuid, OffsetDateTime, OffsetDateTime, String);
 
+/// A page's records as rows of `usage_records`: $1 the partner, $2 the stack, $3–$11 the columns, $12 the reported
+/// hour (none: totals).
+macro_rules! page_rows {
+    () => {
+        "insert into usage_records (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end,
+                                    resource_uri, quantity, location, tags, additional_info, reported_at)
+         select $1, $2, *, coalesce($12, '-infinity'::timestamptz)
+         from unnest($3::uuid[], $4::uuid[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::numeric[],
+                     $9::text[], $10::jsonb[], $11::jsonb[])"
+    };
+}
+/// Records none of which is stored yet: each comes back as `true` (new).
+const INSERT_NEW: &str = concat!(page_rows!(), " returning true");
+/// Any records: new ones come back as `true`, corrections as `false`, records stored identically not at all.
+const UPSERT: &str = concat!(
+    page_rows!(),
+    " on conflict (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end, resource_uri, reported_at)
+      do update set quantity = excluded.quantity, location = excluded.location, tags = excluded.tags,
+                    additional_info = excluded.additional_info, ingested_at = now()
+        where usage_records.quantity <> excluded.quantity
+      returning (xmax = 0)"
+);
+
 /// Stores a page for a stack inside the caller's transaction: totals that replace (no reported hour).
 pub async fn store_page(
     conn: &mut PgConnection,
@@ -64,34 +87,39 @@ pub async fn store_reported_page(
     let locs: Vec<&str> = rows.iter().map(|r| r.location.as_str()).collect();
     let tags: Vec<Option<serde_json::Value>> = rows.iter().map(|r| r.tags.clone()).collect();
     let infos: Vec<Option<serde_json::Value>> = rows.iter().map(|r| r.additional_info.clone()).collect();
-    let returned: Vec<bool> = sqlx::query_scalar(
+    let insert = |sql: &'static str| {
         // Corrections are written to `usage_record_history`, and charges updated, by the table's triggers
-        // (migration `create_charges`): they see each row's old and new quantity exactly, even under concurrency.
-        "insert into usage_records (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end, resource_uri,
-                                    quantity, location, tags, additional_info, reported_at)
-         select $1, $2, *, coalesce($12, '-infinity'::timestamptz)
-         from unnest($3::uuid[], $4::uuid[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::numeric[],
-                     $9::text[], $10::jsonb[], $11::jsonb[])
-         on conflict (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end, resource_uri, reported_at)
-         do update set quantity = excluded.quantity, location = excluded.location, tags = excluded.tags,
-                       additional_info = excluded.additional_info, ingested_at = now()
-           where usage_records.quantity <> excluded.quantity
-         returning (xmax = 0)",
-    )
-    .bind(partner)
-    .bind(stack)
-    .bind(subs)
-    .bind(meters)
-    .bind(starts)
-    .bind(ends)
-    .bind(uris)
-    .bind(qs)
-    .bind(locs)
-    .bind(tags)
-    .bind(infos)
-    .bind(reported)
-    .fetch_all(&mut *conn)
-    .await?;
+        // (migrations `create_charges`, `faster_ingest`): they see each row's old and new quantity exactly, even
+        // under concurrency.
+        sqlx::query_scalar(sql)
+            .bind(partner)
+            .bind(stack)
+            .bind(&subs[..])
+            .bind(&meters[..])
+            .bind(&starts[..])
+            .bind(&ends[..])
+            .bind(&uris[..])
+            .bind(&qs[..])
+            .bind(&locs[..])
+            .bind(&tags[..])
+            .bind(&infos[..])
+            .bind(reported)
+    };
+    // Most pages bring only records never seen: a plain insert stores them with a quarter less work than the upsert
+    // (which looks each key up before inserting it; BENCHMARKS.md, issue 15 item 4). A page that repeats a stored
+    // record fails that insert on the key, which undoes it (a savepoint), and is stored by the upsert instead.
+    let mut attempt = sqlx::Acquire::begin(&mut *conn).await?;
+    let returned: Vec<bool> = match insert(INSERT_NEW).fetch_all(&mut *attempt).await {
+        Ok(returned) => {
+            attempt.commit().await?;
+            returned
+        }
+        Err(e) if e.as_database_error().and_then(|d| d.constraint()) == Some("usage_records_pkey") => {
+            attempt.rollback().await?;
+            insert(UPSERT).fetch_all(&mut *conn).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
     let new = returned.iter().filter(|inserted| **inserted).count() as u64;
     let changed = returned.len() as u64 - new;
     Ok(PageSummary { new, changed, unchanged: total - new - changed })

@@ -126,3 +126,61 @@ async fn the_database_refuses_two_mappings_of_one_tenant_at_the_same_time(pool: 
     assert!(overlapping.is_err(), "an overlapping mapping must be refused by the database");
     assert!(after.is_ok(), "a mapping that starts where the previous one ends is fine");
 }
+
+/// The rule the foreign key from usage to stacks kept, now checked once a statement (migration `faster_ingest`):
+/// usage names a stack of its partner, and a stack with usage is neither deleted nor given another key.
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn usage_belongs_to_an_existing_stack_of_its_partner_and_keeps_it(pool: PgPool) {
+    let (contoso, _) = seed_partner(&pool, "Contoso", "ams-01").await;
+    let (fabrikam, _) = seed_partner(&pool, "Fabrikam", "sea-01").await;
+    let stack_of = |partner: Uuid| {
+        sqlx::query_scalar::<_, Uuid>("select stack_id from stacks where partner_id = $1")
+            .bind(partner)
+            .fetch_one(&pool)
+    };
+    let (ams, sea) = (stack_of(contoso).await.unwrap(), stack_of(fabrikam).await.unwrap());
+    let hour = time::macros::datetime!(2026-11-02 10:00 UTC);
+    let record = |sub: Uuid| app::usage::parse::UsageRecord {
+        local_subscription_id: sub,
+        meter_id: Uuid::new_v4(),
+        start: hour,
+        end: hour + time::Duration::HOUR,
+        quantity: rust_decimal::Decimal::ONE,
+        resource_uri: "/subscriptions/x/vm1".into(),
+        location: "local".into(),
+        tags: None,
+        additional_info: None,
+    };
+    let store = |partner: Uuid, stack: Uuid, records| {
+        let pool = pool.clone();
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            let stored = app::usage::db::store_page(&mut tx, partner, stack, records).await;
+            tx.commit().await.unwrap();
+            stored
+        }
+    };
+    let count = || sqlx::query_scalar::<_, i64>("select count(*) from usage_records").fetch_one(&pool);
+
+    // Another partner's stack, and a stack that does not exist: refused, nothing stored.
+    assert!(store(contoso, sea, vec![record(Uuid::new_v4())]).await.is_err());
+    assert!(store(contoso, Uuid::new_v4(), vec![record(Uuid::new_v4())]).await.is_err());
+    assert_eq!(count().await.unwrap(), 0);
+
+    // Its own stack: stored, once; the same page again stores nothing new.
+    let page = vec![record(Uuid::new_v4()), record(Uuid::new_v4())];
+    let first = store(contoso, ams, page.clone()).await.unwrap();
+    let again = store(contoso, ams, page).await.unwrap();
+    assert_eq!((first.new, again.new, again.unchanged), (2, 0, 2));
+    assert_eq!(count().await.unwrap(), 2);
+
+    // A stack with usage stays, with its key; one without can go.
+    for statement in
+        ["delete from stacks where stack_id = $1", "update stacks set stack_id = gen_random_uuid() where stack_id = $1"]
+    {
+        let refused = sqlx::query(statement).bind(ams).execute(&pool).await.unwrap_err();
+        assert_eq!(refused.as_database_error().and_then(|d| d.code()).as_deref(), Some("23503"), "{statement}");
+    }
+    sqlx::query("update stacks set name = 'ams-02' where stack_id = $1").bind(ams).execute(&pool).await.unwrap();
+    sqlx::query("delete from stacks where stack_id = $1").bind(sea).execute(&pool).await.unwrap();
+}
