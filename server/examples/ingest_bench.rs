@@ -3,7 +3,8 @@
 //! and prints both rates and their ratio. Run it with `bash .ci/bench-ingest` (release build, throwaway cluster) or
 //! `DATABASE_URL=… cargo run --release -p server --example ingest_bench -- [records] [concurrency]`.
 //!
-//! Each measured phase starts after a checkpoint, so none pays for the WAL of the one before. `BENCH_SQL`, when set,
+//! Each measured phase starts after a checkpoint, so none pays for the WAL of the one before, and prints the CPU
+//! seconds it took in this process (server and clients), in the rest of the machine (PostgreSQL) and idle. `BENCH_SQL`, when set,
 //! is run on the bench's fresh database first: to measure what a part costs, e.g.
 //! `BENCH_SQL='alter table usage_records disable trigger usage_records_charge_insert'` (rating off).
 use std::time::Instant;
@@ -129,9 +130,9 @@ async fn main() -> anyhow::Result<()> {
     let endpoint = format!("{base}/api/v1/stacks/{cloud}/usage");
 
     sqlx::query("checkpoint").execute(&pool).await?; // each phase starts with no WAL of the one before
-    let t = Instant::now();
+    let (t, cpu) = (Instant::now(), Cpu::now());
     common::send_pages(&endpoint, &key, pages, concurrency).await?;
-    let api = t.elapsed();
+    let (api, api_cpu) = (t.elapsed(), Cpu::now().since(&cpu));
     let stored: i64 = sqlx::query_scalar("select count(*) from usage_records").fetch_one(&pool).await?;
     anyhow::ensure!(stored as usize == n, "stored {stored} of {n}");
 
@@ -145,7 +146,7 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     let pages: Vec<String> = all.chunks(PAGE).map(page_json).collect();
     sqlx::query("checkpoint").execute(&pool).await?; // each phase starts with no WAL of the one before
-    let t = Instant::now();
+    let (t, cpu) = (Instant::now(), Cpu::now());
     let queue = std::sync::Arc::new(std::sync::Mutex::new(pages.into_iter()));
     let workers: Vec<_> = (0..concurrency)
         .map(|_| {
@@ -156,7 +157,7 @@ async fn main() -> anyhow::Result<()> {
                     let Some(body) = next else { return Ok::<_, anyhow::Error>(()) };
                     let records = app::usage::parse::parse_page(&body).map_err(|e| anyhow::anyhow!("{e:?}"))?;
                     let mut tx = pool.begin().await?;
-                    app::usage::db::store_page(&mut tx, partner, second, records).await?;
+                    app::usage::db::store_page(&mut tx, partner, second, &records).await?;
                     tx.commit().await?;
                 }
             })
@@ -165,14 +166,14 @@ async fn main() -> anyhow::Result<()> {
     for w in workers {
         w.await??;
     }
-    let direct = t.elapsed();
+    let (direct, direct_cpu) = (t.elapsed(), Cpu::now().since(&cpu));
 
     // The same records by raw COPY into a table with the same columns, keys and indexes.
     sqlx::query("create table usage_copy (like usage_records including all)").execute(&pool).await?;
     let data = copy_text(&all, partner, stack.stack_id);
     let mut conn = pool.acquire().await?;
     sqlx::query("checkpoint").execute(&pool).await?; // each phase starts with no WAL of the one before
-    let t = Instant::now();
+    let (t, cpu) = (Instant::now(), Cpu::now());
     let mut copy = conn
         .copy_in_raw(
             "copy usage_copy (partner_id, stack_id, local_subscription_id, meter_id, usage_start, usage_end,
@@ -183,7 +184,7 @@ async fn main() -> anyhow::Result<()> {
         copy.send(chunk).await?;
     }
     copy.finish().await?;
-    let raw = t.elapsed();
+    let (raw, raw_cpu) = (t.elapsed(), Cpu::now().since(&cpu));
 
     let rate = |d: std::time::Duration| n as f64 / d.as_secs_f64();
     println!(
@@ -192,12 +193,39 @@ async fn main() -> anyhow::Result<()> {
         bytes as f64 / 1048576.0
     );
     println!("parse only (1 core): {:>10.0} records/s", rate(parse));
-    println!("HTTP ingest API:     {:>10.0} records/s ({:.2} s)", rate(api), api.as_secs_f64());
-    println!("parse + store, no HTTP: {:>7.0} records/s ({:.2} s)", rate(direct), direct.as_secs_f64());
-    println!("raw COPY:            {:>10.0} records/s ({:.2} s)", rate(raw), raw.as_secs_f64());
+    println!("HTTP ingest API:     {:>10.0} records/s ({:.2} s; {api_cpu})", rate(api), api.as_secs_f64());
+    println!("parse + store, no HTTP: {:>7.0} records/s ({:.2} s; {direct_cpu})", rate(direct), direct.as_secs_f64());
+    println!("raw COPY:            {:>10.0} records/s ({:.2} s; {raw_cpu})", rate(raw), raw.as_secs_f64());
     println!("API / COPY:          {:>10.0} %", 100.0 * raw.as_secs_f64() / api.as_secs_f64());
 
     drop(conn);
     bench.finish().await?;
     Ok(())
+}
+
+/// CPU seconds used so far: by this process (the server and its clients) and by the whole machine, from `/proc`
+/// (Linux); zero elsewhere. Printed beside each rate, to say where a phase's time went.
+struct Cpu {
+    process: f64,
+    machine: f64,
+    idle: f64,
+}
+
+impl Cpu {
+    fn now() -> Self {
+        let ticks = |text: &str, skip: usize, take: usize| -> f64 {
+            text.split_whitespace().skip(skip).take(take).filter_map(|v| v.parse::<f64>().ok()).sum::<f64>() / 100.0
+        };
+        let own = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        // After the command name's closing parenthesis, utime and stime are the 12th and 13th fields.
+        let own = own.rsplit_once(')').map(|(_, rest)| rest.to_string()).unwrap_or_default();
+        let all = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let all = all.lines().next().unwrap_or_default();
+        Cpu { process: ticks(&own, 11, 2), machine: ticks(all, 1, 8) - ticks(all, 4, 2), idle: ticks(all, 4, 2) }
+    }
+
+    fn since(&self, start: &Cpu) -> String {
+        let (process, machine) = (self.process - start.process, self.machine - start.machine);
+        format!("CPU s: bench {process:.2}, rest {:.2}, idle {:.2}", machine - process, self.idle - start.idle)
+    }
 }

@@ -259,7 +259,7 @@ async fn json_page(
         },
         Ok(records) => {
             let count = records.len() as u64;
-            let stored = store_reported_page(conn, stack.partner_id, stack.stack_id, records, reported).await?;
+            let stored = store_reported_page(conn, stack.partner_id, stack.stack_id, &records, reported).await?;
             Ok(FileOutcome { kind: FileKind::UsagePage, records: count, stored, ..FileOutcome::default() })
         }
     }

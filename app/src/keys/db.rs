@@ -120,6 +120,8 @@ struct StoredKey {
     secret_sha256: Vec<u8>,
     name: String,
     archived: Option<String>,
+    /// The key's last use is unset or older than a minute.
+    stale: bool,
 }
 
 /// The stack a bearer key opens for this cloud ID. Unknown stack, wrong key, another stack's key and
@@ -131,7 +133,8 @@ pub async fn authenticate(conn: &mut PgConnection, cloud_id: &str, bearer: Optio
     let prefix = key.strip_prefix("sbk_").and_then(|k| k.split('_').next()).ok_or(AppError::Unauthorized)?;
     let row: Option<StoredKey> = sqlx::query_as(
         "select k.key_id, k.partner_id, k.stack_id, k.secret_sha256, k.name,
-                case when s.archived_at is not null then s.name end as archived
+                case when s.archived_at is not null then s.name end as archived,
+                coalesce(k.last_used_at < now() - interval '1 minute', true) as stale
          from ingestion_keys k join stacks s on s.stack_id = k.stack_id
          where k.prefix = $1 and k.revoked_at is null and s.cloud_id = $2",
     )
@@ -139,7 +142,7 @@ pub async fn authenticate(conn: &mut PgConnection, cloud_id: &str, bearer: Optio
     .bind(cloud_id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(StoredKey { key_id, partner_id, stack_id, name, archived, .. }) =
+    let Some(StoredKey { key_id, partner_id, stack_id, name, archived, stale, .. }) =
         row.filter(|r| constant_time_eq(&r.secret_sha256, &sha256(key)))
     else {
         return Err(AppError::Unauthorized);
@@ -151,14 +154,17 @@ pub async fn authenticate(conn: &mut PgConnection, cloud_id: &str, bearer: Optio
         )));
     }
     // At most once a minute (the key list shows the minute): every page writing the key's row made concurrent pages
-    // of a stack queue behind each other's row lock and commit (a WAL flush each) before they were even read.
-    sqlx::query(
-        "update ingestion_keys set last_used_at = now()
-         where key_id = $1 and (last_used_at is null or last_used_at < now() - interval '1 minute')",
-    )
-    .bind(key_id)
-    .execute(&mut *conn)
-    .await?;
+    // of a stack queue behind each other's row lock and commit (a WAL flush each) before they were even read. Most
+    // pages so cost one statement here.
+    if stale {
+        sqlx::query(
+            "update ingestion_keys set last_used_at = now()
+             where key_id = $1 and (last_used_at is null or last_used_at < now() - interval '1 minute')",
+        )
+        .bind(key_id)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(KeyUse {
         partner_id,
         stack_id,

@@ -188,7 +188,7 @@ pub(crate) async fn final_month(pool: &PgPool, f: &Fixture) -> anyhow::Result<Ve
     let page = app::usage::parse::parse_page(&format!("{{\"value\":[{}]}}", records.join(",")))
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut tx = pool.begin().await?;
-    app::usage::db::store_page(&mut tx, f.partner, f.stacks[0].0, page).await?;
+    app::usage::db::store_page(&mut tx, f.partner, f.stacks[0].0, &page).await?;
     tx.commit().await?;
     app::charges::db::run_queued(pool).await?;
     let september = Period::parse("2026-09")?;

@@ -261,7 +261,7 @@ async fn collect_hour(
             continue;
         }
         let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
-        let s = app::usage::db::store_reported_page(&mut tx, t.partner_id, stack, records, Some(hour))
+        let s = app::usage::db::store_reported_page(&mut tx, t.partner_id, stack, &records, Some(hour))
             .await
             .map_err(|e| e.to_string())?;
         tx.commit().await.map_err(|e| e.to_string())?;

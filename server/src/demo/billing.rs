@@ -52,6 +52,6 @@ pub async fn load(conn: &mut PgConnection, now: OffsetDateTime) -> anyhow::Resul
         tags: None,
         additional_info: None,
     };
-    app::usage::db::store_page(conn, contoso, stack_id(1), vec![late]).await?;
+    app::usage::db::store_page(conn, contoso, stack_id(1), &[late]).await?;
     Ok(subs.len() as u64)
 }

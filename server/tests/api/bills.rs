@@ -83,7 +83,8 @@ impl Month {
             additional_info: None,
         });
         let mut tx = self.pool.begin().await.unwrap();
-        match app::usage::db::store_page(&mut tx, self.partner, self.stack.stack_id, records.collect()).await {
+        match app::usage::db::store_page(&mut tx, self.partner, self.stack.stack_id, &records.collect::<Vec<_>>()).await
+        {
             Ok(_) => {
                 tx.commit().await.unwrap();
                 true

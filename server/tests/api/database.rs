@@ -151,11 +151,11 @@ async fn usage_belongs_to_an_existing_stack_of_its_partner_and_keeps_it(pool: Pg
         tags: None,
         additional_info: None,
     };
-    let store = |partner: Uuid, stack: Uuid, records| {
+    let store = |partner: Uuid, stack: Uuid, records: Vec<app::usage::parse::UsageRecord>| {
         let pool = pool.clone();
         async move {
             let mut tx = pool.begin().await.unwrap();
-            let stored = app::usage::db::store_page(&mut tx, partner, stack, records).await;
+            let stored = app::usage::db::store_page(&mut tx, partner, stack, &records).await;
             tx.commit().await.unwrap();
             stored
         }

@@ -211,7 +211,7 @@ async fn usage_at(w: &World, local: Uuid, start: OffsetDateTime) {
         additional_info: None,
     };
     let mut tx = w.pool.begin().await.unwrap();
-    app::usage::db::store_page(&mut tx, w.partner, w.stack.stack_id, vec![record]).await.unwrap();
+    app::usage::db::store_page(&mut tx, w.partner, w.stack.stack_id, &[record]).await.unwrap();
     tx.commit().await.unwrap();
 }
 
