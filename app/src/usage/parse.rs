@@ -1,5 +1,6 @@
 //! Reading one page of the Azure Stack usage API (`{"value":[…]}`, DOMAIN §1.4) as sent to the ingest API.
 //! Every record is checked and every problem reported by record index and field; one bad record refuses the page.
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
@@ -55,16 +56,29 @@ struct Page<'a> {
     value: Vec<&'a RawValue>,
 }
 
+/// Strings are borrowed from the page where they have no escapes (all but `instanceData`): no copy per field.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Properties<'a> {
-    subscription_id: Option<String>,
-    usage_start_time: Option<String>,
-    usage_end_time: Option<String>,
-    instance_data: Option<String>,
+    #[serde(default, borrow, deserialize_with = "text")]
+    subscription_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "text")]
+    usage_start_time: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "text")]
+    usage_end_time: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "text")]
+    instance_data: Option<Cow<'a, str>>,
     #[serde(borrow)]
     quantity: Option<&'a RawValue>,
-    meter_id: Option<String>,
+    #[serde(default, borrow, deserialize_with = "text")]
+    meter_id: Option<Cow<'a, str>>,
+}
+
+/// A string field, borrowed from the page unless it has escapes (serde borrows a `Cow` only outside an `Option`).
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    #[derive(Deserialize)]
+    struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+    Ok(Option::<Text>::deserialize(d)?.map(|t| t.0))
 }
 
 #[derive(Deserialize)]
@@ -114,7 +128,7 @@ fn record(i: usize, raw: &RawValue) -> Result<UsageRecord, Vec<RecordError>> {
         serde_json::from_str(raw.get()).map_err(|e| vec![err("properties", format!("not a usage record: {e}"))])?;
     let p = item.properties.ok_or_else(|| vec![err("properties", "missing".into())])?;
     let mut errors = Vec::new();
-    let mut id = |field: &str, v: &Option<String>| match v.as_deref().map(guid) {
+    let mut id = |field: &str, v: &Option<Cow<str>>| match v.as_deref().map(guid) {
         Some(Ok(id)) => Some(id),
         Some(Err(m)) => {
             errors.push(err(field, m));
@@ -128,7 +142,7 @@ fn record(i: usize, raw: &RawValue) -> Result<UsageRecord, Vec<RecordError>> {
     let sub = id("properties.subscriptionId", &p.subscription_id);
     let meter = id("properties.meterId", &p.meter_id);
     let mut time =
-        |field: &str, v: &Option<String>| match v.as_deref().map(|s| OffsetDateTime::parse(s.trim(), &Rfc3339)) {
+        |field: &str, v: &Option<Cow<str>>| match v.as_deref().map(|s| OffsetDateTime::parse(s.trim(), &Rfc3339)) {
             Some(Ok(t)) => Some(t),
             _ => {
                 errors.push(err(
@@ -218,11 +232,34 @@ pub(crate) fn window(start: OffsetDateTime, end: OffsetDateTime, start_field: &s
 
 type Instance = (String, String, Option<serde_json::Value>, Option<serde_json::Value>);
 
+#[derive(Deserialize)]
+struct InstanceData<'a> {
+    #[serde(rename = "Microsoft.Resources", borrow)]
+    resources: Option<Resources<'a>>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Resources<'a> {
+    #[serde(default, borrow, deserialize_with = "text")]
+    resource_uri: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "text")]
+    location: Option<Cow<'a, str>>,
+    tags: Option<serde_json::Value>,
+    additional_info: Option<serde_json::Value>,
+}
+
 /// `instanceData` is a JSON-encoded string: `{"Microsoft.Resources":{"resourceUri":…,"location":…,…}}`.
 fn instance(text: Option<&str>) -> Result<Instance, String> {
     let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
         return Ok((String::new(), String::new(), None, None));
     };
+    // The usual shape, read straight into its fields; anything else (other types, duplicate keys) the general way.
+    if let Ok(InstanceData { resources }) = serde_json::from_str::<InstanceData>(text) {
+        let r = resources.unwrap_or_default();
+        let text = |v: Option<Cow<str>>| v.map(Cow::into_owned).unwrap_or_default();
+        return Ok((text(r.resource_uri), text(r.location), r.tags, r.additional_info));
+    }
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not a JSON string: {e}"))?;
     let r = v.get("Microsoft.Resources").cloned().unwrap_or(serde_json::Value::Null);
     let s = |k: &str| r.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
