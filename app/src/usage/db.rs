@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -36,8 +36,8 @@ macro_rules! page_rows {
                      $9::text[], $10::jsonb[], $11::jsonb[])"
     };
 }
-/// Records none of which is stored yet: each comes back as `true` (new).
-const INSERT_NEW: &str = concat!(page_rows!(), " returning true");
+/// Records none of which is stored yet.
+const INSERT_NEW: &str = page_rows!();
 /// Any records: new ones come back as `true`, corrections as `false`, records stored identically not at all.
 const UPSERT: &str = concat!(
     page_rows!(),
@@ -91,7 +91,7 @@ pub async fn store_reported_page(
         // Corrections are written to `usage_record_history`, and charges updated, by the table's triggers
         // (migrations `create_charges`, `faster_ingest`): they see each row's old and new quantity exactly, even
         // under concurrency.
-        sqlx::query_scalar(sql)
+        sqlx::query(sql)
             .bind(partner)
             .bind(stack)
             .bind(&subs[..])
@@ -109,19 +109,19 @@ pub async fn store_reported_page(
     // (which looks each key up before inserting it; BENCHMARKS.md, issue 15 item 4). A page that repeats a stored
     // record fails that insert on the key, which undoes it (a savepoint), and is stored by the upsert instead.
     let mut attempt = sqlx::Acquire::begin(&mut *conn).await?;
-    let returned: Vec<bool> = match insert(INSERT_NEW).fetch_all(&mut *attempt).await {
-        Ok(returned) => {
+    let (new, changed) = match insert(INSERT_NEW).execute(&mut *attempt).await {
+        Ok(done) => {
             attempt.commit().await?;
-            returned
+            (done.rows_affected(), 0)
         }
         Err(e) if e.as_database_error().and_then(|d| d.constraint()) == Some("usage_records_pkey") => {
             attempt.rollback().await?;
-            insert(UPSERT).fetch_all(&mut *conn).await?
+            let rows = insert(UPSERT).fetch_all(&mut *conn).await?;
+            let new = rows.iter().filter(|r| r.get::<bool, _>(0)).count() as u64;
+            (new, rows.len() as u64 - new)
         }
         Err(e) => return Err(e.into()),
     };
-    let new = returned.iter().filter(|inserted| **inserted).count() as u64;
-    let changed = returned.len() as u64 - new;
     Ok(PageSummary { new, changed, unchanged: total - new - changed })
 }
 
