@@ -66,3 +66,25 @@ fn arbitrary_bytes_never_panic() {
         let _ = parse_page(&String::from_utf8_lossy(&bytes));
     }
 }
+
+/// `instanceData` in the usual shape and in others (read the general way): the same fields either way, and strings
+/// with escapes read whole.
+#[test]
+fn instance_data_of_every_shape_gives_its_resource_fields() {
+    let cases = [
+        (
+            r#"{"Microsoft.Resources":{"resourceUri":"/s/vm\"1","location":"local","tags":{"a":"b"},"additionalInfo":null}}"#,
+            ("/s/vm\"1", "local", Some(serde_json::json!({"a":"b"})), None),
+        ),
+        (r#"{"Microsoft.Resources":{"resourceUri":7,"location":"local"}}"#, ("", "local", None, None)),
+        (r#"{"Microsoft.Resources":{"resourceUri":"/a","resourceUri":"/b"}}"#, ("/b", "", None, None)),
+        (r#"{"Microsoft.Resources":"not an object"}"#, ("", "", None, None)),
+        (r#"{"Other":{"resourceUri":"/a"}}"#, ("", "", None, None)),
+        ("42", ("", "", None, None)),
+    ];
+    for (text, (uri, location, tags, info)) in cases {
+        let got = instance(Some(text)).unwrap();
+        assert_eq!(got, (uri.to_string(), location.to_string(), tags, info), "{text}");
+    }
+    assert!(instance(Some("{not json")).is_err());
+}
