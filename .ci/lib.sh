@@ -40,14 +40,22 @@ start_throwaway_postgres() {
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$PG_TMP"; run=(runuser -u postgres --); fi
   (cd / && "${run[@]}" "$bin/initdb" -D "$PG_TMP/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null)
   (cd / && "${run[@]}" "$bin/pg_ctl" start -D "$PG_TMP/data" -w -l "$PG_TMP/server.log" \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_TMP $durability -c max_connections=200" >/dev/null)
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_TMP $durability -c max_connections=200 \
+        -c log_lock_waits=on -c log_min_duration_statement=10000" >/dev/null)
   PG_RUN=("${run[@]}"); PG_BIN_DIR="$bin"
   export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
   log "throwaway PostgreSQL on port $port ($PG_TMP)"
 }
 
 stop_throwaway_postgres() {
+  local status=$?
   if [ -n "${PG_TMP:-}" ] && [ -d "$PG_TMP/data" ]; then
+    # After a failure, what PostgreSQL saw: errors, lock waits over a second, statements over 10 seconds.
+    if [ "$status" -ne 0 ] && [ -f "$PG_TMP/server.log" ]; then
+      echo "== the end of PostgreSQL's log =="
+      grep -vE 'duplicate key value violates unique constraint "usage_records_pkey"|^DETAIL:  Key \(|^STATEMENT:  ' \
+        "$PG_TMP/server.log" | tail -80 || true
+    fi
     (cd / && "${PG_RUN[@]}" "$PG_BIN_DIR/pg_ctl" stop -D "$PG_TMP/data" -m immediate -w >/dev/null 2>&1) || true
     rm -rf "$PG_TMP"
   fi

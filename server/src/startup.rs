@@ -48,6 +48,11 @@ impl Application {
         Ok(Self { listener, router: router(state) })
     }
 
+    /// Wraps the router (the tests add a watchdog that reports requests stuck for long).
+    pub fn map_router(self, wrap: impl FnOnce(Router) -> Router) -> Self {
+        Self { router: wrap(self.router), ..self }
+    }
+
     /// The port actually bound.
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)

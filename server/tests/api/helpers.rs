@@ -65,7 +65,12 @@ pub async fn spawn_app_with(pool: PgPool, configure: impl FnOnce(&mut Settings))
         .connect_with(server::database::with_deadlines((*pool.connect_options()).clone()))
         .await
         .unwrap();
-    let app = Application::build(listener, settings, options, server_pool).unwrap();
+    let watched = pool.clone();
+    let app = Application::build(listener, settings, options, server_pool).unwrap().map_router(|router| {
+        router.layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
+            watchdog(watched.clone(), req, next)
+        }))
+    });
     tokio::spawn(app.run_until(std::future::pending()));
     // A request that hangs fails the test naming its address (reqwest's error carries it), instead of holding the
     // suite until CI's own limit.
@@ -76,6 +81,38 @@ pub async fn spawn_app_with(pool: PgPool, configure: impl FnOnce(&mut Settings))
         .build()
         .unwrap();
     TestApp { base, pool, idp, client }
+}
+
+/// A request unanswered after this long is reported (its address, and what the test database's sessions are doing):
+/// pages answer in milliseconds, and the server gives up at 60 seconds.
+const STUCK_AFTER: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Passes every request on; one still unanswered after [`STUCK_AFTER`] is reported on the test's output, with
+/// PostgreSQL's view of the test database, so a failure says where it waited.
+async fn watchdog(pool: PgPool, req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let what = format!("{} {}", req.method(), req.uri());
+    let answer = next.run(req);
+    tokio::pin!(answer);
+    tokio::select! {
+        res = &mut answer => return res,
+        () = tokio::time::sleep(STUCK_AFTER) => {}
+    }
+    // (state, wait event, time in transaction, query)
+    type Session = (Option<String>, Option<String>, Option<String>, Option<String>);
+    let activity: Vec<Session> = sqlx::query_as(
+        "select state, wait_event_type || ':' || wait_event, (now() - xact_start)::text, left(query, 200)
+         from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap_or_default();
+    eprintln!("watchdog: {what} unanswered after {STUCK_AFTER:?}; the database's sessions (state, wait, in transaction for, query):");
+    for row in activity {
+        eprintln!("watchdog:   {row:?}");
+    }
+    let res = answer.await;
+    eprintln!("watchdog: {what} answered {}", res.status());
+    res
 }
 
 /// The authorize request the portal sent the browser to.
