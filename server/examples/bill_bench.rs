@@ -111,9 +111,23 @@ async fn load(pool: &PgPool, partner: Uuid, stack: Uuid, from: i64, to: i64) -> 
     Ok(n)
 }
 
-fn wrk(url: &str, cookie: &str, seconds: u64) -> anyhow::Result<(String, f64)> {
+/// Makes every request's address new (`?view=N`): each is a first view, rendered, never a kept page.
+const FIRST_VIEWS: &str = r#"
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, wrk.path .. "?view=" .. n)
+end
+"#;
+
+fn wrk_with(url: &str, cookie: &str, seconds: u64, script: Option<&std::path::Path>) -> anyhow::Result<(String, f64)> {
+    let mut args = vec!["-t2".to_string(), "-c32".into(), format!("-d{seconds}s"), "--latency".into()];
+    if let Some(script) = script {
+        args.extend(["-s".into(), script.display().to_string()]);
+    }
+    args.extend(["-H".into(), format!("Cookie: {cookie}"), url.into()]);
     let out = Command::new("wrk")
-        .args(["-t2", "-c32", &format!("-d{seconds}s"), "--latency", "-H", &format!("Cookie: {cookie}"), url])
+        .args(&args)
         .output()
         .map_err(|e| anyhow::anyhow!("cannot run wrk ({e}); install it (bash .ci/bench-bills does)"))?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -208,6 +222,8 @@ async fn main() -> anyhow::Result<()> {
     let mut next_page = 0;
     let mut rates = Vec::new();
     let empty = format!("{base}/no-access");
+    let first_views = std::env::temp_dir().join(format!("stackbill-first-views-{}.lua", std::process::id()));
+    std::fs::write(&first_views, FIRST_VIEWS)?;
     if std::env::var_os("BENCH_HOLD").is_some() {
         // To look at one page under a profiler: N records loaded, then the portal served until interrupted.
         load(&pool, partner, stack, 0, n / HOURS).await?;
@@ -238,23 +254,40 @@ async fn main() -> anyhow::Result<()> {
             "== {records} usage records in the month ({charges} charge rows), loaded in {:.1} s ==",
             loaded.as_secs_f64()
         );
-        // The three pages in turn, each after a warm-up (connections opened, caches filled), same session.
+        let client = reqwest::Client::new();
+        for url in [&page, &list] {
+            let served = |r: reqwest::Response| r.headers().get("x-stackbill-page").cloned();
+            client.get(url).header("cookie", &cookie).send().await?;
+            let again = served(client.get(url).header("cookie", &cookie).send().await?);
+            anyhow::ensure!(again.is_some_and(|v| v == "kept"), "{url} is served again as a kept page");
+        }
+        // The pages in turn, each after a warm-up (connections opened, caches filled), same session: the bill page
+        // and the list as kept pages (served again), the bill page rendered for each request (a new address each
+        // time), and the empty page.
         let mut measured = Vec::new();
-        for (what, url) in [("bill page", &page), ("bills list (500 customers)", &list), ("empty page", &empty)] {
-            wrk(url, &cookie, 3)?;
-            let (text, p99) = wrk(url, &cookie, seconds)?;
+        for (what, url, script) in [
+            ("bill page (kept)", &page, None),
+            ("bills list (500 customers, kept)", &list, None),
+            ("empty page", &empty, None),
+            ("bill page (first views)", &page, Some(first_views.as_path())),
+        ] {
+            wrk_with(url, &cookie, 3, script)?;
+            let (text, p99) = wrk_with(url, &cookie, seconds, script)?;
             let rps: f64 = text
                 .lines()
                 .find_map(|l| l.strip_prefix("Requests/sec:"))
                 .and_then(|v| v.trim().parse().ok())
                 .ok_or_else(|| anyhow::anyhow!("no Requests/sec in wrk's output:\n{text}"))?;
-            println!("   {what:<28} {rps:>8.0} requests/s, p99 {p99:>7.2} ms");
+            println!("   {what:<34} {rps:>8.0} requests/s, p99 {p99:>7.2} ms");
             measured.push((rps, p99));
         }
-        let [(bill_rps, bill_p99), (_, list_p99), (empty_rps, _)] = measured[..] else { unreachable!() };
+        let [(bill_rps, bill_p99), (_, list_p99), (empty_rps, _), (first_rps, _)] = measured[..] else {
+            unreachable!()
+        };
         println!(
-            "   bill page / empty page: {:.2} of the requests per second; bills list p99 / bill page p99: {:.2}",
+            "   bill page / empty page: {:.2} of the requests per second (first views {:.2}); bills list p99 / bill page p99: {:.2}",
             bill_rps / empty_rps,
+            first_rps / empty_rps,
             list_p99 / bill_p99
         );
         results.push((records, bill_p99));

@@ -41,6 +41,7 @@ impl Application {
             settings: Arc::new(settings),
             in_flight: Arc::default(),
             spooling: Default::default(),
+            pages: Arc::default(),
             heavy: Arc::new(tokio::sync::Semaphore::new(crate::state::heavy_share(
                 pool.options().get_max_connections(),
             ))),

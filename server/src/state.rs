@@ -32,6 +32,8 @@ pub struct AppState {
     pub heavy: Arc<tokio::sync::Semaphore>,
     /// Uploads being received (spooled to disk) at once.
     pub spooling: Spooling,
+    /// Rendered bill pages, served again while nothing they show has changed.
+    pub pages: Arc<crate::http::page_cache::PageCache>,
 }
 
 impl FromRef<AppState> for app::domain::secrets::SecretKey {

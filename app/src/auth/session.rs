@@ -50,6 +50,18 @@ impl AuthSession {
         Ok(Some(user))
     }
 
+    /// The signed-in user of a page view that shows nothing once: `None` when nobody is signed in (or the session has
+    /// ended), and when a message, a new key or a new secret waits for this view. Only such a view may be served from
+    /// the server's cache of rendered pages.
+    pub async fn user_of_repeatable_view(&self) -> Result<Option<Uuid>, AppError> {
+        for once in [FLASH, NEW_KEY, NEW_SECRET] {
+            if self.0.get_value(once).await.map_err(internal)?.is_some() {
+                return Ok(None);
+            }
+        }
+        self.user_id().await
+    }
+
     /// Signs a user in: a new session ID first, so a session fixed before sign-in is worthless after it, and without
     /// what the browser's previous user left for their next page (a message, a new key or secret shown once). The
     /// session then ends after `idle` without a request, and `lifetime` after now in any case.

@@ -256,6 +256,25 @@ async fn checks(
     let now_final = app::bills::list::bills(&mut conn, f.partner, Period::parse("2026-09")?).await?;
     let unchanged = now_final == sent.september;
     checks.push((format!("September's {} final bills unchanged", sent.september.len()), unchanged));
+    // The bill pages the readers saw, as served now (kept pages included: http::page_cache): their totals are the
+    // bills' as they now are.
+    let customer = fixed(0, 1);
+    for period in ["2026-10", "2026-09"] {
+        let bill = app::bills::db::bill(&mut conn, f.partner, customer, Period::parse(period)?).await?;
+        let expected =
+            format!("data-testid=\"bill-total\">{}<", app::domain::money::show(bill.total_amount, &bill.currency));
+        for view in ["first", "second"] {
+            let res = run
+                .client
+                .get(format!("{}/bills/{period}/{customer}", run.base))
+                .header("cookie", &f.cookie)
+                .send()
+                .await?;
+            let served = res.headers().get("x-stackbill-page").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            let shown = res.text().await?.contains(&expected);
+            checks.push((format!("the {period} bill page ({view} view, {served}) shows the bill's total now"), shown));
+        }
+    }
     Ok(checks)
 }
 

@@ -198,12 +198,18 @@ async fn rerate_forever(pool: sqlx::PgPool) {
 
 /// Every second: folds the months whose charges changed into the monthly bill lines. A task of its own, so a long
 /// re-rate does not hold the fold back (bills stay right meanwhile, read from the day rows, only slower).
+/// Every minute, also forgets the changes that no kept bill page can still need (`http::page_cache`).
 async fn fold_forever(pool: sqlx::PgPool) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    loop {
+    for second in 0u64.. {
         tick.tick().await;
         if let Err(e) = app::charges::db::fold_monthly(&pool).await {
             tracing::warn!(error = %e, "folding the monthly bill lines failed; tried again in a second");
+        }
+        if second % 60 == 0 {
+            if let Err(e) = crate::http::page_cache::forget_old_changes(&pool).await {
+                tracing::warn!(error = %e, "forgetting old bill changes failed; tried again in a minute");
+            }
         }
     }
 }

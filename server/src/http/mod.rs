@@ -3,6 +3,7 @@
 pub mod auth;
 mod bill_exports;
 pub mod ingest;
+pub mod page_cache;
 pub mod security;
 pub mod upload;
 mod usage_export;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(middleware::from_fn(security::server_fn_status))
+        .layer(middleware::from_fn_with_state(state.clone(), page_cache::serve))
         .layer(middleware::from_fn_with_state(state.origin.clone(), security::check_origin))
         .layer(middleware::from_fn(security::limit))
         .layer(middleware::from_fn(security::api_errors_as_json))

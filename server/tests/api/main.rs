@@ -19,6 +19,7 @@ mod ingest_overlapping;
 mod monthly_lines;
 mod not_charged;
 mod operator;
+mod page_cache;
 mod private_cluster;
 mod recon;
 mod registrations;
